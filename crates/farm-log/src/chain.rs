@@ -1,0 +1,238 @@
+//! The per-lot provenance chain: `head_0 = genesis(lot identity)`,
+//! `head_n = H_chain(head_{n-1} || canonical(event_n))`, both blake3 in derive-key mode with their
+//! own context strings so a genesis can never be confused with a link. See `docs/provenance.md`.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::canonical::{Encoder, encode_event};
+use crate::event::Event;
+use crate::ids::LotCode;
+use crate::quantity::Quantity;
+
+/// blake3 derive-key context for lot genesis values.
+pub const GENESIS_CONTEXT: &str = "nguon 2026-11 lot genesis v1";
+/// blake3 derive-key context for chain links.
+pub const LINK_CONTEXT: &str = "nguon 2026-11 lot chain link v1";
+
+/// A 32-byte chain head, shown as 64 lowercase hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChainHead(pub [u8; 32]);
+
+impl ChainHead {
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        blake3::Hash::from_bytes(self.0).to_hex().to_string()
+    }
+
+    /// Parses 64 hex digits.
+    pub fn from_hex(hex: &str) -> Option<Self> {
+        blake3::Hash::from_hex(hex).ok().map(|h| Self(*h.as_bytes()))
+    }
+}
+
+impl std::fmt::Debug for ChainHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ChainHead({})", self.to_hex())
+    }
+}
+
+impl std::fmt::Display for ChainHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for ChainHead {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for ChainHead {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let hex = String::deserialize(deserializer)?;
+        ChainHead::from_hex(&hex).ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
+    }
+}
+
+/// A parent lot as committed to by a child's genesis: which lot, its head when the child was
+/// made, and how much of it went in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentLink {
+    /// The parent's code.
+    pub lot_code: LotCode,
+    /// The parent's chain head right after the packing or merging event.
+    pub head: ChainHead,
+    /// How much of the parent went into the child.
+    pub quantity: Quantity,
+}
+
+/// Everything that identifies a lot, hashed into its genesis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenesisInput {
+    /// The owning cooperative.
+    pub cooperative_id: i64,
+    /// The lot's code.
+    pub lot_code: LotCode,
+    /// The product grown or packed.
+    pub product_id: i64,
+    /// The plots it grows on, in ascending order.
+    pub plot_ids: Vec<i64>,
+    /// When the lot was created.
+    pub created_at: DateTime<FixedOffset>,
+    /// For packed or merged lots, the parents, in ascending order of code.
+    pub parents: Vec<ParentLink>,
+}
+
+/// The head every lot starts from.
+pub fn genesis(input: &GenesisInput) -> ChainHead {
+    let mut plot_ids = input.plot_ids.clone();
+    plot_ids.sort_unstable();
+    let mut parents = input.parents.clone();
+    parents.sort_by(|a, b| a.lot_code.cmp(&b.lot_code));
+    let mut out = Encoder::new();
+    out.u8(1)
+        .i64(input.cooperative_id)
+        .str(input.lot_code.as_ref())
+        .i64(input.product_id)
+        .list(&plot_ids, |o, id| {
+            o.i64(*id);
+        })
+        .datetime(&input.created_at)
+        .list(&parents, |o, p| {
+            o.str(p.lot_code.as_ref()).fixed(&p.head.0).quantity(&p.quantity);
+        });
+    ChainHead(blake3::derive_key(GENESIS_CONTEXT, &out.finish()))
+}
+
+/// The head after appending an event's canonical bytes.
+pub fn next_head(previous: &ChainHead, canonical_event: &[u8]) -> ChainHead {
+    let mut hasher = blake3::Hasher::new_derive_key(LINK_CONTEXT);
+    hasher.update(&previous.0);
+    hasher.update(canonical_event);
+    ChainHead(*hasher.finalize().as_bytes())
+}
+
+/// The head after appending an event.
+pub fn link(previous: &ChainHead, event: &Event) -> ChainHead {
+    next_head(previous, &encode_event(event))
+}
+
+/// Whether a lot's stored history still hashes to what was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum ChainStatus {
+    /// Every stored event hashes to its recorded head.
+    Intact {
+        /// The current head.
+        head: ChainHead,
+        /// How many events are chained.
+        events: u64,
+    },
+    /// The history was changed after it was recorded.
+    Altered {
+        /// The first position that does not match (0 means the lot's identity itself).
+        at_seq: u64,
+        /// The event there, when one is stored.
+        event_id: Option<Uuid>,
+        /// What did not match, in plain words.
+        reason: String,
+    },
+}
+
+impl ChainStatus {
+    /// True when intact.
+    pub fn is_intact(&self) -> bool {
+        matches!(self, ChainStatus::Intact { .. })
+    }
+}
+
+/// One stored event as read back for verification: the event (or why it could not be read)
+/// and the head recorded with it.
+#[derive(Debug, Clone)]
+pub struct StoredLink {
+    /// The stored id, even when the rest could not be decoded.
+    pub event_id: Uuid,
+    /// The stored seq.
+    pub seq: u64,
+    /// The decoded event, or why decoding failed.
+    pub event: Result<Event, String>,
+    /// The head stored beside it.
+    pub recorded_head: ChainHead,
+}
+
+/// Walks a chain incrementally, so callers can stream millions of events through it.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    head: ChainHead,
+    count: u64,
+    failure: Option<ChainStatus>,
+}
+
+impl ChainVerifier {
+    /// Starts from a lot's identity, checking it against the genesis stored for it.
+    pub fn start(identity: &GenesisInput, stored_genesis: &ChainHead) -> Self {
+        let head = genesis(identity);
+        let failure = (head != *stored_genesis).then(|| ChainStatus::Altered {
+            at_seq: 0,
+            event_id: None,
+            reason: "the lot's identity (cooperative, code, product, plots, creation time or parents) no longer matches its genesis".into(),
+        });
+        Self { head, count: 0, failure }
+    }
+
+    /// Feeds the next stored event. After the first mismatch, further events are ignored.
+    pub fn feed(&mut self, link: StoredLink) {
+        if self.failure.is_some() {
+            return;
+        }
+        let expected_seq = self.count + 1;
+        let altered = |reason: String| ChainStatus::Altered {
+            at_seq: expected_seq,
+            event_id: Some(link.event_id),
+            reason,
+        };
+        if link.seq != expected_seq {
+            self.failure = Some(altered(format!(
+                "expected event number {expected_seq}, found number {}: an event is missing or was inserted",
+                link.seq
+            )));
+            return;
+        }
+        let event = match &link.event {
+            Ok(event) => event,
+            Err(why) => {
+                self.failure = Some(altered(format!("the stored event can no longer be read: {why}")));
+                return;
+            }
+        };
+        let head = self::link(&self.head, event);
+        if head != link.recorded_head {
+            self.failure = Some(altered("the stored event no longer hashes to the head recorded with it".into()));
+            return;
+        }
+        self.head = head;
+        self.count = expected_seq;
+    }
+
+    /// Ends the walk, checking the lot's recorded head and event count.
+    pub fn finish(self, lot_head: &ChainHead, lot_event_count: u64) -> ChainStatus {
+        if let Some(failure) = self.failure {
+            return failure;
+        }
+        if self.count != lot_event_count || self.head != *lot_head {
+            return ChainStatus::Altered {
+                at_seq: self.count + 1,
+                event_id: None,
+                reason: format!(
+                    "the lot records {lot_event_count} events and head {}, but {} events were found",
+                    lot_head.to_hex(),
+                    self.count
+                ),
+            };
+        }
+        ChainStatus::Intact { head: self.head, events: self.count }
+    }
+}

@@ -1,0 +1,411 @@
+//! Quantities with UN/ECE Recommendation 20 unit codes, Vietnamese display names and the
+//! conversions that make sense (mass to mass, volume to volume, area to area).
+
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::FieldError;
+use crate::model::Region;
+
+/// What a unit measures; quantities only convert within one dimension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dimension {
+    /// Mass, base unit kilogram.
+    Mass,
+    /// Volume, base unit litre.
+    Volume,
+    /// Area, base unit square metre.
+    Area,
+    /// Countable pieces (bags, fruits, boxes).
+    Count,
+}
+
+/// A unit by its UN/ECE Rec 20 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unit {
+    /// Gram (GRM).
+    Gram,
+    /// Kilogram (KGM).
+    Kilogram,
+    /// Decitonne (DTN), the Vietnamese "tạ" of 100 kg.
+    Decitonne,
+    /// Tonne (TNE), "tấn".
+    Tonne,
+    /// Millilitre (MLT).
+    Millilitre,
+    /// Litre (LTR).
+    Litre,
+    /// Square metre (MTK).
+    SquareMetre,
+    /// Decare (DAA), 1,000 m²: the "công" of the South.
+    Decare,
+    /// Hectare (HAR).
+    Hectare,
+    /// Piece (H87): bags, fruits, boxes.
+    Piece,
+}
+
+impl Unit {
+    /// Every unit, for listings and property tests.
+    pub const ALL: [Unit; 10] = [
+        Unit::Gram,
+        Unit::Kilogram,
+        Unit::Decitonne,
+        Unit::Tonne,
+        Unit::Millilitre,
+        Unit::Litre,
+        Unit::SquareMetre,
+        Unit::Decare,
+        Unit::Hectare,
+        Unit::Piece,
+    ];
+
+    /// The Rec 20 code, e.g. `KGM`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Unit::Gram => "GRM",
+            Unit::Kilogram => "KGM",
+            Unit::Decitonne => "DTN",
+            Unit::Tonne => "TNE",
+            Unit::Millilitre => "MLT",
+            Unit::Litre => "LTR",
+            Unit::SquareMetre => "MTK",
+            Unit::Decare => "DAA",
+            Unit::Hectare => "HAR",
+            Unit::Piece => "H87",
+        }
+    }
+
+    /// The short name Vietnamese users write, e.g. `kg`, `tạ`, `m²`.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            Unit::Gram => "g",
+            Unit::Kilogram => "kg",
+            Unit::Decitonne => "tạ",
+            Unit::Tonne => "tấn",
+            Unit::Millilitre => "ml",
+            Unit::Litre => "lít",
+            Unit::SquareMetre => "m²",
+            Unit::Decare => "công (1.000 m²)",
+            Unit::Hectare => "ha",
+            Unit::Piece => "cái",
+        }
+    }
+
+    /// The English short name.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            Unit::Gram => "g",
+            Unit::Kilogram => "kg",
+            Unit::Decitonne => "quintal (100 kg)",
+            Unit::Tonne => "t",
+            Unit::Millilitre => "ml",
+            Unit::Litre => "L",
+            Unit::SquareMetre => "m²",
+            Unit::Decare => "decare (1,000 m²)",
+            Unit::Hectare => "ha",
+            Unit::Piece => "pcs",
+        }
+    }
+
+    /// What the unit measures.
+    pub fn dimension(self) -> Dimension {
+        match self {
+            Unit::Gram | Unit::Kilogram | Unit::Decitonne | Unit::Tonne => Dimension::Mass,
+            Unit::Millilitre | Unit::Litre => Dimension::Volume,
+            Unit::SquareMetre | Unit::Decare | Unit::Hectare => Dimension::Area,
+            Unit::Piece => Dimension::Count,
+        }
+    }
+
+    /// How many base units (kg, L, m², piece) one of this unit is.
+    pub fn base_factor(self) -> Decimal {
+        match self {
+            Unit::Gram | Unit::Millilitre => Decimal::new(1, 3),
+            Unit::Kilogram | Unit::Litre | Unit::SquareMetre | Unit::Piece => Decimal::ONE,
+            Unit::Decitonne => Decimal::from(100),
+            Unit::Tonne | Unit::Decare => Decimal::from(1000),
+            Unit::Hectare => Decimal::from(10_000),
+        }
+    }
+
+    /// The base unit of a dimension.
+    pub fn base_of(dimension: Dimension) -> Unit {
+        match dimension {
+            Dimension::Mass => Unit::Kilogram,
+            Dimension::Volume => Unit::Litre,
+            Dimension::Area => Unit::SquareMetre,
+            Dimension::Count => Unit::Piece,
+        }
+    }
+
+    /// Looks a unit up by Rec 20 code or by a name users type (`kg`, `tạ`, `lít`, `ha` …).
+    pub fn from_code_or_name(raw: &str) -> Option<Unit> {
+        let lower = raw.trim().to_lowercase();
+        let unit = match lower.as_str() {
+            "grm" | "g" | "gram" | "gam" => Unit::Gram,
+            "kgm" | "kg" | "kilogram" | "ký" | "kí" | "cân" => Unit::Kilogram,
+            "dtn" | "tạ" | "ta" => Unit::Decitonne,
+            "tne" | "t" | "tấn" | "tan" | "tonne" => Unit::Tonne,
+            "mlt" | "ml" => Unit::Millilitre,
+            "ltr" | "l" | "lít" | "lit" | "litre" | "liter" => Unit::Litre,
+            "mtk" | "m2" | "m²" => Unit::SquareMetre,
+            "daa" => Unit::Decare,
+            "har" | "ha" | "hecta" | "héc-ta" => Unit::Hectare,
+            "h87" | "cái" | "quả" | "trái" | "bao" | "túi" | "thùng" | "hộp" | "piece" | "pcs" => {
+                Unit::Piece
+            }
+            _ => return None,
+        };
+        Some(unit)
+    }
+}
+
+impl std::fmt::Display for Unit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl Serialize for Unit {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+impl<'de> Deserialize<'de> for Unit {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(deserializer)?;
+        Unit::from_code_or_name(&raw)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown unit \"{raw}\"")))
+    }
+}
+
+/// A positive amount with its unit. Values are exact decimals, never floats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct Quantity {
+    /// The amount, always > 0, normalized (no trailing zeros).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub value: Decimal,
+    /// The unit.
+    pub unit: Unit,
+}
+
+/// Units that need the cooperative's region to mean something.
+const REGIONAL_UNITS: [&str; 3] = ["sào", "sao", "công"];
+
+fn unknown_unit(field: &str, unit: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "unknown_unit",
+        format!("Đơn vị \"{unit}\" không được hỗ trợ. Dùng kg, g, tạ, tấn, lít, ml, m², ha, sào, công hoặc cái."),
+        format!("Unknown unit \"{unit}\". Use a UN/ECE Rec 20 code such as KGM, GRM, TNE, LTR, MLT, MTK, HAR or H87."),
+    )
+}
+
+impl Quantity {
+    /// Builds a quantity, rejecting zero and negative amounts.
+    pub fn new(value: Decimal, unit: Unit, field: &str) -> Result<Self, FieldError> {
+        if value <= Decimal::ZERO {
+            return Err(FieldError::new(
+                field,
+                "not_positive",
+                "Số lượng phải lớn hơn 0.",
+                "The quantity must be greater than 0.",
+            ));
+        }
+        if value.scale() > 6 {
+            return Err(FieldError::new(
+                field,
+                "too_precise",
+                "Số lượng có quá nhiều chữ số thập phân (tối đa 6).",
+                "The quantity has too many decimal places (at most 6).",
+            ));
+        }
+        Ok(Self {
+            value: value.normalize(),
+            unit,
+        })
+    }
+
+    /// Parses text such as `8 kg`, `1,5 tấn`, `250ml`, `500KGM`. A comma is the decimal mark
+    /// (as Vietnamese write it) and dots are then thousands separators; without a comma a dot is
+    /// the decimal mark. `region` gives "sào" and "công" their local size; without it they are refused.
+    pub fn parse(raw: &str, region: Option<Region>, field: &str) -> Result<Self, FieldError> {
+        let text = raw.trim();
+        let split = text
+            .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == ',' || c == '-' || c == '+'))
+            .unwrap_or(text.len());
+        let (number, unit_text) = text.split_at(split);
+        let unit_text = unit_text.trim();
+        let number = if number.contains(',') {
+            number.replace('.', "").replace(',', ".")
+        } else {
+            number.to_owned()
+        };
+        let value = Decimal::from_str(&number).map_err(|_| {
+            FieldError::new(
+                field,
+                "invalid_quantity",
+                format!("\"{text}\" không phải là số lượng hợp lệ (ví dụ: 8 kg, 1,5 tấn, 250 ml)."),
+                format!("\"{text}\" is not a valid quantity (e.g. 8 kg, 1.5 TNE, 250 MLT)."),
+            )
+        })?;
+        if unit_text.is_empty() {
+            return Err(FieldError::new(
+                field,
+                "missing_unit",
+                "Thiếu đơn vị (ví dụ: kg, lít, ha).",
+                "The unit is missing (e.g. KGM, LTR, HAR).",
+            ));
+        }
+        let lower = unit_text.to_lowercase();
+        if REGIONAL_UNITS.contains(&lower.as_str()) {
+            let region = region.ok_or_else(|| unknown_unit(field, unit_text))?;
+            let square_metres = if lower == "công" {
+                region.cong_square_metres()
+            } else {
+                region.sao_square_metres()
+            };
+            return Quantity::new(value * square_metres, Unit::SquareMetre, field);
+        }
+        if lower == "yến" || lower == "yen" {
+            return Quantity::new(value * Decimal::TEN, Unit::Kilogram, field);
+        }
+        let unit = Unit::from_code_or_name(unit_text).ok_or_else(|| unknown_unit(field, unit_text))?;
+        Quantity::new(value, unit, field)
+    }
+
+    /// The amount expressed in the dimension's base unit (kg, L, m², piece).
+    pub fn in_base_unit(&self) -> Decimal {
+        self.value * self.unit.base_factor()
+    }
+
+    /// Converts to another unit of the same dimension; `None` across dimensions.
+    pub fn convert_to(&self, unit: Unit) -> Option<Quantity> {
+        (unit.dimension() == self.unit.dimension()).then(|| Quantity {
+            value: (self.in_base_unit() / unit.base_factor()).normalize(),
+            unit,
+        })
+    }
+
+    /// How a Vietnamese user writes it: `1.500,5 kg`.
+    pub fn display_vi(&self) -> String {
+        format!("{} {}", format_decimal_vi(self.value), self.unit.name_vi())
+    }
+}
+
+/// Formats a decimal the Vietnamese way: dot for thousands, comma for decimals.
+pub fn format_decimal_vi(value: Decimal) -> String {
+    let text = value.normalize().to_string();
+    let (int_part, frac_part) = match text.split_once('.') {
+        Some((i, f)) => (i.to_owned(), Some(f.to_owned())),
+        None => (text.clone(), None),
+    };
+    let (sign, digits) = match int_part.strip_prefix('-') {
+        Some(d) => ("-", d.to_owned()),
+        None => ("", int_part),
+    };
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    match frac_part {
+        Some(f) => format!("{sign}{grouped},{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+impl<'de> Deserialize<'de> for Quantity {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Parts { value: serde_json_number::Number, unit: String },
+        }
+        mod serde_json_number {
+            use serde::Deserialize;
+            /// A number written either as a JSON string or a JSON number.
+            #[derive(Deserialize)]
+            #[serde(untagged)]
+            pub enum Number {
+                Text(String),
+                Float(f64),
+            }
+        }
+        let quantity = match Raw::deserialize(deserializer)? {
+            Raw::Text(text) => Quantity::parse(&text, None, ""),
+            Raw::Parts { value, unit } => {
+                let number = match value {
+                    serde_json_number::Number::Text(t) => t,
+                    serde_json_number::Number::Float(f) => f.to_string(),
+                };
+                Quantity::parse(&format!("{number} {unit}"), None, "")
+            }
+        };
+        quantity.map_err(|e| serde::de::Error::custom(e.message_en))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(text: &str) -> Quantity {
+        Quantity::parse(text, Some(Region::North), "q").unwrap()
+    }
+
+    #[test]
+    fn vietnamese_decimal_comma_and_thousand_dots_parse() {
+        assert_eq!(q("1.500,5 kg"), Quantity { value: Decimal::new(15005, 1), unit: Unit::Kilogram });
+        assert_eq!(q("1.5 TNE"), Quantity { value: Decimal::new(15, 1), unit: Unit::Tonne });
+        assert_eq!(q("250ml").unit, Unit::Millilitre);
+    }
+
+    #[test]
+    fn zero_negative_and_unknown_units_are_rejected() {
+        assert_eq!(Quantity::parse("0 kg", None, "amount").unwrap_err().code, "not_positive");
+        assert_eq!(Quantity::parse("-3 kg", None, "amount").unwrap_err().code, "not_positive");
+        let error = Quantity::parse("3 bushels", None, "amount").unwrap_err();
+        assert_eq!((error.code, error.field.as_str()), ("unknown_unit", "amount"));
+        assert_eq!(Quantity::parse("3", None, "amount").unwrap_err().code, "missing_unit");
+    }
+
+    #[test]
+    fn sao_depends_on_the_region() {
+        assert_eq!(q("2 sào"), Quantity { value: Decimal::from(720), unit: Unit::SquareMetre });
+        let central = Quantity::parse("2 sào", Some(Region::Central), "area").unwrap();
+        assert_eq!(central.value, Decimal::from(1000));
+        assert!(Quantity::parse("2 sào", None, "area").is_err());
+    }
+
+    #[test]
+    fn conversions_stay_within_a_dimension() {
+        assert_eq!(q("2 tạ").convert_to(Unit::Kilogram).map(|x| x.value), Some(Decimal::from(200)));
+        assert_eq!(q("3 yến").value, Decimal::from(30));
+        assert_eq!(q("1 ha").convert_to(Unit::Kilogram), None);
+    }
+
+    #[test]
+    fn display_uses_vietnamese_separators() {
+        assert_eq!(q("45000 kg").display_vi(), "45.000 kg");
+        assert_eq!(q("1234,25 lít").display_vi(), "1.234,25 lít");
+    }
+
+    #[test]
+    fn json_accepts_text_or_parts() {
+        let a: Quantity = serde_json::from_str(r#""8 kg""#).unwrap();
+        let b: Quantity = serde_json::from_str(r#"{"value":"8","unit":"KGM"}"#).unwrap();
+        let c: Quantity = serde_json::from_str(r#"{"value":8,"unit":"KGM"}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"value":"8","unit":"KGM"}"#);
+    }
+}
