@@ -1,1 +1,18 @@
-//! placeholder
+//! Nguồn's database schema as sea-orm migrations, for SQLite and PostgreSQL alike.
+//!
+//! Migrations describe tables with `sea_query` identifiers only and never import the store's
+//! entities: an entity may change shape later, a shipped migration must not.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_foundation;
+
+/// Runs every migration in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_foundation::Migration)]
+    }
+}

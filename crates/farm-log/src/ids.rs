@@ -120,20 +120,21 @@ impl PhoneNumber {
             .collect();
         let national = if let Some(rest) = compact.strip_prefix("+84") {
             format!("0{rest}")
-        } else if compact.len() == 11 && compact.starts_with("84") {
+        } else if (compact.len() == 11 || compact.len() == 12) && compact.starts_with("84") {
             format!("0{}", &compact[2..])
         } else {
             compact
         };
-        let valid = national.len() == 10
+        // Mobile numbers have 10 digits, landlines 11 (0 + area code + 8 digits).
+        let valid = (national.len() == 10 || national.len() == 11)
             && national.starts_with('0')
             && national.chars().all(|c| c.is_ascii_digit());
         if !valid {
             return Err(FieldError::new(
                 field,
                 "invalid_phone",
-                "Số điện thoại không hợp lệ: cần 10 chữ số, bắt đầu bằng 0 (ví dụ 0912 345 678).",
-                "Invalid phone number: expected 10 digits starting with 0 (e.g. 0912 345 678).",
+                "Số điện thoại không hợp lệ: cần 10 chữ số (di động) hoặc 11 chữ số (cố định), bắt đầu bằng 0 (ví dụ 0912 345 678).",
+                "Invalid phone number: expected 10 digits (mobile) or 11 (landline) starting with 0 (e.g. 0912 345 678).",
             ));
         }
         Ok(Self(national))
@@ -217,7 +218,9 @@ mod tests {
         for raw in ["0912 345 678", "+84 912 345 678", "84912345678", "0912.345.678"] {
             assert_eq!(PhoneNumber::parse(raw, "phone").map(|p| p.0), Ok("0912345678".into()), "{raw}");
         }
+        assert_eq!(PhoneNumber::parse("0243 765 4321", "phone").map(|p| p.0), Ok("02437654321".into()));
         assert!(PhoneNumber::parse("12345", "phone").is_err());
+        assert!(PhoneNumber::parse("091234567a", "phone").is_err());
     }
 
     #[test]

@@ -155,7 +155,7 @@ impl Unit {
             "mtk" | "m2" | "m²" => Unit::SquareMetre,
             "daa" => Unit::Decare,
             "har" | "ha" | "hecta" | "héc-ta" => Unit::Hectare,
-            "h87" | "cái" | "quả" | "trái" | "bao" | "túi" | "thùng" | "hộp" | "piece" | "pcs" => {
+            "h87" | "cái" | "cây" | "quả" | "trái" | "bao" | "túi" | "thùng" | "hộp" | "piece" | "pcs" => {
                 Unit::Piece
             }
             _ => return None,

@@ -262,3 +262,31 @@ fn genesis_commits_to_the_lot_identity_and_parents() {
     other_parent_head.parents[0].head = genesis(&other_product);
     assert_ne!(genesis(&child), genesis(&other_parent_head));
 }
+
+/// The worked example of `docs/provenance.md` §8: if this fails, the document no longer describes
+/// the encoding (or the encoding changed without a version bump).
+#[test]
+fn documented_worked_example_matches() {
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+    let genesis_head = genesis(&identity());
+    assert_eq!(genesis_head.to_hex(), "5fd0562308b1ebbafb968d30d7a61698feebf0d9ba3613168ac1f347e8c51efc");
+    let event = common::event(1, "2026-05-02T07:00:00+07:00", EventBody::Observation { subject: common::text("Sâu cuốn lá") });
+    assert_eq!(event.id, Uuid::from_u128(1001));
+    assert_eq!(
+        hex(&encode_event(&event)),
+        concat!(
+            "01000000000000000000000000000003e9",
+            "0000000000000001",
+            "00000019323032362d30352d30325430373a30303a30302b30373a3030",
+            "00000019323032362d31312d32305431303a30303a30302b30373a3030",
+            "0000000000000007",
+            "00",
+            "00",
+            "05",
+            "0000000f53c3a275206375e1bb916e206cc3a1",
+        )
+    );
+    assert_eq!(link(&genesis_head, &event).to_hex(), "f3f2474d6acf69b444e5f34ef17ee511356ac475a4f4aae09a331d5e55112fee");
+}

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `nguon` command. Everything lives in the library so tests can drive it.
+
+fn main() -> std::process::ExitCode {
+    nguon::cli::main()
+}

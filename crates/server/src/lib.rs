@@ -1,1 +1,92 @@
-//! placeholder
+//! Nguồn's HTTP face: the axum router, the JSON API under `/api/v1`, authentication and
+//! authorization, and the mapping of errors to responses.
+//!
+//! This is the only crate that knows HTTP. It holds no business rules: those live in `farm-log`,
+//! and persistence lives in `store`.
+
+pub mod access;
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+
+use std::net::SocketAddr;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use store::Store;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{Lang, REQUEST, RequestContext};
+
+/// The largest request body accepted (a batch of offline events fits easily).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+async fn request_context(request: Request, next: Next) -> Response {
+    let accept_language = request.headers().get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let lang = Lang::from_headers(accept_language.as_deref(), request.uri().query());
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    REQUEST.scope(RequestContext { lang, request_id }, next.run(request)).await
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => Json(serde_json::json!({ "status": "ok", "database": state.store.backend_name() })).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" }))).into_response()
+        }
+    }
+}
+
+async fn not_found() -> error::AppError {
+    error::AppError::NotFound("page")
+}
+
+/// The whole application: API, health check, request ids, tracing, body limit.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::routes())
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(request_context))
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves on an already-bound listener until `shutdown` resolves; tests bind port 0.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let address: Option<SocketAddr> = listener.local_addr().ok();
+    tracing::info!(?address, backend = state.store.backend_name(), "serving");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}

@@ -1,1 +1,126 @@
-//! placeholder
+//! Nguồn's persistence on SQLite (the embedded default) or PostgreSQL, through sea-orm.
+//!
+//! This is the only crate that knows sea-orm. It maps rows to `farm-log` types and back, runs
+//! migrations, serializes appends to a lot so its chain stays linear, and makes appends
+//! idempotent by event id.
+
+mod admin;
+mod entities;
+mod error;
+mod events;
+mod lots;
+mod records;
+mod registry;
+mod verify;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
+
+pub use error::StoreError;
+pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
+pub use records::*;
+pub use verify::{LotVerification, VerifyProgress};
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    /// SQLite allows one writer at a time; taking this lock before a write transaction turns
+    /// lock-upgrade failures ("database is locked") into orderly waiting.
+    sqlite_writer: Arc<tokio::sync::Mutex<()>>,
+    banned: Arc<farm_log::BannedList>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("backend", &self.backend_name()).finish_non_exhaustive()
+    }
+}
+
+/// Turns `./nguon.db`, `sqlite:…` or `postgres://…` into a URL sea-orm accepts.
+pub fn normalize_database_url(url: &str) -> String {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:") {
+        url.to_owned()
+    } else {
+        format!("sqlite://{url}?mode=rwc")
+    }
+}
+
+impl Store {
+    /// Connects to SQLite (WAL, foreign keys on, synchronous=FULL so commits survive power loss)
+    /// or PostgreSQL, by the URL's scheme.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let url = normalize_database_url(url);
+        let mut options = ConnectOptions::new(url.clone());
+        options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+        if url.starts_with("sqlite:") {
+            options.max_connections(8).map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(30))
+                    .create_if_missing(true)
+            });
+        } else {
+            options.max_connections(16);
+        }
+        let db = Database::connect(options).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Self {
+            db,
+            sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
+            banned: Arc::new(farm_log::BannedList::vietnam()),
+        })
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await.map_err(StoreError::from)
+    }
+
+    /// "sqlite" or "postgres".
+    pub fn backend_name(&self) -> &'static str {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            _ => "other",
+        }
+    }
+
+    /// Checks the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await.map_err(StoreError::from)
+    }
+
+    /// The banned-ingredient list the store validates against.
+    pub fn banned(&self) -> &farm_log::BannedList {
+        &self.banned
+    }
+
+    /// Takes the single-writer lock on SQLite; a no-op guard on PostgreSQL, which locks rows.
+    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.db.get_database_backend() {
+            DbBackend::Sqlite => Some(self.sqlite_writer.lock().await),
+            _ => None,
+        }
+    }
+
+    /// The raw connection, for tests and benchmarks that must reach under the API (e.g. to
+    /// tamper with a stored event).
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+}
+
+/// The current time in Vietnam (+07:00), as every server timestamp is stored.
+pub fn now() -> chrono::DateTime<chrono::FixedOffset> {
+    chrono::Utc::now().with_timezone(&farm_log::VIETNAM_OFFSET)
+}
+
+/// The stored text of a timestamp.
+pub(crate) fn timestamp_text(at: &chrono::DateTime<chrono::FixedOffset>) -> String {
+    farm_log::canonical::canonical_datetime(at)
+}

@@ -1,0 +1,304 @@
+//! The command line: `serve`, `migrate`, `demo`, `verify`, `coop create`, `member add`,
+//! `token revoke`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use farm_log::{ChainStatus, Gln, Gs1CompanyPrefix, PhoneNumber, Region, Role, ShortText};
+use indicatif::{ProgressBar, ProgressStyle};
+use server::AppState;
+use store::{NewCooperative, NewMember, Store, VerifyProgress};
+
+use crate::config::{self, Config, Overrides};
+
+/// Nguồn: farm diaries with tamper-evident lot histories.
+#[derive(Debug, Parser)]
+#[command(name = "nguon", version, about)]
+pub struct Cli {
+    /// Configuration file (optional).
+    #[arg(long, global = true, default_value = "nguon.toml")]
+    pub config: PathBuf,
+    /// Database: a SQLite file path (default ./nguon.db) or a postgres:// URL.
+    #[arg(long = "database", global = true)]
+    pub database_url: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web service (migrates first).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Load the demo cooperatives first (once).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Load the demo cooperatives (once) and print their leaders' tokens.
+    Demo,
+    /// Walk every lot's chain; exit status 1 names each altered lot and event.
+    Verify,
+    /// Cooperatives.
+    Coop {
+        /// What to do with cooperatives.
+        #[command(subcommand)]
+        command: CoopCommand,
+    },
+    /// Members.
+    Member {
+        /// What to do with members.
+        #[command(subcommand)]
+        command: MemberCommand,
+    },
+    /// API tokens.
+    Token {
+        /// What to do with tokens.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+/// `nguon coop …`
+#[derive(Debug, Subcommand)]
+pub enum CoopCommand {
+    /// Register a cooperative with its first leader; prints the leader's token once.
+    Create {
+        /// "HTX Nông nghiệp …".
+        #[arg(long)]
+        name: String,
+        /// Street address.
+        #[arg(long)]
+        address: String,
+        /// Province.
+        #[arg(long)]
+        province: String,
+        /// Commune.
+        #[arg(long)]
+        commune: String,
+        /// Contact phone.
+        #[arg(long)]
+        phone: String,
+        /// north, central or south (decides what "sào" means).
+        #[arg(long, default_value = "north")]
+        region: String,
+        /// GS1 company prefix.
+        #[arg(long)]
+        gs1_prefix: Option<String>,
+        /// GLN.
+        #[arg(long)]
+        gln: Option<String>,
+        /// The first leader's name.
+        #[arg(long)]
+        leader_name: String,
+        /// The first leader's phone.
+        #[arg(long)]
+        leader_phone: String,
+    },
+    /// List cooperatives.
+    List,
+}
+
+/// `nguon member …`
+#[derive(Debug, Subcommand)]
+pub enum MemberCommand {
+    /// Add a member; prints their API token once.
+    Add {
+        /// Cooperative id.
+        #[arg(long)]
+        coop: i64,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// Phone.
+        #[arg(long)]
+        phone: String,
+        /// leader, member or inspector.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
+}
+
+/// `nguon token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Revoke a token by id.
+    Revoke {
+        /// The token's id.
+        id: i64,
+    },
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NGUON_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Runs the command line and returns the process exit status.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", config::redact_url(&config.database_url)))?;
+    store.migrate().await.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(store)
+}
+
+fn field_error(error: farm_log::FieldError) -> anyhow::Error {
+    anyhow::anyhow!("--{}: {}", error.field.replace('_', "-"), error.message_en)
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let bind = match &cli.command {
+        Command::Serve { bind, .. } => bind.clone(),
+        _ => None,
+    };
+    let overrides = Overrides { database_url: cli.database_url.clone(), bind };
+    let config = config::load(&cli.config, &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    init_logging(&config);
+    match cli.command {
+        Command::Serve { demo, .. } => {
+            let store = open_store(&config).await?;
+            if demo {
+                crate::demo::load(&store).await?.print();
+            }
+            let listener = tokio::net::TcpListener::bind(&config.bind)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+            eprintln!("Nguồn is listening on http://{}", listener.local_addr()?);
+            server::serve(listener, AppState { store }, async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        }
+        Command::Migrate => {
+            open_store(&config).await?;
+            println!("Database is up to date ({}).", config::redact_url(&config.database_url));
+        }
+        Command::Demo => {
+            let store = open_store(&config).await?;
+            crate::demo::load(&store).await?.print();
+        }
+        Command::Verify => {
+            let store = open_store(&config).await?;
+            return verify(&store).await;
+        }
+        Command::Coop { command: CoopCommand::List } => {
+            let store = open_store(&config).await?;
+            for coop in store.cooperatives().await? {
+                println!("{}\t{}\t{}", coop.id, coop.name, coop.province);
+            }
+        }
+        Command::Coop {
+            command:
+                CoopCommand::Create { name, address, province, commune, phone, region, gs1_prefix, gln, leader_name, leader_phone },
+        } => {
+            let cooperative = NewCooperative {
+                name: ShortText::parse(&name, "name").map_err(field_error)?,
+                address: ShortText::parse(&address, "address").map_err(field_error)?,
+                province: ShortText::parse(&province, "province").map_err(field_error)?,
+                commune: ShortText::parse(&commune, "commune").map_err(field_error)?,
+                phone: PhoneNumber::parse(&phone, "phone").map_err(field_error)?,
+                region: Region::parse(&region, "region").map_err(field_error)?,
+                gs1_company_prefix: gs1_prefix.map(|p| Gs1CompanyPrefix::parse(&p, "gs1_prefix")).transpose().map_err(field_error)?,
+                gln: gln.map(|g| Gln::parse(&g, "gln")).transpose().map_err(field_error)?,
+            };
+            let leader = NewMember {
+                name: ShortText::parse(&leader_name, "leader_name").map_err(field_error)?,
+                phone: PhoneNumber::parse(&leader_phone, "leader_phone").map_err(field_error)?,
+                role: Role::Leader,
+            };
+            let store = open_store(&config).await?;
+            let (coop, member, token) = store.create_cooperative(cooperative, leader).await?;
+            println!("Created cooperative {} \"{}\" with leader {} (member {}).", coop.id, coop.name, member.name, member.id);
+            println!("Leader's API token (shown once, keep it safe): {}", token.token);
+        }
+        Command::Member { command: MemberCommand::Add { coop, name, phone, role } } => {
+            let member = NewMember {
+                name: ShortText::parse(&name, "name").map_err(field_error)?,
+                phone: PhoneNumber::parse(&phone, "phone").map_err(field_error)?,
+                role: Role::parse(&role, "role").map_err(field_error)?,
+            };
+            let store = open_store(&config).await?;
+            store.cooperative(coop).await.map_err(|_| anyhow::anyhow!("--coop: there is no cooperative {coop}"))?;
+            let member = store.add_member(coop, member).await?;
+            let token = store.issue_token(member.id, "issued by nguon member add").await?;
+            println!("Added {} ({}) as member {} of cooperative {}.", member.name, member.role, member.id, coop);
+            println!("API token {} (shown once, keep it safe): {}", token.token_id, token.token);
+        }
+        Command::Token { command: TokenCommand::Revoke { id } } => {
+            let store = open_store(&config).await?;
+            let token = store.revoke_token(id).await.map_err(|e| anyhow::anyhow!("token {id}: {e}"))?;
+            println!("Token {} of member {} is revoked (since {}).", token.id, token.member_id, token.revoked_at.unwrap_or_default());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Bar(ProgressBar);
+
+impl VerifyProgress for Bar {
+    fn start(&self, lots: u64, events: u64) {
+        self.0.set_length(events);
+        self.0.set_message(format!("{lots} lots"));
+    }
+
+    fn advance(&self, events: u64) {
+        self.0.inc(events);
+    }
+}
+
+async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} events ({per_sec}, {eta})") {
+        bar.set_style(style);
+    }
+    let results = store.verify_all(&Bar(bar.clone())).await?;
+    bar.finish_and_clear();
+    let altered: Vec<_> = results.iter().filter(|r| !r.status.is_intact()).collect();
+    let events: u64 = results
+        .iter()
+        .map(|r| match r.status {
+            ChainStatus::Intact { events, .. } => events,
+            ChainStatus::Altered { .. } => 0,
+        })
+        .sum();
+    if altered.is_empty() {
+        println!("All {} lots intact ({} events verified).", results.len(), events);
+        return Ok(ExitCode::SUCCESS);
+    }
+    for lot in &altered {
+        if let ChainStatus::Altered { at_seq, event_id, reason } = &lot.status {
+            let event = event_id.map(|id| format!(" (event {id})")).unwrap_or_default();
+            println!("ALTERED cooperative {} lot {} at event {}{}: {}", lot.cooperative_id, lot.lot_code, at_seq, event, reason);
+        }
+    }
+    println!("{} of {} lots altered.", altered.len(), results.len());
+    Ok(ExitCode::FAILURE)
+}

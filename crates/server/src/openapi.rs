@@ -1,0 +1,53 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Nguồn API", description = "Farm diaries with tamper-evident lot histories for Vietnamese cooperatives."),
+    modifiers(&BearerAuth),
+    paths(
+        api::me,
+        api::get_cooperative,
+        api::list_members,
+        api::add_member,
+        api::issue_token,
+        api::revoke_token,
+        api::list_plots,
+        api::create_plot,
+        api::assign_plot,
+        api::list_products,
+        api::create_product,
+        api::list_input_products,
+        api::create_input_product,
+        api::list_lots,
+        api::create_lot,
+        api::get_lot,
+        api::list_events,
+        api::append_event,
+        api::append_batch,
+        api::lot_history,
+        api::lot_genealogy,
+        api::merge_lots,
+    )
+)]
+pub struct ApiDoc;
+
+/// Serves the document.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,217 @@
+//! sea-orm entities, one module per table. Rows hold plain columns; mapping to domain types
+//! happens in the query modules.
+#![allow(missing_docs)]
+
+macro_rules! entity_boilerplate {
+    () => {
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+
+        impl ActiveModelBehavior for ActiveModel {}
+    };
+}
+
+pub mod cooperatives {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cooperatives")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub name: String,
+        pub address: String,
+        pub province: String,
+        pub commune: String,
+        pub phone: String,
+        pub region: String,
+        pub gs1_company_prefix: Option<String>,
+        pub gln: Option<String>,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod members {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "members")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub name: String,
+        pub phone: String,
+        pub role: String,
+        pub active: bool,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod api_tokens {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "api_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub member_id: i64,
+        pub token_hash: String,
+        pub label: String,
+        pub created_at: String,
+        pub revoked_at: Option<String>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod plots {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plots")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub name: String,
+        pub area_value: String,
+        pub area_unit: String,
+        pub commune: String,
+        pub lat_micro: Option<i32>,
+        pub lon_micro: Option<i32>,
+        pub growing_area_code: Option<String>,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod plot_assignments {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "plot_assignments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub plot_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub member_id: i64,
+    }
+    entity_boilerplate!();
+}
+
+pub mod products {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "products")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub commodity: String,
+        pub variety: Option<String>,
+        pub gtin: Option<String>,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod input_products {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "input_products")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub kind: String,
+        pub trade_name: String,
+        pub active_ingredients: String,
+        pub registration_number: Option<String>,
+        pub phi_days: Option<i32>,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod lots {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lots")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub code: String,
+        pub product_id: i64,
+        pub status: String,
+        pub initial_quantity_value: Option<String>,
+        pub initial_quantity_unit: Option<String>,
+        pub created_at: String,
+        pub genesis: String,
+        pub head: String,
+        pub event_count: i64,
+    }
+    entity_boilerplate!();
+}
+
+pub mod lot_plots {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lot_plots")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub plot_id: i64,
+    }
+    entity_boilerplate!();
+}
+
+pub mod lot_parents {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lot_parents")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub child_lot_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub parent_lot_id: i64,
+        pub parent_head: String,
+        pub quantity_value: String,
+        pub quantity_unit: String,
+        pub via_event_id: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod events {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub lot_id: i64,
+        pub seq: i64,
+        pub kind: String,
+        pub occurred_at: String,
+        pub recorded_at: String,
+        pub actor_member_id: i64,
+        pub note: Option<String>,
+        pub lat_micro: Option<i32>,
+        pub lon_micro: Option<i32>,
+        pub body: String,
+        pub head: String,
+        pub content_digest: String,
+    }
+    entity_boilerplate!();
+}

@@ -1,0 +1,401 @@
+//! Appending to lots: serialized per lot on both backends, validated against the lot's folded
+//! history, hashed into the chain, and idempotent by event id.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, FixedOffset};
+use farm_log::chain::{ChainHead, ParentLink, link};
+use farm_log::event::EventDraft;
+use farm_log::{
+    Event, EventBody, FieldError, InputSnapshot, LotCode, LotState, LotStatus, Note, Quantity,
+    ValidationContext, ValidationErrors,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{events, input_products, lot_plots, lots};
+use crate::lots::{DerivedParent, event_from_row, event_to_row, initial_quantity, insert_derived_lot, parse_head};
+use crate::{Lot, Principal, Store, StoreError, StoredEvent, now};
+
+/// One event to append, and the lot it goes to.
+#[derive(Debug, Clone)]
+pub struct AppendItem {
+    /// The lot's code.
+    pub lot_code: String,
+    /// The event as the client sent it.
+    pub draft: EventDraft,
+}
+
+/// What happened to one appended event.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum AppendOutcome {
+    /// Newly stored.
+    Created {
+        /// The stored event.
+        event: StoredEvent,
+    },
+    /// Already stored under this id with the same content: nothing was written.
+    Existing {
+        /// The stored event.
+        event: StoredEvent,
+    },
+}
+
+impl AppendOutcome {
+    /// The stored event, new or not.
+    pub fn event(&self) -> &StoredEvent {
+        match self {
+            AppendOutcome::Created { event } | AppendOutcome::Existing { event } => event,
+        }
+    }
+
+    /// True when it was newly stored.
+    pub fn is_created(&self) -> bool {
+        matches!(self, AppendOutcome::Created { .. })
+    }
+}
+
+/// One lot going into a merge.
+#[derive(Debug, Clone)]
+pub struct MergeInput {
+    /// The input lot.
+    pub lot_code: LotCode,
+    /// How much of it goes in.
+    pub quantity: Quantity,
+    /// The id of the merging event appended to it (client-chosen, for idempotency).
+    pub event_id: Uuid,
+}
+
+/// Several lots merged into one new lot.
+#[derive(Debug, Clone)]
+pub struct MergeRequest {
+    /// The new lot's code.
+    pub output_code: LotCode,
+    /// Its product; the first input's product when absent.
+    pub product_id: Option<i64>,
+    /// When the merge happened.
+    pub occurred_at: DateTime<FixedOffset>,
+    /// Optional note on each merging event.
+    pub note: Option<Note>,
+    /// The inputs (at least two distinct lots).
+    pub inputs: Vec<MergeInput>,
+}
+
+/// A lot being appended to inside one transaction.
+struct LotWork {
+    row: lots::Model,
+    plot_ids: Vec<i64>,
+    state: LotState,
+    head: ChainHead,
+    count: u64,
+    changed: bool,
+}
+
+/// One append transaction: lots locked in a fixed order, their states folded once, events added
+/// one after another, lot heads written at the end.
+struct AppendTxn<'a> {
+    store: &'a Store,
+    txn: DatabaseTransaction,
+    principal: &'a Principal,
+    lots: HashMap<String, LotWork>,
+    inputs: HashMap<i64, Option<InputSnapshot>>,
+    seen_in_batch: HashMap<Uuid, (String, AppendOutcome)>,
+}
+
+fn content_digest(lot_code: &str, actor: i64, draft: &EventDraft) -> String {
+    let mut draft = draft.clone();
+    if let Some(input) = draft.body.applied_input_mut() {
+        input.snapshot = None;
+    }
+    let json = serde_json::to_vec(&(lot_code, actor, &draft)).unwrap_or_default();
+    blake3::derive_key("nguon 2026-11 append content digest v1", &json)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn prefixed(errors: ValidationErrors, prefix: &str) -> StoreError {
+    StoreError::Invalid(if prefix.is_empty() { errors } else { errors.within(prefix) })
+}
+
+fn field(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+}
+
+impl<'a> AppendTxn<'a> {
+    async fn begin(store: &'a Store, principal: &'a Principal, codes: BTreeSet<String>) -> Result<Self, StoreError> {
+        let txn = store.db.begin().await?;
+        let mut work = Self { store, txn, principal, lots: HashMap::new(), inputs: HashMap::new(), seen_in_batch: HashMap::new() };
+        // Lock in ascending code order so two batches touching the same lots cannot deadlock.
+        for code in codes {
+            work.load(&code).await?;
+        }
+        Ok(work)
+    }
+
+    async fn load(&mut self, code: &str) -> Result<(), StoreError> {
+        let row = lots::Entity::find()
+            .filter(lots::Column::CooperativeId.eq(self.principal.cooperative_id))
+            .filter(lots::Column::Code.eq(code))
+            .lock_exclusive()
+            .one(&self.txn)
+            .await?
+            .ok_or(StoreError::not_found("lot"))?;
+        let rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(row.id))
+            .order_by_asc(events::Column::Seq)
+            .all(&self.txn)
+            .await?;
+        let mut stored = Vec::with_capacity(rows.len());
+        for r in &rows {
+            stored.push(event_from_row(r).map_err(|why| {
+                StoreError::conflict(
+                    "lot",
+                    format!("Lot {code}'s stored history is damaged ({why}); nothing can be added until it is checked."),
+                    format!("Nhật ký của lô {code} đã bị hỏng ({why}); không thể ghi thêm cho đến khi được kiểm tra."),
+                )
+            })?);
+        }
+        let plot_ids = lot_plots::Entity::find()
+            .filter(lot_plots::Column::LotId.eq(row.id))
+            .all(&self.txn)
+            .await?
+            .into_iter()
+            .map(|p| p.plot_id)
+            .collect();
+        let state = LotState::from_events(initial_quantity(&row)?, stored);
+        let head = parse_head(&row.head)?;
+        let count = u64::try_from(row.event_count).map_err(|_| StoreError::Corrupt("event count".into()))?;
+        self.lots.insert(code.to_owned(), LotWork { row, plot_ids, state, head, count, changed: false });
+        Ok(())
+    }
+
+    async fn snapshot(&mut self, input_product_id: i64) -> Result<Option<InputSnapshot>, StoreError> {
+        if let Some(known) = self.inputs.get(&input_product_id) {
+            return Ok(known.clone());
+        }
+        let row = input_products::Entity::find_by_id(input_product_id)
+            .filter(input_products::Column::CooperativeId.eq(self.principal.cooperative_id))
+            .one(&self.txn)
+            .await?;
+        let snapshot = match row {
+            Some(row) => {
+                let product = self.store.input_from_row(row)?;
+                Some(InputSnapshot {
+                    trade_name: product.trade_name,
+                    kind: product.kind,
+                    active_ingredients: product.active_ingredients,
+                    registration_number: product.registration_number,
+                    phi_days: product.phi_days,
+                })
+            }
+            None => None,
+        };
+        self.inputs.insert(input_product_id, snapshot.clone());
+        Ok(snapshot)
+    }
+
+    async fn append(&mut self, prefix: &str, item: AppendItem, allow_merging: bool) -> Result<AppendOutcome, StoreError> {
+        let AppendItem { lot_code, draft } = item;
+        if matches!(draft.body, EventBody::Merging { .. }) && !allow_merging {
+            return Err(FieldError::new(
+                field(prefix, "type"),
+                "use_merge",
+                "Gộp lô được ghi qua chức năng gộp lô (POST /merges), để lô mới được tạo cùng lúc.",
+                "Merging is recorded through the merge endpoint (POST /merges), which creates the output lot at the same time.",
+            )
+            .into());
+        }
+        let digest = content_digest(&lot_code, self.principal.member_id, &draft);
+        if let Some((seen_digest, outcome)) = self.seen_in_batch.get(&draft.id) {
+            return if *seen_digest == digest {
+                Ok(AppendOutcome::Existing { event: outcome.event().clone() })
+            } else {
+                Err(id_conflict(prefix))
+            };
+        }
+        if let Some(existing) = events::Entity::find_by_id(draft.id.to_string()).one(&self.txn).await? {
+            let work = self.lots.get(&lot_code).ok_or(StoreError::not_found("lot"))?;
+            if existing.content_digest != digest || existing.lot_id != work.row.id {
+                return Err(id_conflict(prefix));
+            }
+            let event = event_from_row(&existing).map_err(StoreError::Corrupt)?;
+            return Ok(AppendOutcome::Existing { event: StoredEvent { event, lot_code, head: existing.head } });
+        }
+        let mut body = draft.body.clone();
+        if let Some(applied) = body.applied_input_mut() {
+            applied.snapshot = self.snapshot(applied.input_product_id).await?;
+        }
+        let work = self.lots.get_mut(&lot_code).ok_or(StoreError::not_found("lot"))?;
+        let event = Event {
+            id: draft.id,
+            seq: work.count + 1,
+            occurred_at: draft.occurred_at,
+            recorded_at: now(),
+            actor: self.principal.member_id,
+            note: draft.note.clone(),
+            location: draft.location,
+            body,
+        };
+        let context = ValidationContext { actor_role: self.principal.role, banned: &self.store.banned };
+        work.state.check(&event, &context).map_err(|e| prefixed(e, prefix))?;
+        let head = link(&work.head, &event);
+        event_to_row(&event, work.row.id, &head, &digest)?.insert(&self.txn).await.map_err(|e| {
+            StoreError::unique(e, &field(prefix, "id"), "This event id is already used.", "Mã sự kiện này đã được dùng.")
+        })?;
+        if let EventBody::Packing { children } = &event.body {
+            let parent_code = LotCode::parse(&work.row.code, "code").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            for (i, child) in children.iter().enumerate() {
+                insert_derived_lot(
+                    &self.txn,
+                    work.row.cooperative_id,
+                    &child.code,
+                    work.row.product_id,
+                    &work.plot_ids,
+                    child.quantity,
+                    vec![DerivedParent {
+                        lot_id: work.row.id,
+                        link: ParentLink { lot_code: parent_code.clone(), head, quantity: child.quantity },
+                        via_event_id: event.id,
+                    }],
+                    &field(prefix, &format!("children[{i}].code")),
+                )
+                .await?;
+            }
+        }
+        work.state.push(event.clone());
+        work.head = head;
+        work.count += 1;
+        work.changed = true;
+        let outcome = AppendOutcome::Created { event: StoredEvent { event, lot_code, head: head.to_hex() } };
+        self.seen_in_batch.insert(draft.id, (digest, outcome.clone()));
+        Ok(outcome)
+    }
+
+    async fn commit(self) -> Result<(), StoreError> {
+        for work in self.lots.values().filter(|w| w.changed) {
+            let mut row: lots::ActiveModel = work.row.clone().into();
+            row.head = Set(work.head.to_hex());
+            row.event_count = Set(work.count as i64);
+            row.status = Set(work.state.status.as_str().to_owned());
+            row.update(&self.txn).await?;
+        }
+        self.txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn id_conflict(prefix: &str) -> StoreError {
+    StoreError::conflict(
+        &field(prefix, "id"),
+        "This event id was already used for different content. Send a new id for a new event.",
+        "Mã sự kiện này đã được dùng cho một nội dung khác. Hãy dùng mã mới cho sự kiện mới.",
+    )
+}
+
+impl Store {
+    /// Appends events atomically: all are stored or none. `batch` reports errors as
+    /// `events[i].field`. Re-sent events (same id, same content) come back as `Existing`.
+    pub async fn append(&self, principal: &Principal, items: Vec<AppendItem>, batch: bool) -> Result<Vec<AppendOutcome>, StoreError> {
+        let codes: BTreeSet<String> = items.iter().map(|i| i.lot_code.clone()).collect();
+        let _guard = self.write_guard().await;
+        let mut work = AppendTxn::begin(self, principal, codes).await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            let prefix = if batch { format!("events[{i}]") } else { String::new() };
+            outcomes.push(work.append(&prefix, item, false).await?);
+        }
+        work.commit().await?;
+        Ok(outcomes)
+    }
+
+    /// Merges lots into a new one: a merging event on each input, then the output lot whose
+    /// genesis commits to every input's head. Re-sending the same merge returns the same lot.
+    pub async fn merge(&self, principal: &Principal, request: MergeRequest) -> Result<Lot, StoreError> {
+        let distinct: BTreeSet<String> = request.inputs.iter().map(|i| i.lot_code.to_string()).collect();
+        if distinct.len() < 2 || distinct.len() != request.inputs.len() {
+            return Err(FieldError::new(
+                "inputs",
+                "need_two_lots",
+                "Cần ít nhất hai lô khác nhau để gộp.",
+                "A merge needs at least two different lots.",
+            )
+            .into());
+        }
+        if let Some(product_id) = request.product_id {
+            self.product(principal.cooperative_id, product_id).await.map_err(|_| {
+                StoreError::Invalid(FieldError::new("product_id", "unknown_product", "Không có sản phẩm này trong HTX.", "No such product in this cooperative.").into())
+            })?;
+        }
+        let _guard = self.write_guard().await;
+        let mut work = AppendTxn::begin(self, principal, distinct).await?;
+        let mut parents = Vec::new();
+        let mut all_existing = true;
+        for (i, input) in request.inputs.iter().enumerate() {
+            let draft = EventDraft {
+                id: input.event_id,
+                occurred_at: request.occurred_at,
+                note: request.note.clone(),
+                location: None,
+                body: EventBody::Merging { output_lot: request.output_code.clone(), quantity: input.quantity },
+            };
+            let item = AppendItem { lot_code: input.lot_code.to_string(), draft };
+            let outcome = work.append(&format!("inputs[{i}]"), item, true).await?;
+            all_existing &= !outcome.is_created();
+            let lot = &work.lots[input.lot_code.as_ref()];
+            parents.push(DerivedParent {
+                lot_id: lot.row.id,
+                link: ParentLink {
+                    lot_code: input.lot_code.clone(),
+                    head: ChainHead::from_hex(&outcome.event().head).ok_or_else(|| StoreError::Corrupt("head".into()))?,
+                    quantity: input.quantity,
+                },
+                via_event_id: input.event_id,
+            });
+        }
+        if all_existing {
+            drop(work);
+            drop(_guard);
+            return self.lot(principal.cooperative_id, request.output_code.as_ref()).await;
+        }
+        let first = &work.lots[request.inputs[0].lot_code.as_ref()];
+        let product_id = request.product_id.unwrap_or(first.row.product_id);
+        let plot_ids: BTreeSet<i64> = work.lots.values().flat_map(|w| w.plot_ids.iter().copied()).collect();
+        let plot_ids: Vec<i64> = plot_ids.into_iter().collect();
+        let mut total = std::collections::BTreeMap::new();
+        for input in &request.inputs {
+            *total.entry(input.quantity.unit.dimension()).or_insert(rust_decimal::Decimal::ZERO) += input.quantity.in_base_unit();
+        }
+        if total.len() != 1 {
+            return Err(FieldError::new(
+                "inputs",
+                "mixed_units",
+                "Các lô gộp phải cùng loại đơn vị (cùng khối lượng, hoặc cùng thể tích, hoặc cùng số cái).",
+                "Merged quantities must all be masses, or all volumes, or all counts.",
+            )
+            .into());
+        }
+        let (dimension, value) = total.into_iter().next().ok_or_else(|| StoreError::Corrupt("empty merge".into()))?;
+        let initial = Quantity { value: value.normalize(), unit: farm_log::Unit::base_of(dimension) };
+        let row = insert_derived_lot(
+            &work.txn,
+            principal.cooperative_id,
+            &request.output_code,
+            product_id,
+            &plot_ids,
+            initial,
+            parents,
+            "output_code",
+        )
+        .await?;
+        debug_assert_eq!(row.status, LotStatus::Packed.as_str());
+        work.commit().await?;
+        drop(_guard);
+        self.lot_from_row(row).await
+    }
+}

@@ -1,0 +1,327 @@
+//! What the store hands out and takes in: plain records with parsed, valid fields.
+
+use farm_log::{
+    ChainStatus, Event, GeoPoint, Gln, Gs1CompanyPrefix, Gtin, InputKind, LotCode, LotStatus,
+    PhoneNumber, Quantity, Region, Role, ShortText,
+};
+use serde::Serialize;
+
+/// A cooperative (hợp tác xã).
+#[derive(Debug, Clone, Serialize)]
+pub struct Cooperative {
+    /// Id.
+    pub id: i64,
+    /// "HTX Nông nghiệp …".
+    pub name: String,
+    /// Street address.
+    pub address: String,
+    /// Province (tỉnh/thành phố).
+    pub province: String,
+    /// Commune (xã/phường).
+    pub commune: String,
+    /// Contact phone.
+    pub phone: String,
+    /// Region, which decides what "sào" means.
+    pub region: Region,
+    /// GS1 company prefix, when the cooperative has one.
+    pub gs1_company_prefix: Option<String>,
+    /// Global Location Number, when it has one.
+    pub gln: Option<String>,
+    /// When it was registered.
+    pub created_at: String,
+}
+
+/// Input for a new cooperative.
+#[derive(Debug, Clone)]
+pub struct NewCooperative {
+    /// Name.
+    pub name: ShortText,
+    /// Street address.
+    pub address: ShortText,
+    /// Province.
+    pub province: ShortText,
+    /// Commune.
+    pub commune: ShortText,
+    /// Contact phone.
+    pub phone: PhoneNumber,
+    /// Region.
+    pub region: Region,
+    /// GS1 company prefix.
+    pub gs1_company_prefix: Option<Gs1CompanyPrefix>,
+    /// GLN.
+    pub gln: Option<Gln>,
+}
+
+/// A member household or person with a role.
+#[derive(Debug, Clone, Serialize)]
+pub struct Member {
+    /// Id.
+    pub id: i64,
+    /// Their cooperative.
+    pub cooperative_id: i64,
+    /// Name ("Hộ ông Nguyễn Văn An").
+    pub name: String,
+    /// Phone, national form.
+    pub phone: String,
+    /// Role.
+    pub role: Role,
+    /// False once disabled.
+    pub active: bool,
+    /// Plots assigned to them.
+    pub plot_ids: Vec<i64>,
+    /// When added.
+    pub created_at: String,
+}
+
+/// Input for a new member.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    /// Name.
+    pub name: ShortText,
+    /// Phone.
+    pub phone: PhoneNumber,
+    /// Role.
+    pub role: Role,
+}
+
+/// A freshly issued API token: the secret is shown this once and stored only as a hash.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedToken {
+    /// The token's id, for revoking it.
+    pub token_id: i64,
+    /// Whose token it is.
+    pub member_id: i64,
+    /// The secret bearer token.
+    pub token: String,
+    /// What it is for.
+    pub label: String,
+}
+
+/// A token as listed (never with its secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenInfo {
+    /// Id.
+    pub id: i64,
+    /// Whose.
+    pub member_id: i64,
+    /// What for.
+    pub label: String,
+    /// When issued.
+    pub created_at: String,
+    /// When revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+/// Who is calling, as established from a valid token.
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    /// The member.
+    pub member_id: i64,
+    /// Their name.
+    pub name: String,
+    /// Their cooperative.
+    pub cooperative_id: i64,
+    /// Their role.
+    pub role: Role,
+    /// The token used.
+    pub token_id: i64,
+}
+
+/// A plot (thửa ruộng, mảnh vườn).
+#[derive(Debug, Clone, Serialize)]
+pub struct Plot {
+    /// Id.
+    pub id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// The name the farmer uses.
+    pub name: String,
+    /// Area.
+    pub area: Quantity,
+    /// Area as Vietnamese write it.
+    pub area_display: String,
+    /// Commune.
+    pub commune: String,
+    /// Where it is.
+    pub location: Option<LatLon>,
+    /// Mã số vùng trồng.
+    pub growing_area_code: Option<String>,
+    /// Members assigned to it.
+    pub member_ids: Vec<i64>,
+}
+
+/// Degrees, for JSON.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct LatLon {
+    /// Latitude.
+    pub lat: f64,
+    /// Longitude.
+    pub lon: f64,
+}
+
+impl From<GeoPoint> for LatLon {
+    fn from(point: GeoPoint) -> Self {
+        Self { lat: point.lat(), lon: point.lon() }
+    }
+}
+
+/// Input for a new plot.
+#[derive(Debug, Clone)]
+pub struct NewPlot {
+    /// Name.
+    pub name: ShortText,
+    /// Area (sào already converted to m² by the caller's region).
+    pub area: Quantity,
+    /// Commune.
+    pub commune: ShortText,
+    /// Location.
+    pub location: Option<GeoPoint>,
+    /// Growing area code.
+    pub growing_area_code: Option<ShortText>,
+}
+
+/// A product the cooperative grows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Product {
+    /// Id.
+    pub id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// Commodity ("Gạo", "Bưởi").
+    pub commodity: String,
+    /// Variety ("ST25", "Da xanh").
+    pub variety: Option<String>,
+    /// GTIN-14, when it has one.
+    pub gtin: Option<String>,
+    /// Display name: commodity and variety.
+    pub name: String,
+}
+
+/// Input for a new product.
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    /// Commodity.
+    pub commodity: ShortText,
+    /// Variety.
+    pub variety: Option<ShortText>,
+    /// GTIN.
+    pub gtin: Option<Gtin>,
+}
+
+/// A fertilizer or pesticide in the cooperative's registry.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputProduct {
+    /// Id.
+    pub id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// Fertilizer or pesticide.
+    pub kind: InputKind,
+    /// Trade name.
+    pub trade_name: String,
+    /// Active ingredients.
+    pub active_ingredients: Vec<String>,
+    /// Registration number.
+    pub registration_number: Option<String>,
+    /// Pre-harvest interval, days.
+    pub phi_days: Option<u32>,
+    /// Which of its ingredients are banned in Vietnam (it cannot be used when non-empty).
+    pub banned_ingredients: Vec<String>,
+}
+
+/// Input for a new input product.
+#[derive(Debug, Clone)]
+pub struct NewInputProduct {
+    /// Kind.
+    pub kind: InputKind,
+    /// Trade name.
+    pub trade_name: ShortText,
+    /// Active ingredients.
+    pub active_ingredients: Vec<ShortText>,
+    /// Registration number.
+    pub registration_number: Option<ShortText>,
+    /// Pre-harvest interval, days (pesticides).
+    pub phi_days: Option<u32>,
+}
+
+/// A link between a lot and a parent or child.
+#[derive(Debug, Clone, Serialize)]
+pub struct LotLink {
+    /// The other lot's id.
+    pub lot_id: i64,
+    /// The other lot's code.
+    pub lot_code: String,
+    /// How much moved between them.
+    pub quantity: Quantity,
+    /// The parent's chain head when the child was made.
+    pub parent_head: String,
+    /// The packing or merging event that made the link.
+    pub via_event_id: String,
+}
+
+/// A lot with its place in the genealogy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lot {
+    /// Id.
+    pub id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// Code, unique in the cooperative.
+    pub code: String,
+    /// Product.
+    pub product_id: i64,
+    /// Status.
+    pub status: LotStatus,
+    /// What a packed or merged lot started with.
+    pub initial_quantity: Option<Quantity>,
+    /// When created.
+    pub created_at: String,
+    /// The chain's genesis.
+    pub genesis: String,
+    /// The current chain head as recorded.
+    pub head: String,
+    /// How many events are chained.
+    pub event_count: i64,
+    /// Plots.
+    pub plot_ids: Vec<i64>,
+    /// Lots it was made from.
+    pub parents: Vec<LotLink>,
+    /// Lots made from it.
+    pub children: Vec<LotLink>,
+}
+
+/// Input for a new growing lot.
+#[derive(Debug, Clone)]
+pub struct NewLot {
+    /// Code.
+    pub code: LotCode,
+    /// Product.
+    pub product_id: i64,
+    /// Plots (at least one).
+    pub plot_ids: Vec<i64>,
+}
+
+/// An event as stored, with the head recorded beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredEvent {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+    /// The lot it belongs to.
+    pub lot_code: String,
+    /// The chain head after it.
+    pub head: String,
+}
+
+/// A lot's full history and whether it is intact.
+#[derive(Debug, Clone, Serialize)]
+pub struct LotHistory {
+    /// The lot.
+    pub lot: Lot,
+    /// What it still holds, per dimension (harvested or received, minus packed and merged).
+    pub available: Vec<Quantity>,
+    /// Every stored event, corrections included, in chain order.
+    pub events: Vec<StoredEvent>,
+    /// Chain verification.
+    pub chain: ChainStatus,
+}

@@ -1,0 +1,141 @@
+//! Chain verification of stored lots: one lot for the history API, every lot for `nguon verify`.
+
+use std::collections::HashMap;
+
+use farm_log::ChainStatus;
+use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{events, lots};
+use crate::lots::{event_from_row, genesis_input, parse_head};
+use crate::{Store, StoreError};
+
+/// One lot's verification result.
+#[derive(Debug, Clone, Serialize)]
+pub struct LotVerification {
+    /// The cooperative.
+    pub cooperative_id: i64,
+    /// The lot's code.
+    pub lot_code: String,
+    /// Intact, or where it was altered.
+    pub status: ChainStatus,
+}
+
+/// Told how far a walk over every lot has come.
+pub trait VerifyProgress {
+    /// Called once with the totals before the walk.
+    fn start(&self, lots: u64, events: u64);
+    /// Called as events are checked.
+    fn advance(&self, events: u64);
+}
+
+/// How many events one verification page reads.
+const PAGE: u64 = 20_000;
+
+fn stored_link(row: &events::Model) -> Result<StoredLink, StoreError> {
+    Ok(StoredLink {
+        event_id: Uuid::parse_str(&row.id).unwrap_or(Uuid::nil()),
+        seq: u64::try_from(row.seq).unwrap_or(0),
+        event: event_from_row(row),
+        recorded_head: parse_head(&row.head).unwrap_or(farm_log::ChainHead([0; 32])),
+    })
+}
+
+impl Store {
+    pub(crate) async fn verify_lot_row(&self, row: &lots::Model) -> Result<ChainStatus, StoreError> {
+        let identity = genesis_input(&self.db, row).await?;
+        let mut verifier = ChainVerifier::start(&identity, &parse_head(&row.genesis)?);
+        let rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(row.id))
+            .order_by_asc(events::Column::Seq)
+            .all(&self.db)
+            .await?;
+        for event in &rows {
+            verifier.feed(stored_link(event)?);
+        }
+        Ok(verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0)))
+    }
+
+    /// Verifies one lot's chain.
+    pub async fn verify_lot(&self, cooperative_id: i64, code: &str) -> Result<ChainStatus, StoreError> {
+        let row = self.lot_row(&self.db, cooperative_id, code).await?;
+        self.verify_lot_row(&row).await
+    }
+
+    /// Verifies every lot, streaming events in pages in (lot, seq) order so memory stays flat
+    /// however many events there are.
+    pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<Vec<LotVerification>, StoreError> {
+        let lot_rows = lots::Entity::find().order_by_asc(lots::Column::Id).all(&self.db).await?;
+        let total_events: i64 = lot_rows.iter().map(|l| l.event_count).sum();
+        progress.start(lot_rows.len() as u64, u64::try_from(total_events).unwrap_or(0));
+        let mut identities: HashMap<i64, GenesisInput> = HashMap::with_capacity(lot_rows.len());
+        for row in &lot_rows {
+            identities.insert(row.id, genesis_input(&self.db, row).await?);
+        }
+        let mut results = Vec::with_capacity(lot_rows.len());
+        let mut lot_index = 0usize;
+        let mut current: Option<(usize, ChainVerifier)> = None;
+        let mut cursor: Option<(i64, i64)> = None;
+        let finish = |index: usize, verifier: ChainVerifier, results: &mut Vec<LotVerification>| -> Result<(), StoreError> {
+            let row = &lot_rows[index];
+            results.push(LotVerification {
+                cooperative_id: row.cooperative_id,
+                lot_code: row.code.clone(),
+                status: verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0)),
+            });
+            Ok(())
+        };
+        let start = |index: usize| -> Result<ChainVerifier, StoreError> {
+            let row = &lot_rows[index];
+            let identity = identities.get(&row.id).ok_or_else(|| StoreError::Corrupt("identity".into()))?;
+            Ok(ChainVerifier::start(identity, &parse_head(&row.genesis)?))
+        };
+        loop {
+            let mut query = events::Entity::find().order_by_asc(events::Column::LotId).order_by_asc(events::Column::Seq).limit(PAGE);
+            if let Some((lot_id, seq)) = cursor {
+                query = query.filter(
+                    Condition::any()
+                        .add(events::Column::LotId.gt(lot_id))
+                        .add(Condition::all().add(events::Column::LotId.eq(lot_id)).add(events::Column::Seq.gt(seq))),
+                );
+            }
+            let page = query.all(&self.db).await?;
+            if page.is_empty() {
+                break;
+            }
+            for row in &page {
+                // Close every lot before this event's lot (including lots without events).
+                while lot_index < lot_rows.len() && lot_rows[lot_index].id < row.lot_id {
+                    let verifier = match current.take() {
+                        Some((index, verifier)) if index == lot_index => verifier,
+                        _ => start(lot_index)?,
+                    };
+                    finish(lot_index, verifier, &mut results)?;
+                    lot_index += 1;
+                }
+                if lot_index >= lot_rows.len() || lot_rows[lot_index].id != row.lot_id {
+                    continue; // An event whose lot row is gone: that lot's count check reports it.
+                }
+                if !matches!(current, Some((index, _)) if index == lot_index) {
+                    current = Some((lot_index, start(lot_index)?));
+                }
+                if let Some((_, verifier)) = current.as_mut() {
+                    verifier.feed(stored_link(row)?);
+                }
+            }
+            progress.advance(page.len() as u64);
+            cursor = page.last().map(|r| (r.lot_id, r.seq));
+        }
+        while lot_index < lot_rows.len() {
+            let verifier = match current.take() {
+                Some((index, verifier)) if index == lot_index => verifier,
+                _ => start(lot_index)?,
+            };
+            finish(lot_index, verifier, &mut results)?;
+            lot_index += 1;
+        }
+        Ok(results)
+    }
+}
