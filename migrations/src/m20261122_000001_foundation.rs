@@ -99,8 +99,6 @@ enum Lots {
     Code,
     ProductId,
     Status,
-    InitialQuantityValue,
-    InitialQuantityUnit,
     CreatedAt,
     Genesis,
     Head,
@@ -292,8 +290,6 @@ impl MigrationTrait for Migration {
                     .col(string(Lots::Code))
                     .col(big_integer(Lots::ProductId))
                     .col(string(Lots::Status))
-                    .col(string_null(Lots::InitialQuantityValue))
-                    .col(string_null(Lots::InitialQuantityUnit))
                     .col(string(Lots::CreatedAt))
                     .col(string(Lots::Genesis))
                     .col(string(Lots::Head))

@@ -86,6 +86,19 @@ pub struct GenesisInput {
     pub parents: Vec<ParentLink>,
 }
 
+/// What a lot made by packing or merging starts with: the sum of what its parents gave, in the
+/// base unit of their dimension. `None` for a lot grown in the field.
+pub fn initial_holding(parents: &[ParentLink]) -> Option<Quantity> {
+    let first = parents.first()?;
+    let dimension = first.quantity.unit.dimension();
+    let total = parents
+        .iter()
+        .filter(|p| p.quantity.unit.dimension() == dimension)
+        .map(|p| p.quantity.in_base_unit())
+        .sum::<rust_decimal::Decimal>();
+    Some(Quantity { value: total.normalize(), unit: crate::quantity::Unit::base_of(dimension) })
+}
+
 /// The head every lot starts from.
 pub fn genesis(input: &GenesisInput) -> ChainHead {
     let mut plot_ids = input.plot_ids.clone();

@@ -32,34 +32,21 @@ pub struct Event {
     pub body: EventBody,
 }
 
-/// What a client sends to append one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a client sends to append one event; read from JSON by [`crate::draft::parse_draft`],
+/// which names every bad field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventDraft {
     /// Client-generated UUID (v4 or v7).
     pub id: Uuid,
     /// When it happened, with its UTC offset, e.g. `2026-05-02T07:30:00+07:00`.
-    #[serde(deserialize_with = "deserialize_offset_datetime")]
     pub occurred_at: DateTime<FixedOffset>,
     /// Optional free text.
-    #[serde(default)]
     pub note: Option<Note>,
     /// Optional place.
-    #[serde(default)]
     pub location: Option<GeoPoint>,
     /// The typed content, tagged by `type`.
     #[serde(flatten)]
     pub body: EventBody,
-}
-
-fn deserialize_offset_datetime<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<DateTime<FixedOffset>, D::Error> {
-    let raw = String::deserialize(deserializer)?;
-    DateTime::parse_from_rfc3339(raw.trim()).map_err(|_| {
-        serde::de::Error::custom(format!(
-            "\"{raw}\" is not a date-time with its UTC offset, e.g. 2026-05-02T07:30:00+07:00"
-        ))
-    })
 }
 
 /// A point on the map, kept as whole micro-degrees so it encodes exactly.

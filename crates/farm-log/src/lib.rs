@@ -8,6 +8,7 @@
 pub mod banned;
 pub mod canonical;
 pub mod chain;
+pub mod draft;
 pub mod error;
 pub mod event;
 pub mod ids;

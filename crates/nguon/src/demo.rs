@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, anyhow};
-use farm_log::event::EventDraft;
 use farm_log::{GeoPoint, Gs1CompanyPrefix, Gtin, InputKind, LotCode, PhoneNumber, Quantity, Region, Role, ShortText};
 use serde::Deserialize;
 use serde_json::Value;
@@ -257,7 +256,7 @@ async fn load_cooperative(
             if let Some(Value::Object(replacement)) = object.get_mut("replacement") {
                 resolve_references(replacement, &inputs, &ids)?;
             }
-            let draft: EventDraft = serde_json::from_value(event).with_context(|| format!("lot {} event {index}", lot.code))?;
+            let draft = farm_log::draft::parse_draft(&event, "").map_err(|e| anyhow!("lot {} event {index}: {e}", lot.code))?;
             store
                 .append(principal, vec![AppendItem { lot_code: lot.code.clone(), draft }], false)
                 .await

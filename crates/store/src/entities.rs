@@ -150,8 +150,6 @@ pub mod lots {
         pub code: String,
         pub product_id: i64,
         pub status: String,
-        pub initial_quantity_value: Option<String>,
-        pub initial_quantity_unit: Option<String>,
         pub created_at: String,
         pub genesis: String,
         pub head: String,

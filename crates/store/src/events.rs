@@ -168,7 +168,7 @@ impl<'a> AppendTxn<'a> {
             .into_iter()
             .map(|p| p.plot_id)
             .collect();
-        let state = LotState::from_events(initial_quantity(&row)?, stored);
+        let state = LotState::from_events(initial_quantity(&self.txn, &row).await?, stored);
         let head = parse_head(&row.head)?;
         let count = u64::try_from(row.event_count).map_err(|_| StoreError::Corrupt("event count".into()))?;
         self.lots.insert(code.to_owned(), LotWork { row, plot_ids, state, head, count, changed: false });
@@ -257,7 +257,6 @@ impl<'a> AppendTxn<'a> {
                     &child.code,
                     work.row.product_id,
                     &work.plot_ids,
-                    child.quantity,
                     vec![DerivedParent {
                         lot_id: work.row.id,
                         link: ParentLink { lot_code: parent_code.clone(), head, quantity: child.quantity },
@@ -380,15 +379,12 @@ impl Store {
             )
             .into());
         }
-        let (dimension, value) = total.into_iter().next().ok_or_else(|| StoreError::Corrupt("empty merge".into()))?;
-        let initial = Quantity { value: value.normalize(), unit: farm_log::Unit::base_of(dimension) };
         let row = insert_derived_lot(
             &work.txn,
             principal.cooperative_id,
             &request.output_code,
             product_id,
             &plot_ids,
-            initial,
             parents,
             "output_code",
         )

@@ -71,11 +71,10 @@ pub(crate) fn parse_head(hex: &str) -> Result<ChainHead, StoreError> {
     ChainHead::from_hex(hex).ok_or_else(|| StoreError::Corrupt(format!("chain head {hex:?}")))
 }
 
-pub(crate) fn initial_quantity(row: &lots::Model) -> Result<Option<Quantity>, StoreError> {
-    match (&row.initial_quantity_value, &row.initial_quantity_unit) {
-        (Some(value), Some(unit)) => quantity_from_columns(value, unit).map(Some),
-        _ => Ok(None),
-    }
+/// What a packed or merged lot started with, derived from its parent links (which its genesis
+/// commits to), so it cannot be inflated without the chain noticing.
+pub(crate) async fn initial_quantity(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Option<Quantity>, StoreError> {
+    Ok(farm_log::chain::initial_holding(&genesis_input(db, row).await?.parents))
 }
 
 /// The lot's identity as hashed into its genesis, rebuilt from the stored rows.
@@ -121,7 +120,6 @@ pub(crate) async fn insert_derived_lot(
     code: &LotCode,
     product_id: i64,
     plot_ids: &[i64],
-    initial: Quantity,
     parents: Vec<DerivedParent>,
     field: &str,
 ) -> Result<lots::Model, StoreError> {
@@ -134,7 +132,7 @@ pub(crate) async fn insert_derived_lot(
         created_at,
         parents: parents.iter().map(|p| p.link.clone()).collect(),
     };
-    let row = insert_lot_row(db, &identity, LotStatus::Packed, Some(initial), field).await?;
+    let row = insert_lot_row(db, &identity, LotStatus::Packed, field).await?;
     for parent in parents {
         lot_parents::ActiveModel {
             child_lot_id: Set(row.id),
@@ -154,7 +152,6 @@ async fn insert_lot_row(
     db: &impl ConnectionTrait,
     identity: &GenesisInput,
     status: LotStatus,
-    initial: Option<Quantity>,
     field: &str,
 ) -> Result<lots::Model, StoreError> {
     let genesis = genesis(identity).to_hex();
@@ -163,8 +160,6 @@ async fn insert_lot_row(
         code: Set(identity.lot_code.to_string()),
         product_id: Set(identity.product_id),
         status: Set(status.as_str().to_owned()),
-        initial_quantity_value: Set(initial.map(|q| q.value.to_string())),
-        initial_quantity_unit: Set(initial.map(|q| q.unit.code().to_owned())),
         created_at: Set(timestamp_text(&identity.created_at)),
         genesis: Set(genesis.clone()),
         head: Set(genesis),
@@ -223,7 +218,7 @@ impl Store {
         };
         let _guard = self.write_guard().await;
         let txn = self.db.begin().await?;
-        let row = insert_lot_row(&txn, &identity, LotStatus::Growing, None, "code").await?;
+        let row = insert_lot_row(&txn, &identity, LotStatus::Growing, "code").await?;
         txn.commit().await?;
         drop(_guard);
         self.lot_from_row(row).await
@@ -274,7 +269,7 @@ impl Store {
         let children = self.links(child_rows, |r| r.child_lot_id).await?;
         Ok(Lot {
             status: LotStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            initial_quantity: initial_quantity(&row)?,
+            initial_quantity: initial_quantity(&self.db, &row).await?,
             id: row.id,
             cooperative_id: row.cooperative_id,
             code: row.code,
@@ -338,7 +333,7 @@ impl Store {
     pub async fn history(&self, cooperative_id: i64, code: &str) -> Result<LotHistory, StoreError> {
         let row = self.lot_row(&self.db, cooperative_id, code).await?;
         let chain = self.verify_lot_row(&row).await?;
-        let initial = initial_quantity(&row)?;
+        let initial = initial_quantity(&self.db, &row).await?;
         let rows = events::Entity::find()
             .filter(events::Column::LotId.eq(row.id))
             .order_by_asc(events::Column::Seq)

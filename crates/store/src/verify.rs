@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use farm_log::ChainStatus;
-use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink};
+use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink, initial_holding};
+use farm_log::{ChainStatus, Event, LotState};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
@@ -43,6 +43,24 @@ fn stored_link(row: &events::Model) -> Result<StoredLink, StoreError> {
     })
 }
 
+/// The lot row's status is a cache of what its history says; a chain that hashes right but a
+/// status that disagrees (say, a recall hidden by editing the column) is reported as altered.
+fn check_status(row: &lots::Model, identity: &GenesisInput, events: Vec<Event>, chain: ChainStatus) -> ChainStatus {
+    let ChainStatus::Intact { events: count, .. } = &chain else {
+        return chain;
+    };
+    let folded = LotState::from_events(initial_holding(&identity.parents), events).status;
+    if folded.as_str() == row.status {
+        chain
+    } else {
+        ChainStatus::Altered {
+            at_seq: *count,
+            event_id: None,
+            reason: format!("the lot is marked {} but its history says {}", row.status, folded.as_str()),
+        }
+    }
+}
+
 impl Store {
     pub(crate) async fn verify_lot_row(&self, row: &lots::Model) -> Result<ChainStatus, StoreError> {
         let identity = genesis_input(&self.db, row).await?;
@@ -52,10 +70,16 @@ impl Store {
             .order_by_asc(events::Column::Seq)
             .all(&self.db)
             .await?;
-        for event in &rows {
-            verifier.feed(stored_link(event)?);
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let link = stored_link(row)?;
+            if let Ok(event) = &link.event {
+                events.push(event.clone());
+            }
+            verifier.feed(link);
         }
-        Ok(verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0)))
+        let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
+        Ok(check_status(row, &identity, events, chain))
     }
 
     /// Verifies one lot's chain.
@@ -76,14 +100,16 @@ impl Store {
         }
         let mut results = Vec::with_capacity(lot_rows.len());
         let mut lot_index = 0usize;
-        let mut current: Option<(usize, ChainVerifier)> = None;
+        let mut current: Option<(usize, ChainVerifier, Vec<Event>)> = None;
         let mut cursor: Option<(i64, i64)> = None;
-        let finish = |index: usize, verifier: ChainVerifier, results: &mut Vec<LotVerification>| -> Result<(), StoreError> {
+        let finish = |index: usize, verifier: ChainVerifier, events: Vec<Event>, results: &mut Vec<LotVerification>| -> Result<(), StoreError> {
             let row = &lot_rows[index];
+            let identity = identities.get(&row.id).ok_or_else(|| StoreError::Corrupt("identity".into()))?;
+            let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
             results.push(LotVerification {
                 cooperative_id: row.cooperative_id,
                 lot_code: row.code.clone(),
-                status: verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0)),
+                status: check_status(row, identity, events, chain),
             });
             Ok(())
         };
@@ -108,32 +134,36 @@ impl Store {
             for row in &page {
                 // Close every lot before this event's lot (including lots without events).
                 while lot_index < lot_rows.len() && lot_rows[lot_index].id < row.lot_id {
-                    let verifier = match current.take() {
-                        Some((index, verifier)) if index == lot_index => verifier,
-                        _ => start(lot_index)?,
+                    let (verifier, events) = match current.take() {
+                        Some((index, verifier, events)) if index == lot_index => (verifier, events),
+                        _ => (start(lot_index)?, Vec::new()),
                     };
-                    finish(lot_index, verifier, &mut results)?;
+                    finish(lot_index, verifier, events, &mut results)?;
                     lot_index += 1;
                 }
                 if lot_index >= lot_rows.len() || lot_rows[lot_index].id != row.lot_id {
                     continue; // An event whose lot row is gone: that lot's count check reports it.
                 }
-                if !matches!(current, Some((index, _)) if index == lot_index) {
-                    current = Some((lot_index, start(lot_index)?));
+                if !matches!(current, Some((index, _, _)) if index == lot_index) {
+                    current = Some((lot_index, start(lot_index)?, Vec::new()));
                 }
-                if let Some((_, verifier)) = current.as_mut() {
-                    verifier.feed(stored_link(row)?);
+                if let Some((_, verifier, events)) = current.as_mut() {
+                    let link = stored_link(row)?;
+                    if let Ok(event) = &link.event {
+                        events.push(event.clone());
+                    }
+                    verifier.feed(link);
                 }
             }
             progress.advance(page.len() as u64);
             cursor = page.last().map(|r| (r.lot_id, r.seq));
         }
         while lot_index < lot_rows.len() {
-            let verifier = match current.take() {
-                Some((index, verifier)) if index == lot_index => verifier,
-                _ => start(lot_index)?,
+            let (verifier, events) = match current.take() {
+                Some((index, verifier, events)) if index == lot_index => (verifier, events),
+                _ => (start(lot_index)?, Vec::new()),
             };
-            finish(lot_index, verifier, &mut results)?;
+            finish(lot_index, verifier, events, &mut results)?;
             lot_index += 1;
         }
         Ok(results)

@@ -1,1 +1,10 @@
-fn main(){}
+//! End-to-end tests of the JSON API: the real router on port 0, a fresh database per test, on
+//! SQLite and (when reachable) PostgreSQL.
+
+mod authz;
+mod chain;
+mod concurrency;
+mod errors;
+mod events;
+mod helpers;
+mod openapi;

@@ -4,9 +4,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::DateTime;
-use farm_log::event::EventDraft;
+use farm_log::draft::parse_draft;
 use farm_log::{LotCode, Note, Quantity, Role};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use store::{AppendItem, AppendOutcome, Lot, LotHistory, LotLink, MergeInput, MergeRequest, NewLot, StoredEvent};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -95,9 +96,10 @@ pub async fn append_event(
     State(state): State<AppState>,
     Auth(principal): Auth,
     ApiPath((coop_id, code)): ApiPath<(i64, String)>,
-    ApiJson(draft): ApiJson<EventDraft>,
+    ApiJson(raw): ApiJson<Value>,
 ) -> Result<(StatusCode, Json<AppendOutcome>), AppError> {
     member_of(&principal, coop_id)?;
+    let draft = parse_draft(&raw, "").map_err(AppError::Invalid)?;
     let lot = state.store.lot(coop_id, &code).await?;
     may_append(&state.store, &principal, &lot, draft.body.kind()).await?;
     let outcomes = state.store.append(&principal, vec![AppendItem { lot_code: code, draft }], false).await?;
@@ -106,21 +108,11 @@ pub async fn append_event(
     Ok((status, Json(outcome)))
 }
 
-/// One event of a batch, with its lot.
-#[derive(Debug, Deserialize)]
-pub struct BatchItem {
-    /// The lot's code.
-    pub lot_code: String,
-    /// The event.
-    #[serde(flatten)]
-    pub draft: EventDraft,
-}
-
-/// A batch of events, stored all together or not at all.
+/// A batch of events, stored all together or not at all. Each event carries its `lot_code`.
 #[derive(Debug, Deserialize)]
 pub struct BatchRequest {
     /// The events, in the order they should be chained.
-    pub events: Vec<BatchItem>,
+    pub events: Vec<Value>,
 }
 
 /// The answer to a batch.
@@ -154,8 +146,28 @@ pub async fn append_batch(
             format!("Send between 1 and {MAX_BATCH} events per batch."),
         )));
     }
+    let mut items = Vec::with_capacity(request.events.len());
+    let mut errors = farm_log::ValidationErrors::default();
+    for (i, raw) in request.events.iter().enumerate() {
+        let prefix = format!("events[{i}]");
+        let lot_code = raw.get("lot_code").and_then(Value::as_str).map(str::to_owned);
+        match (lot_code, parse_draft(raw, &prefix)) {
+            (Some(lot_code), Ok(draft)) => items.push(AppendItem { lot_code, draft }),
+            (lot_code, draft) => {
+                if lot_code.is_none() {
+                    errors.push(farm_log::FieldError::new(format!("{prefix}.lot_code"), "required", "Thiếu mã lô.", "The lot code is missing."));
+                }
+                if let Err(e) = draft {
+                    errors.0.extend(e.0);
+                }
+            }
+        }
+    }
+    if !errors.0.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
     let mut lots: std::collections::HashMap<String, Lot> = std::collections::HashMap::new();
-    for (i, item) in request.events.iter().enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if !lots.contains_key(&item.lot_code) {
             let lot = state.store.lot(coop_id, &item.lot_code).await.map_err(|e| match e {
                 store::StoreError::NotFound { .. } => AppError::invalid(farm_log::FieldError::new(
@@ -170,7 +182,6 @@ pub async fn append_batch(
         }
         may_append(&state.store, &principal, &lots[&item.lot_code], item.draft.body.kind()).await?;
     }
-    let items = request.events.into_iter().map(|i| AppendItem { lot_code: i.lot_code, draft: i.draft }).collect();
     let outcomes = state.store.append(&principal, items, true).await?;
     Ok((status_for(&outcomes), Json(BatchResponse { events: outcomes })))
 }

@@ -1,0 +1,204 @@
+//! Spawning the real app on port 0 with a fresh database, on SQLite always and on PostgreSQL
+//! whenever one is reachable.
+
+use reqwest::{Client, Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use server::AppState;
+use store::Store;
+
+/// Where PostgreSQL is looked for when `NGUON_TEST_POSTGRES_URL` is not set.
+const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A running app with its own database.
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub store: Store,
+    pub backend: &'static str,
+    pub coops: Vec<DemoCoop>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A demo cooperative with a token per role.
+#[derive(Clone, Debug)]
+pub struct DemoCoop {
+    pub id: i64,
+    pub leader: String,
+    /// A member assigned to the plot of the cooperative's first lot.
+    pub member: String,
+    /// A member not assigned to that plot.
+    pub other_member: String,
+    pub inspector: Option<String>,
+}
+
+async fn postgres_admin_url() -> Option<String> {
+    static CHECKED: tokio::sync::OnceCell<Option<String>> = tokio::sync::OnceCell::const_new();
+    CHECKED.get_or_init(find_postgres).await.clone()
+}
+
+/// Looks for PostgreSQL once per test run and drops databases left by earlier runs.
+async fn find_postgres() -> Option<String> {
+    use std::io::Write;
+    let url = std::env::var("NGUON_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
+    let reachable = tokio::time::timeout(std::time::Duration::from_secs(5), Database::connect(url.as_str())).await;
+    match reachable {
+        Ok(Ok(db)) => {
+            let old = db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'nguon_test_%'",
+                ))
+                .await
+                .unwrap_or_default();
+            for row in old {
+                if let Ok(name) = row.try_get::<String>("", "datname") {
+                    let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                }
+            }
+            let _ = db.close().await;
+            Some(url)
+        }
+        _ => {
+            if std::env::var("NGUON_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                panic!("NGUON_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {url}");
+            }
+            // Written straight to stderr so the test harness does not swallow it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPING PostgreSQL: not reachable at {url}; these tests ran on SQLite only. Set NGUON_TEST_POSTGRES_URL to a server. ***\n"
+            );
+            None
+        }
+    }
+}
+
+async fn fresh_store(backend: &'static str) -> (Store, Option<tempfile::TempDir>) {
+    match backend {
+        "sqlite" => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("nguon-test.db");
+            let store = Store::connect(path.to_str().expect("utf-8 path")).await.expect("open sqlite");
+            (store, Some(dir))
+        }
+        _ => {
+            let admin = postgres_admin_url().await.expect("postgres url");
+            let name = format!("nguon_test_{}", uuid::Uuid::new_v4().simple());
+            let db = Database::connect(admin.as_str()).await.expect("connect postgres");
+            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+            let _ = db.close().await;
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            let store = Store::connect(&format!("{base}/{name}")).await.expect("open postgres");
+            (store, None)
+        }
+    }
+}
+
+/// Backends to run on: SQLite always, PostgreSQL when reachable.
+pub async fn backends() -> Vec<&'static str> {
+    let mut list = vec!["sqlite"];
+    if postgres_admin_url().await.is_some() {
+        list.push("postgres");
+    }
+    list
+}
+
+/// An app on an empty, migrated database.
+pub async fn spawn_empty(backend: &'static str) -> TestApp {
+    let (store, dir) = fresh_store(backend).await;
+    store.migrate().await.expect("migrate");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let state = AppState { store: store.clone() };
+    tokio::spawn(async move {
+        let _ = server::serve(listener, state, std::future::pending()).await;
+    });
+    TestApp { base, client: Client::new(), store, backend, coops: Vec::new(), _dir: dir }
+}
+
+/// An app with the demo cooperatives loaded, and tokens for each role.
+pub async fn spawn_demo(backend: &'static str) -> TestApp {
+    let mut app = spawn_empty(backend).await;
+    let summary = nguon::demo::load(&app.store).await.expect("demo loads");
+    for (id, _, _, leader) in summary.cooperatives {
+        let members = app.store.members(id).await.expect("members");
+        let lots = app.store.lots(id, None).await.expect("lots");
+        let first_lot = lots.iter().min_by_key(|l| l.id).expect("a lot");
+        let token_for = |member: &store::Member| member.id;
+        let assigned = members
+            .iter()
+            .find(|m| m.role == farm_log::Role::Member && m.plot_ids.iter().any(|p| first_lot.plot_ids.contains(p)))
+            .expect("an assigned member");
+        let other = members
+            .iter()
+            .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.iter().any(|p| first_lot.plot_ids.contains(p)))
+            .expect("an unassigned member");
+        let inspector = members.iter().find(|m| m.role == farm_log::Role::Inspector);
+        let member = app.store.issue_token(token_for(assigned), "test").await.expect("token").token;
+        let other_member = app.store.issue_token(token_for(other), "test").await.expect("token").token;
+        let inspector = match inspector {
+            Some(i) => Some(app.store.issue_token(i.id, "test").await.expect("token").token),
+            None => None,
+        };
+        app.coops.push(DemoCoop { id, leader, member, other_member, inspector });
+    }
+    app
+}
+
+impl TestApp {
+    /// Sends a request with an optional token and JSON body; returns status and JSON (or Null).
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.expect("body read");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// The demo vegetable cooperative (north), whose first lot is `CN-2609-01`.
+    pub fn veg(&self) -> &DemoCoop {
+        &self.coops[0]
+    }
+
+    /// The demo pomelo cooperative (south).
+    pub fn pomelo(&self) -> &DemoCoop {
+        &self.coops[1]
+    }
+
+    /// The id of an input product by trade name prefix.
+    pub async fn input_id(&self, coop: i64, trade_name_prefix: &str) -> i64 {
+        let inputs = self.store.input_products(coop).await.expect("inputs");
+        inputs.iter().find(|i| i.trade_name.starts_with(trade_name_prefix)).expect("input exists").id
+    }
+
+    /// Creates a fresh growing lot in the vegetable cooperative on the assigned member's plot.
+    pub async fn new_veg_lot(&self, code: &str) -> Value {
+        let coop = self.veg().id;
+        let plot = self.store.plots(coop).await.expect("plots").into_iter().find(|p| p.name == "Ruộng Đồng Chùa").expect("plot");
+        let product = self.store.products(coop).await.expect("products")[0].id;
+        let (status, body) = self
+            .post(&format!("/api/v1/cooperatives/{coop}/lots"), &self.veg().leader, json!({ "code": code, "product_id": product, "plot_ids": [plot.id] }))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{}] {body}", self.backend);
+        body
+    }
+}
+
+/// A fresh event id.
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
