@@ -141,7 +141,12 @@ enum Events {
     ContentDigest,
 }
 
-fn fk(from_table: impl IntoIden, from_col: impl IntoIden, to_table: impl IntoIden, to_col: impl IntoIden) -> ForeignKeyCreateStatement {
+fn fk(
+    from_table: impl IntoIden,
+    from_col: impl IntoIden,
+    to_table: impl IntoIden,
+    to_col: impl IntoIden,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(from_table, from_col)
         .to(to_table, to_col)
@@ -181,7 +186,12 @@ impl MigrationTrait for Migration {
                     .col(string(Members::Role))
                     .col(boolean(Members::Active))
                     .col(string(Members::CreatedAt))
-                    .foreign_key(&mut fk(Members::Table, Members::CooperativeId, Cooperatives::Table, Cooperatives::Id))
+                    .foreign_key(&mut fk(
+                        Members::Table,
+                        Members::CooperativeId,
+                        Cooperatives::Table,
+                        Cooperatives::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -206,7 +216,12 @@ impl MigrationTrait for Migration {
                     .col(string(ApiTokens::Label))
                     .col(string(ApiTokens::CreatedAt))
                     .col(string_null(ApiTokens::RevokedAt))
-                    .foreign_key(&mut fk(ApiTokens::Table, ApiTokens::MemberId, Members::Table, Members::Id))
+                    .foreign_key(&mut fk(
+                        ApiTokens::Table,
+                        ApiTokens::MemberId,
+                        Members::Table,
+                        Members::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -224,7 +239,12 @@ impl MigrationTrait for Migration {
                     .col(integer_null(Plots::LonMicro))
                     .col(string_null(Plots::GrowingAreaCode))
                     .col(string(Plots::CreatedAt))
-                    .foreign_key(&mut fk(Plots::Table, Plots::CooperativeId, Cooperatives::Table, Cooperatives::Id))
+                    .foreign_key(&mut fk(
+                        Plots::Table,
+                        Plots::CooperativeId,
+                        Cooperatives::Table,
+                        Cooperatives::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -245,9 +265,23 @@ impl MigrationTrait for Migration {
                     .table(PlotAssignments::Table)
                     .col(big_integer(PlotAssignments::PlotId))
                     .col(big_integer(PlotAssignments::MemberId))
-                    .primary_key(Index::create().col(PlotAssignments::PlotId).col(PlotAssignments::MemberId))
-                    .foreign_key(&mut fk(PlotAssignments::Table, PlotAssignments::PlotId, Plots::Table, Plots::Id))
-                    .foreign_key(&mut fk(PlotAssignments::Table, PlotAssignments::MemberId, Members::Table, Members::Id))
+                    .primary_key(
+                        Index::create()
+                            .col(PlotAssignments::PlotId)
+                            .col(PlotAssignments::MemberId),
+                    )
+                    .foreign_key(&mut fk(
+                        PlotAssignments::Table,
+                        PlotAssignments::PlotId,
+                        Plots::Table,
+                        Plots::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        PlotAssignments::Table,
+                        PlotAssignments::MemberId,
+                        Members::Table,
+                        Members::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -261,7 +295,12 @@ impl MigrationTrait for Migration {
                     .col(string_null(Products::Variety))
                     .col(string_null(Products::Gtin))
                     .col(string(Products::CreatedAt))
-                    .foreign_key(&mut fk(Products::Table, Products::CooperativeId, Cooperatives::Table, Cooperatives::Id))
+                    .foreign_key(&mut fk(
+                        Products::Table,
+                        Products::CooperativeId,
+                        Cooperatives::Table,
+                        Cooperatives::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -277,7 +316,12 @@ impl MigrationTrait for Migration {
                     .col(string_null(InputProducts::RegistrationNumber))
                     .col(integer_null(InputProducts::PhiDays))
                     .col(string(InputProducts::CreatedAt))
-                    .foreign_key(&mut fk(InputProducts::Table, InputProducts::CooperativeId, Cooperatives::Table, Cooperatives::Id))
+                    .foreign_key(&mut fk(
+                        InputProducts::Table,
+                        InputProducts::CooperativeId,
+                        Cooperatives::Table,
+                        Cooperatives::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -294,7 +338,12 @@ impl MigrationTrait for Migration {
                     .col(string(Lots::Genesis))
                     .col(string(Lots::Head))
                     .col(big_integer(Lots::EventCount))
-                    .foreign_key(&mut fk(Lots::Table, Lots::CooperativeId, Cooperatives::Table, Cooperatives::Id))
+                    .foreign_key(&mut fk(
+                        Lots::Table,
+                        Lots::CooperativeId,
+                        Cooperatives::Table,
+                        Cooperatives::Id,
+                    ))
                     .foreign_key(&mut fk(Lots::Table, Lots::ProductId, Products::Table, Products::Id))
                     .to_owned(),
             )
@@ -333,14 +382,28 @@ impl MigrationTrait for Migration {
                     .col(string(LotParents::QuantityUnit))
                     .col(string(LotParents::ViaEventId))
                     .primary_key(Index::create().col(LotParents::ChildLotId).col(LotParents::ParentLotId))
-                    .foreign_key(&mut fk(LotParents::Table, LotParents::ChildLotId, Lots::Table, Lots::Id))
-                    .foreign_key(&mut fk(LotParents::Table, LotParents::ParentLotId, Lots::Table, Lots::Id))
+                    .foreign_key(&mut fk(
+                        LotParents::Table,
+                        LotParents::ChildLotId,
+                        Lots::Table,
+                        Lots::Id,
+                    ))
+                    .foreign_key(&mut fk(
+                        LotParents::Table,
+                        LotParents::ParentLotId,
+                        Lots::Table,
+                        Lots::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create().name("lot_parents_parent").table(LotParents::Table).col(LotParents::ParentLotId).to_owned(),
+                Index::create()
+                    .name("lot_parents_parent")
+                    .table(LotParents::Table)
+                    .col(LotParents::ParentLotId)
+                    .to_owned(),
             )
             .await?;
         manager
@@ -361,13 +424,24 @@ impl MigrationTrait for Migration {
                     .col(string(Events::Head))
                     .col(string(Events::ContentDigest))
                     .foreign_key(&mut fk(Events::Table, Events::LotId, Lots::Table, Lots::Id))
-                    .foreign_key(&mut fk(Events::Table, Events::ActorMemberId, Members::Table, Members::Id))
+                    .foreign_key(&mut fk(
+                        Events::Table,
+                        Events::ActorMemberId,
+                        Members::Table,
+                        Members::Id,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
             .create_index(
-                Index::create().name("events_lot_seq").table(Events::Table).col(Events::LotId).col(Events::Seq).unique().to_owned(),
+                Index::create()
+                    .name("events_lot_seq")
+                    .table(Events::Table)
+                    .col(Events::LotId)
+                    .col(Events::Seq)
+                    .unique()
+                    .to_owned(),
             )
             .await?;
         Ok(())

@@ -23,7 +23,10 @@ const VIETNAM_CSV: &str = include_str!("../../../fixtures/banned-active-ingredie
 /// Lowercases and keeps only letters and digits, so "Methyl parathion" and "methyl-parathion"
 /// match.
 pub fn normalize_ingredient(name: &str) -> String {
-    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+    name.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl BannedList {
@@ -35,7 +38,9 @@ impl BannedList {
     /// Parses CSV with the columns `active_ingredient,aliases,group,source` (aliases separated by
     /// `;`).
     pub fn from_csv(text: &str) -> Result<Self, csv::Error> {
-        let mut reader = csv::ReaderBuilder::new().comment(Some(b'#')).from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
         let mut by_key = HashMap::new();
         for record in reader.records() {
             let record = record?;
@@ -44,7 +49,10 @@ impl BannedList {
                 continue;
             }
             let source = record.get(3).unwrap_or_default().trim().to_owned();
-            let entry = BannedIngredient { name: name.clone(), source };
+            let entry = BannedIngredient {
+                name: name.clone(),
+                source,
+            };
             for alias in std::iter::once(name.as_str()).chain(record.get(1).unwrap_or_default().split(';')) {
                 let key = normalize_ingredient(alias);
                 if !key.is_empty() {
@@ -89,7 +97,14 @@ mod tests {
     #[test]
     fn shipped_list_names_well_known_banned_ingredients() {
         let list = BannedList::vietnam();
-        for name in ["Paraquat", "paraquat dichloride", "Glyphosate", "2,4-D", "Carbofuran", "Endosulfan"] {
+        for name in [
+            "Paraquat",
+            "paraquat dichloride",
+            "Glyphosate",
+            "2,4-D",
+            "Carbofuran",
+            "Endosulfan",
+        ] {
             assert!(list.find(name).is_some(), "{name} should be banned");
         }
         assert!(list.find("Hexaconazole").is_none());

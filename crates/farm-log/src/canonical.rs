@@ -158,7 +158,12 @@ fn encode_quantity(out: &mut Encoder, quantity: &Quantity) {
 pub fn encode_body(out: &mut Encoder, body: &EventBody) {
     out.u8(body.kind().tag());
     match body {
-        EventBody::Seeding { seed_source, seed_lot, variety, quantity } => {
+        EventBody::Seeding {
+            seed_source,
+            seed_lot,
+            variety,
+            quantity,
+        } => {
             out.str(seed_source.as_ref())
                 .option(seed_lot.as_ref(), encode_text)
                 .option(variety.as_ref(), encode_text)
@@ -170,14 +175,23 @@ pub fn encode_body(out: &mut Encoder, body: &EventBody) {
                 .quantity(amount)
                 .option(method.as_ref(), encode_text);
         }
-        EventBody::Spraying { input, dose, area, target_pest } => {
+        EventBody::Spraying {
+            input,
+            dose,
+            area,
+            target_pest,
+        } => {
             out.i64(input.input_product_id)
                 .option(input.snapshot.as_ref(), encode_snapshot)
                 .quantity(dose)
                 .option(area.as_ref(), encode_quantity)
                 .option(target_pest.as_ref(), encode_text);
         }
-        EventBody::Irrigation { method, water_source, amount } => {
+        EventBody::Irrigation {
+            method,
+            water_source,
+            amount,
+        } => {
             out.option(method.as_ref(), encode_text)
                 .option(water_source.as_ref(), encode_text)
                 .option(amount.as_ref(), encode_quantity);
@@ -186,9 +200,10 @@ pub fn encode_body(out: &mut Encoder, body: &EventBody) {
             out.str(subject.as_ref());
         }
         EventBody::Harvest { quantity, phi_override } => {
-            out.quantity(quantity).option(phi_override.as_ref(), |o, p: &PhiOverride| {
-                o.str(p.reason.as_ref());
-            });
+            out.quantity(quantity)
+                .option(phi_override.as_ref(), |o, p: &PhiOverride| {
+                    o.str(p.reason.as_ref());
+                });
         }
         EventBody::Packing { children } => {
             out.list(children, |o, c: &ChildLot| {
@@ -198,15 +213,31 @@ pub fn encode_body(out: &mut Encoder, body: &EventBody) {
         EventBody::Merging { output_lot, quantity } => {
             out.str(output_lot.as_ref()).quantity(quantity);
         }
-        EventBody::Shipping { from, to, document_ref, quantity }
-        | EventBody::Receiving { from, to, document_ref, quantity } => {
+        EventBody::Shipping {
+            from,
+            to,
+            document_ref,
+            quantity,
+        }
+        | EventBody::Receiving {
+            from,
+            to,
+            document_ref,
+            quantity,
+        } => {
             out.str(from.as_ref())
                 .str(to.as_ref())
                 .option(document_ref.as_ref(), encode_text)
                 .option(quantity.as_ref(), encode_quantity);
         }
-        EventBody::Correction { corrects, reason, replacement } => {
-            out.uuid(corrects).str(reason.as_ref()).option(replacement.as_deref(), encode_body);
+        EventBody::Correction {
+            corrects,
+            reason,
+            replacement,
+        } => {
+            out.uuid(corrects)
+                .str(reason.as_ref())
+                .option(replacement.as_deref(), encode_body);
         }
         EventBody::Recall { reason } => {
             out.str(reason.as_ref());

@@ -96,7 +96,10 @@ pub fn initial_holding(parents: &[ParentLink]) -> Option<Quantity> {
         .filter(|p| p.quantity.unit.dimension() == dimension)
         .map(|p| p.quantity.in_base_unit())
         .sum::<rust_decimal::Decimal>();
-    Some(Quantity { value: total.normalize(), unit: crate::quantity::Unit::base_of(dimension) })
+    Some(Quantity {
+        value: total.normalize(),
+        unit: crate::quantity::Unit::base_of(dimension),
+    })
 }
 
 /// The head every lot starts from.
@@ -193,7 +196,11 @@ impl ChainVerifier {
             event_id: None,
             reason: "the lot's identity (cooperative, code, product, plots, creation time or parents) no longer matches its genesis".into(),
         });
-        Self { head, count: 0, failure }
+        Self {
+            head,
+            count: 0,
+            failure,
+        }
     }
 
     /// Feeds the next stored event. After the first mismatch, further events are ignored.
@@ -223,7 +230,9 @@ impl ChainVerifier {
         };
         let head = self::link(&self.head, event);
         if head != link.recorded_head {
-            self.failure = Some(altered("the stored event no longer hashes to the head recorded with it".into()));
+            self.failure = Some(altered(
+                "the stored event no longer hashes to the head recorded with it".into(),
+            ));
             return;
         }
         self.head = head;
@@ -246,6 +255,9 @@ impl ChainVerifier {
                 ),
             };
         }
-        ChainStatus::Intact { head: self.head, events: self.count }
+        ChainStatus::Intact {
+            head: self.head,
+            events: self.count,
+        }
     }
 }

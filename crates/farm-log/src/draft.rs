@@ -15,8 +15,19 @@ use crate::text::{Note, ShortText};
 
 /// The `type` values a client may send.
 pub const EVENT_TYPES: [&str; 13] = [
-    "seeding", "fertilizing", "spraying", "irrigation", "observation", "harvest", "packing",
-    "merging", "shipping", "receiving", "correction", "recall", "close",
+    "seeding",
+    "fertilizing",
+    "spraying",
+    "irrigation",
+    "observation",
+    "harvest",
+    "packing",
+    "merging",
+    "shipping",
+    "receiving",
+    "correction",
+    "recall",
+    "close",
 ];
 
 struct Reader<'o, 'e> {
@@ -26,16 +37,30 @@ struct Reader<'o, 'e> {
 }
 
 fn missing(field: String) -> FieldError {
-    FieldError::new(field, "required", "Thiếu thông tin bắt buộc.", "This field is required.")
+    FieldError::new(
+        field,
+        "required",
+        "Thiếu thông tin bắt buộc.",
+        "This field is required.",
+    )
 }
 
 fn wrong_type(field: String, what_vi: &str, what_en: &str) -> FieldError {
-    FieldError::new(field, "invalid_value", format!("Cần {what_vi}."), format!("Expected {what_en}."))
+    FieldError::new(
+        field,
+        "invalid_value",
+        format!("Cần {what_vi}."),
+        format!("Expected {what_en}."),
+    )
 }
 
 impl<'o> Reader<'o, '_> {
     fn path(&self, name: &str) -> String {
-        if self.prefix.is_empty() { name.to_owned() } else { format!("{}.{name}", self.prefix) }
+        if self.prefix.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{}.{name}", self.prefix)
+        }
     }
 
     fn present(&self, name: &str) -> Option<&'o Value> {
@@ -54,13 +79,19 @@ impl<'o> Reader<'o, '_> {
             Some(Value::String(text)) => Some(text.clone()),
             Some(Value::Number(number)) => Some(number.to_string()),
             Some(_) => {
-                self.errors.push(wrong_type(self.path(name), "một chuỗi ký tự", "a string"));
+                self.errors
+                    .push(wrong_type(self.path(name), "một chuỗi ký tự", "a string"));
                 None
             }
         }
     }
 
-    fn parsed<T>(&mut self, name: &str, required: bool, parse: impl FnOnce(&str, &str) -> Result<T, FieldError>) -> Option<T> {
+    fn parsed<T>(
+        &mut self,
+        name: &str,
+        required: bool,
+        parse: impl FnOnce(&str, &str) -> Result<T, FieldError>,
+    ) -> Option<T> {
         let text = self.string(name, required)?;
         match parse(&text, &self.path(name)) {
             Ok(value) => Some(value),
@@ -108,7 +139,10 @@ impl<'o> Reader<'o, '_> {
             _ => self.present("input_product_id").and_then(Value::as_i64),
         };
         match id {
-            Some(input_product_id) => Some(AppliedInput { input_product_id, snapshot: None }),
+            Some(input_product_id) => Some(AppliedInput {
+                input_product_id,
+                snapshot: None,
+            }),
             None => {
                 self.errors.push(FieldError::new(
                     self.path("input_product_id"),
@@ -128,41 +162,68 @@ impl<'o> Reader<'o, '_> {
                 let seed_lot = self.short("seed_lot", false);
                 let variety = self.short("variety", false);
                 let quantity = self.quantity("quantity", true);
-                EventBody::Seeding { seed_source: seed_source?, seed_lot, variety, quantity: quantity? }
+                EventBody::Seeding {
+                    seed_source: seed_source?,
+                    seed_lot,
+                    variety,
+                    quantity: quantity?,
+                }
             }
             "fertilizing" => {
                 let input = self.input();
                 let amount = self.quantity("amount", true);
                 let method = self.short("method", false);
-                EventBody::Fertilizing { input: input?, amount: amount?, method }
+                EventBody::Fertilizing {
+                    input: input?,
+                    amount: amount?,
+                    method,
+                }
             }
             "spraying" => {
                 let input = self.input();
                 let dose = self.quantity("dose", true);
                 let area = self.quantity("area", false);
                 let target_pest = self.short("target_pest", false);
-                EventBody::Spraying { input: input?, dose: dose?, area, target_pest }
+                EventBody::Spraying {
+                    input: input?,
+                    dose: dose?,
+                    area,
+                    target_pest,
+                }
             }
             "irrigation" => EventBody::Irrigation {
                 method: self.short("method", false),
                 water_source: self.short("water_source", false),
                 amount: self.quantity("amount", false),
             },
-            "observation" => EventBody::Observation { subject: self.short("subject", true)? },
+            "observation" => EventBody::Observation {
+                subject: self.short("subject", true)?,
+            },
             "harvest" => {
                 let quantity = self.quantity("quantity", true);
                 let phi_override = match self.present("phi_override") {
                     Some(Value::Object(o)) => {
-                        let mut inner = Reader { object: o, prefix: self.path("phi_override"), errors: &mut *self.errors };
+                        let mut inner = Reader {
+                            object: o,
+                            prefix: self.path("phi_override"),
+                            errors: &mut *self.errors,
+                        };
                         inner.note("reason", true).map(|reason| PhiOverride { reason })
                     }
                     Some(_) => {
-                        self.errors.push(wrong_type(self.path("phi_override"), "{\"reason\": …}", "{\"reason\": …}"));
+                        self.errors.push(wrong_type(
+                            self.path("phi_override"),
+                            "{\"reason\": …}",
+                            "{\"reason\": …}",
+                        ));
                         None
                     }
                     None => None,
                 };
-                EventBody::Harvest { quantity: quantity?, phi_override }
+                EventBody::Harvest {
+                    quantity: quantity?,
+                    phi_override,
+                }
             }
             "packing" => {
                 let Some(Value::Array(items)) = self.present("children") else {
@@ -172,10 +233,18 @@ impl<'o> Reader<'o, '_> {
                 let mut children = Vec::new();
                 for (i, item) in items.iter().enumerate() {
                     let Value::Object(o) = item else {
-                        self.errors.push(wrong_type(self.path(&format!("children[{i}]")), "{\"code\", \"quantity\"}", "{\"code\", \"quantity\"}"));
+                        self.errors.push(wrong_type(
+                            self.path(&format!("children[{i}]")),
+                            "{\"code\", \"quantity\"}",
+                            "{\"code\", \"quantity\"}",
+                        ));
                         continue;
                     };
-                    let mut inner = Reader { object: o, prefix: self.path(&format!("children[{i}]")), errors: &mut *self.errors };
+                    let mut inner = Reader {
+                        object: o,
+                        prefix: self.path(&format!("children[{i}]")),
+                        errors: &mut *self.errors,
+                    };
                     let code = inner.parsed("code", true, LotCode::parse);
                     let quantity = inner.quantity("quantity", true);
                     if let (Some(code), Some(quantity)) = (code, quantity) {
@@ -190,7 +259,10 @@ impl<'o> Reader<'o, '_> {
             "merging" => {
                 let output_lot = self.parsed("output_lot", true, LotCode::parse);
                 let quantity = self.quantity("quantity", true);
-                EventBody::Merging { output_lot: output_lot?, quantity: quantity? }
+                EventBody::Merging {
+                    output_lot: output_lot?,
+                    quantity: quantity?,
+                }
             }
             "shipping" | "receiving" => {
                 let from = self.short("from", true);
@@ -199,19 +271,34 @@ impl<'o> Reader<'o, '_> {
                 let quantity = self.quantity("quantity", false);
                 let (from, to) = (from?, to?);
                 if kind == "shipping" {
-                    EventBody::Shipping { from, to, document_ref, quantity }
+                    EventBody::Shipping {
+                        from,
+                        to,
+                        document_ref,
+                        quantity,
+                    }
                 } else {
-                    EventBody::Receiving { from, to, document_ref, quantity }
+                    EventBody::Receiving {
+                        from,
+                        to,
+                        document_ref,
+                        quantity,
+                    }
                 }
             }
             "correction" => {
                 let corrects = self.parsed("corrects", true, |text, field| {
-                    Uuid::parse_str(text).map_err(|_| wrong_type(field.to_owned(), "mã sự kiện (UUID)", "an event id (UUID)"))
+                    Uuid::parse_str(text)
+                        .map_err(|_| wrong_type(field.to_owned(), "mã sự kiện (UUID)", "an event id (UUID)"))
                 });
                 let reason = self.note("reason", true);
                 let replacement = match self.present("replacement") {
                     Some(Value::Object(o)) => {
-                        let mut inner = Reader { object: o, prefix: self.path("replacement"), errors: &mut *self.errors };
+                        let mut inner = Reader {
+                            object: o,
+                            prefix: self.path("replacement"),
+                            errors: &mut *self.errors,
+                        };
                         let kind = inner.kind()?;
                         if kind == "correction" {
                             inner.errors.push(FieldError::new(
@@ -225,15 +312,27 @@ impl<'o> Reader<'o, '_> {
                         Some(Box::new(inner.body(&kind)?))
                     }
                     Some(_) => {
-                        self.errors.push(wrong_type(self.path("replacement"), "nội dung sự kiện", "an event body"));
+                        self.errors.push(wrong_type(
+                            self.path("replacement"),
+                            "nội dung sự kiện",
+                            "an event body",
+                        ));
                         return None;
                     }
                     None => None,
                 };
-                EventBody::Correction { corrects: corrects?, reason: reason?, replacement }
+                EventBody::Correction {
+                    corrects: corrects?,
+                    reason: reason?,
+                    replacement,
+                }
             }
-            "recall" => EventBody::Recall { reason: self.note("reason", true)? },
-            "close" => EventBody::Close { reason: self.short("reason", false) },
+            "recall" => EventBody::Recall {
+                reason: self.note("reason", true)?,
+            },
+            "close" => EventBody::Close {
+                reason: self.short("reason", false),
+            },
             _ => return None,
         };
         Some(body)
@@ -263,7 +362,11 @@ pub fn parse_draft(value: &Value, prefix: &str) -> Result<EventDraft, Validation
     let Value::Object(object) = value else {
         return Err(wrong_type(prefix.to_owned(), "một đối tượng JSON", "a JSON object").into());
     };
-    let mut reader = Reader { object, prefix: prefix.to_owned(), errors: &mut errors };
+    let mut reader = Reader {
+        object,
+        prefix: prefix.to_owned(),
+        errors: &mut errors,
+    };
     let id = reader.parsed("id", true, |text, field| {
         Uuid::parse_str(text).map_err(|_| wrong_type(field.to_owned(), "mã sự kiện dạng UUID", "a UUID"))
     });
@@ -291,20 +394,34 @@ pub fn parse_draft(value: &Value, prefix: &str) -> Result<EventDraft, Validation
                     }
                 },
                 _ => {
-                    reader.errors.push(wrong_type(reader.path("location"), "{\"lat\": số, \"lon\": số}", "{\"lat\": number, \"lon\": number}"));
+                    reader.errors.push(wrong_type(
+                        reader.path("location"),
+                        "{\"lat\": số, \"lon\": số}",
+                        "{\"lat\": number, \"lon\": number}",
+                    ));
                     None
                 }
             }
         }
         Some(_) => {
-            reader.errors.push(wrong_type(reader.path("location"), "{\"lat\", \"lon\"}", "{\"lat\", \"lon\"}"));
+            reader.errors.push(wrong_type(
+                reader.path("location"),
+                "{\"lat\", \"lon\"}",
+                "{\"lat\", \"lon\"}",
+            ));
             None
         }
         None => None,
     };
     let body = reader.kind().and_then(|kind| reader.body(&kind));
     match (id, occurred_at, body) {
-        (Some(id), Some(occurred_at), Some(body)) if errors.0.is_empty() => Ok(EventDraft { id, occurred_at, note, location, body }),
+        (Some(id), Some(occurred_at), Some(body)) if errors.0.is_empty() => Ok(EventDraft {
+            id,
+            occurred_at,
+            note,
+            location,
+            body,
+        }),
         _ => {
             if errors.0.is_empty() {
                 errors.push(wrong_type(prefix.to_owned(), "một sự kiện hợp lệ", "a valid event"));
@@ -341,7 +458,15 @@ mod tests {
         )
         .unwrap_err();
         let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["events[3].id", "events[3].occurred_at", "events[3].children[1].code", "events[3].children[1].quantity"]);
+        assert_eq!(
+            fields,
+            vec![
+                "events[3].id",
+                "events[3].occurred_at",
+                "events[3].children[1].code",
+                "events[3].children[1].quantity"
+            ]
+        );
     }
 
     #[test]

@@ -389,7 +389,10 @@ impl EventBody {
     pub fn applied_input_mut(&mut self) -> Option<&mut AppliedInput> {
         match self {
             EventBody::Fertilizing { input, .. } | EventBody::Spraying { input, .. } => Some(input),
-            EventBody::Correction { replacement: Some(body), .. } => body.applied_input_mut(),
+            EventBody::Correction {
+                replacement: Some(body),
+                ..
+            } => body.applied_input_mut(),
             _ => None,
         }
     }

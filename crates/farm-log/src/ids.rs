@@ -84,7 +84,10 @@ impl Gtin {
             return Err(bad("chỉ được gồm chữ số", "it must contain only digits"));
         }
         if ![8, 12, 13, 14].contains(&digits.len()) {
-            return Err(bad("phải có 8, 12, 13 hoặc 14 chữ số", "it must have 8, 12, 13 or 14 digits"));
+            return Err(bad(
+                "phải có 8, 12, 13 hoặc 14 chữ số",
+                "it must have 8, 12, 13 or 14 digits",
+            ));
         }
         let padded = format!("{digits:0>14}");
         if gs1_check_digit(&padded[..13]) != padded.as_bytes()[13] - b'0' {
@@ -208,7 +211,10 @@ mod tests {
 
     #[test]
     fn gtin_check_digit_is_verified_and_padded_to_14() {
-        assert_eq!(Gtin::parse("8935049500018", "gtin").map(|g| g.0), Ok("08935049500018".into()));
+        assert_eq!(
+            Gtin::parse("8935049500018", "gtin").map(|g| g.0),
+            Ok("08935049500018".into())
+        );
         assert!(Gtin::parse("8935049500019", "gtin").is_err());
         assert!(Gtin::parse("89350495000", "gtin").is_err());
     }
@@ -216,9 +222,16 @@ mod tests {
     #[test]
     fn phone_numbers_are_normalized() {
         for raw in ["0912 345 678", "+84 912 345 678", "84912345678", "0912.345.678"] {
-            assert_eq!(PhoneNumber::parse(raw, "phone").map(|p| p.0), Ok("0912345678".into()), "{raw}");
+            assert_eq!(
+                PhoneNumber::parse(raw, "phone").map(|p| p.0),
+                Ok("0912345678".into()),
+                "{raw}"
+            );
         }
-        assert_eq!(PhoneNumber::parse("0243 765 4321", "phone").map(|p| p.0), Ok("02437654321".into()));
+        assert_eq!(
+            PhoneNumber::parse("0243 765 4321", "phone").map(|p| p.0),
+            Ok("02437654321".into())
+        );
         assert!(PhoneNumber::parse("12345", "phone").is_err());
         assert!(PhoneNumber::parse("091234567a", "phone").is_err());
     }

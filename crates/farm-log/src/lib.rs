@@ -20,9 +20,7 @@ pub mod validate;
 pub use banned::BannedList;
 pub use chain::{ChainHead, ChainStatus, GenesisInput, ParentLink};
 pub use error::{FieldError, ValidationErrors};
-pub use event::{
-    AppliedInput, ChildLot, Event, EventBody, EventKind, GeoPoint, InputSnapshot, PhiOverride,
-};
+pub use event::{AppliedInput, ChildLot, Event, EventBody, EventKind, GeoPoint, InputSnapshot, PhiOverride};
 pub use ids::{Gln, Gs1CompanyPrefix, Gtin, LotCode, PhoneNumber};
 pub use model::{InputKind, LotStatus, Region, Role};
 pub use quantity::{Dimension, Quantity, Unit};

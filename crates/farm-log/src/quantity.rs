@@ -179,8 +179,7 @@ impl Serialize for Unit {
 impl<'de> Deserialize<'de> for Unit {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        Unit::from_code_or_name(&raw)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown unit \"{raw}\"")))
+        Unit::from_code_or_name(&raw).ok_or_else(|| serde::de::Error::custom(format!("unknown unit \"{raw}\"")))
     }
 }
 
@@ -328,7 +327,10 @@ impl<'de> Deserialize<'de> for Quantity {
         #[serde(untagged)]
         enum Raw {
             Text(String),
-            Parts { value: serde_json_number::Number, unit: String },
+            Parts {
+                value: serde_json_number::Number,
+                unit: String,
+            },
         }
         mod serde_json_number {
             use serde::Deserialize;
@@ -364,15 +366,33 @@ mod tests {
 
     #[test]
     fn vietnamese_decimal_comma_and_thousand_dots_parse() {
-        assert_eq!(q("1.500,5 kg"), Quantity { value: Decimal::new(15005, 1), unit: Unit::Kilogram });
-        assert_eq!(q("1.5 TNE"), Quantity { value: Decimal::new(15, 1), unit: Unit::Tonne });
+        assert_eq!(
+            q("1.500,5 kg"),
+            Quantity {
+                value: Decimal::new(15005, 1),
+                unit: Unit::Kilogram
+            }
+        );
+        assert_eq!(
+            q("1.5 TNE"),
+            Quantity {
+                value: Decimal::new(15, 1),
+                unit: Unit::Tonne
+            }
+        );
         assert_eq!(q("250ml").unit, Unit::Millilitre);
     }
 
     #[test]
     fn zero_negative_and_unknown_units_are_rejected() {
-        assert_eq!(Quantity::parse("0 kg", None, "amount").unwrap_err().code, "not_positive");
-        assert_eq!(Quantity::parse("-3 kg", None, "amount").unwrap_err().code, "not_positive");
+        assert_eq!(
+            Quantity::parse("0 kg", None, "amount").unwrap_err().code,
+            "not_positive"
+        );
+        assert_eq!(
+            Quantity::parse("-3 kg", None, "amount").unwrap_err().code,
+            "not_positive"
+        );
         let error = Quantity::parse("3 bushels", None, "amount").unwrap_err();
         assert_eq!((error.code, error.field.as_str()), ("unknown_unit", "amount"));
         assert_eq!(Quantity::parse("3", None, "amount").unwrap_err().code, "missing_unit");
@@ -380,7 +400,13 @@ mod tests {
 
     #[test]
     fn sao_depends_on_the_region() {
-        assert_eq!(q("2 sào"), Quantity { value: Decimal::from(720), unit: Unit::SquareMetre });
+        assert_eq!(
+            q("2 sào"),
+            Quantity {
+                value: Decimal::from(720),
+                unit: Unit::SquareMetre
+            }
+        );
         let central = Quantity::parse("2 sào", Some(Region::Central), "area").unwrap();
         assert_eq!(central.value, Decimal::from(1000));
         assert!(Quantity::parse("2 sào", None, "area").is_err());
@@ -388,7 +414,10 @@ mod tests {
 
     #[test]
     fn conversions_stay_within_a_dimension() {
-        assert_eq!(q("2 tạ").convert_to(Unit::Kilogram).map(|x| x.value), Some(Decimal::from(200)));
+        assert_eq!(
+            q("2 tạ").convert_to(Unit::Kilogram).map(|x| x.value),
+            Some(Decimal::from(200))
+        );
         assert_eq!(q("3 yến").value, Decimal::from(30));
         assert_eq!(q("1 ha").convert_to(Unit::Kilogram), None);
     }

@@ -90,7 +90,10 @@ mod tests {
 
     #[test]
     fn text_is_trimmed() {
-        assert_eq!(ShortText::parse("  Ruộng Đồng Chùa ", "name").map(|t| t.0), Ok("Ruộng Đồng Chùa".into()));
+        assert_eq!(
+            ShortText::parse("  Ruộng Đồng Chùa ", "name").map(|t| t.0),
+            Ok("Ruộng Đồng Chùa".into())
+        );
     }
 
     #[test]

@@ -10,12 +10,12 @@ use chrono::{DateTime, Duration, FixedOffset};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use crate::VIETNAM_OFFSET;
 use crate::banned::BannedList;
 use crate::error::{FieldError, ValidationErrors};
 use crate::event::{Event, EventBody, EventKind, InputSnapshot};
 use crate::model::{InputKind, LotStatus, Role};
 use crate::quantity::{Dimension, Quantity, Unit};
-use crate::VIETNAM_OFFSET;
 
 /// How far in the future an event may claim to be, to allow for phone clocks that run fast.
 pub const MAX_CLOCK_SKEW: Duration = Duration::minutes(5);
@@ -72,7 +72,11 @@ pub struct LotState {
 impl LotState {
     /// A new growing lot, or a lot made by packing/merging holding `initial`.
     pub fn new(initial: Option<Quantity>) -> Self {
-        let initial_status = if initial.is_some() { LotStatus::Packed } else { LotStatus::Growing };
+        let initial_status = if initial.is_some() {
+            LotStatus::Packed
+        } else {
+            LotStatus::Growing
+        };
         let mut state = Self {
             initial_status,
             initial_holding: initial,
@@ -103,8 +107,7 @@ impl LotState {
 
     /// What the lot still holds in a dimension, in base units.
     pub fn available(&self, dimension: Dimension) -> Decimal {
-        self.held.get(&dimension).copied().unwrap_or_default()
-            - self.taken.get(&dimension).copied().unwrap_or_default()
+        self.held.get(&dimension).copied().unwrap_or_default() - self.taken.get(&dimension).copied().unwrap_or_default()
     }
 
     /// Adds an event that passed [`LotState::check`].
@@ -148,7 +151,12 @@ impl LotState {
                 });
             }
             EventBody::Spraying { input, .. } => {
-                if let Some(InputSnapshot { trade_name, phi_days: Some(phi_days), .. }) = &input.snapshot {
+                if let Some(InputSnapshot {
+                    trade_name,
+                    phi_days: Some(phi_days),
+                    ..
+                }) = &input.snapshot
+                {
                     self.sprayings.push(SprayRecord {
                         event_id: event.id,
                         occurred_at: event.occurred_at,
@@ -217,14 +225,21 @@ impl LotState {
             LotStatus::Recalled
                 if !matches!(
                     kind,
-                    EventKind::Observation | EventKind::Correction | EventKind::Shipping | EventKind::Receiving | EventKind::Close
+                    EventKind::Observation
+                        | EventKind::Correction
+                        | EventKind::Shipping
+                        | EventKind::Receiving
+                        | EventKind::Close
                 ) =>
             {
                 errors.push(FieldError::new(
                     "type",
                     "lot_recalled",
                     format!("Lô này đã bị thu hồi; không thể ghi \"{}\".", kind.name_vi()),
-                    format!("This lot has been recalled; a {} event cannot be logged.", kind.as_str()),
+                    format!(
+                        "This lot has been recalled; a {} event cannot be logged.",
+                        kind.as_str()
+                    ),
                 ))
             }
             _ => {}
@@ -244,7 +259,11 @@ impl LotState {
         let field = |name: &str| format!("{prefix}{name}");
         match body {
             EventBody::Fertilizing { input, .. } | EventBody::Spraying { input, .. } => {
-                let expected = if body.kind() == EventKind::Spraying { InputKind::Pesticide } else { InputKind::Fertilizer };
+                let expected = if body.kind() == EventKind::Spraying {
+                    InputKind::Pesticide
+                } else {
+                    InputKind::Fertilizer
+                };
                 match &input.snapshot {
                     None => errors.push(FieldError::new(
                         field("input_product_id"),
@@ -260,7 +279,11 @@ impl LotState {
                                 format!(
                                     "\"{}\" là {}, không dùng được cho \"{}\".",
                                     snapshot.trade_name,
-                                    if snapshot.kind == InputKind::Pesticide { "thuốc BVTV" } else { "phân bón" },
+                                    if snapshot.kind == InputKind::Pesticide {
+                                        "thuốc BVTV"
+                                    } else {
+                                        "phân bón"
+                                    },
                                     body.kind().name_vi()
                                 ),
                                 format!(
@@ -379,7 +402,9 @@ impl LotState {
             EventBody::Merging { quantity, .. } => {
                 self.check_mass_balance(&[(field("quantity"), *quantity)], errors);
             }
-            EventBody::Correction { corrects, replacement, .. } => {
+            EventBody::Correction {
+                corrects, replacement, ..
+            } => {
                 self.check_correction(*corrects, replacement.as_deref(), event, context, prefix, errors);
             }
             EventBody::Recall { .. }
@@ -407,12 +432,20 @@ impl LotState {
                     .map(|(f, _)| f.clone())
                     .unwrap_or_default();
                 let show = |value: Decimal| {
-                    Quantity { value: value.max(Decimal::ZERO).normalize(), unit: base }.display_vi()
+                    Quantity {
+                        value: value.max(Decimal::ZERO).normalize(),
+                        unit: base,
+                    }
+                    .display_vi()
                 };
                 errors.push(FieldError::new(
                     field,
                     "exceeds_lot_quantity",
-                    format!("Vượt quá số lượng của lô: cần {}, lô chỉ còn {}.", show(total), show(available)),
+                    format!(
+                        "Vượt quá số lượng của lô: cần {}, lô chỉ còn {}.",
+                        show(total),
+                        show(available)
+                    ),
                     format!(
                         "More than the lot holds: {} requested, only {} left.",
                         show(total).replace(',', "."),
@@ -450,8 +483,14 @@ impl LotState {
             errors.push(FieldError::new(
                 field("corrects"),
                 "not_correctable",
-                format!("Không thể đính chính \"{}\"; hãy ghi một sự kiện mới.", original_kind.name_vi()),
-                format!("A {} event cannot be corrected; log a new event instead.", original_kind.as_str()),
+                format!(
+                    "Không thể đính chính \"{}\"; hãy ghi một sự kiện mới.",
+                    original_kind.name_vi()
+                ),
+                format!(
+                    "A {} event cannot be corrected; log a new event instead.",
+                    original_kind.as_str()
+                ),
             ));
             return;
         }
@@ -461,11 +500,17 @@ impl LotState {
                     field("replacement.type"),
                     "kind_mismatch",
                     format!("Nội dung đính chính phải cùng loại \"{}\".", original_kind.name_vi()),
-                    format!("The replacement must be a {} event like the original.", original_kind.as_str()),
+                    format!(
+                        "The replacement must be a {} event like the original.",
+                        original_kind.as_str()
+                    ),
                 ));
                 return;
             }
-            let as_of_original = Event { body: body.clone(), ..original.clone() };
+            let as_of_original = Event {
+                body: body.clone(),
+                ..original.clone()
+            };
             let before: Vec<Event> = self.events.iter().take_while(|e| e.id != corrects).cloned().collect();
             let earlier = LotState::from_events(self.initial_holding, before);
             let mut inner = ValidationErrors::default();
@@ -495,7 +540,10 @@ fn add(totals: &mut BTreeMap<Dimension, Decimal>, quantity: &Quantity) {
 fn effective(events: &[Event]) -> Vec<Event> {
     let mut replaced: HashMap<Uuid, Option<EventBody>> = HashMap::new();
     for event in events {
-        if let EventBody::Correction { corrects, replacement, .. } = &event.body {
+        if let EventBody::Correction {
+            corrects, replacement, ..
+        } = &event.body
+        {
             replaced.insert(*corrects, replacement.as_deref().cloned());
         }
     }
@@ -504,7 +552,10 @@ fn effective(events: &[Event]) -> Vec<Event> {
         .filter(|e| !matches!(e.body, EventBody::Correction { .. }))
         .filter_map(|e| match replaced.get(&e.id) {
             None => Some(e.clone()),
-            Some(Some(body)) => Some(Event { body: body.clone(), ..e.clone() }),
+            Some(Some(body)) => Some(Event {
+                body: body.clone(),
+                ..e.clone()
+            }),
             Some(None) => None,
         })
         .collect()

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use farm_log::canonical::encode_event;
 use farm_log::chain::{ChainHead, ChainVerifier, GenesisInput, StoredLink, genesis, link};
 use farm_log::{
-    AppliedInput, ChildLot, Event, EventBody, GeoPoint, InputKind, InputSnapshot, LotCode, Note,
-    PhiOverride, Quantity, ShortText, Unit,
+    AppliedInput, ChildLot, Event, EventBody, GeoPoint, InputKind, InputSnapshot, LotCode, Note, PhiOverride, Quantity,
+    ShortText, Unit,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -54,7 +54,11 @@ fn applied_input() -> impl Strategy<Value = AppliedInput> {
             input_product_id: id,
             snapshot: snapshot.map(|(name, pesticide, ingredients, reg, phi)| InputSnapshot {
                 trade_name: name.to_string(),
-                kind: if pesticide { InputKind::Pesticide } else { InputKind::Fertilizer },
+                kind: if pesticide {
+                    InputKind::Pesticide
+                } else {
+                    InputKind::Fertilizer
+                },
                 active_ingredients: ingredients,
                 registration_number: reg,
                 phi_days: phi,
@@ -67,23 +71,59 @@ fn simple_body() -> impl Strategy<Value = EventBody> {
     let o_qty = || proptest::option::of(quantity());
     prop_oneof![
         (short_text(), o_text(), o_text(), quantity()).prop_map(|(seed_source, seed_lot, variety, quantity)| {
-            EventBody::Seeding { seed_source, seed_lot, variety, quantity }
+            EventBody::Seeding {
+                seed_source,
+                seed_lot,
+                variety,
+                quantity,
+            }
         }),
-        (applied_input(), quantity(), o_text()).prop_map(|(input, amount, method)| EventBody::Fertilizing { input, amount, method }),
-        (applied_input(), quantity(), o_qty(), o_text())
-            .prop_map(|(input, dose, area, target_pest)| EventBody::Spraying { input, dose, area, target_pest }),
-        (o_text(), o_text(), o_qty()).prop_map(|(method, water_source, amount)| EventBody::Irrigation { method, water_source, amount }),
+        (applied_input(), quantity(), o_text()).prop_map(|(input, amount, method)| EventBody::Fertilizing {
+            input,
+            amount,
+            method
+        }),
+        (applied_input(), quantity(), o_qty(), o_text()).prop_map(|(input, dose, area, target_pest)| {
+            EventBody::Spraying {
+                input,
+                dose,
+                area,
+                target_pest,
+            }
+        }),
+        (o_text(), o_text(), o_qty()).prop_map(|(method, water_source, amount)| EventBody::Irrigation {
+            method,
+            water_source,
+            amount
+        }),
         short_text().prop_map(|subject| EventBody::Observation { subject }),
-        (quantity(), proptest::option::of(note()))
-            .prop_map(|(quantity, o)| EventBody::Harvest { quantity, phi_override: o.map(|reason| PhiOverride { reason }) }),
+        (quantity(), proptest::option::of(note())).prop_map(|(quantity, o)| EventBody::Harvest {
+            quantity,
+            phi_override: o.map(|reason| PhiOverride { reason })
+        }),
         proptest::collection::vec((lot_code(), quantity()), 0..4).prop_map(|children| EventBody::Packing {
-            children: children.into_iter().map(|(code, quantity)| ChildLot { code, quantity }).collect()
+            children: children
+                .into_iter()
+                .map(|(code, quantity)| ChildLot { code, quantity })
+                .collect()
         }),
         (lot_code(), quantity()).prop_map(|(output_lot, quantity)| EventBody::Merging { output_lot, quantity }),
-        (short_text(), short_text(), o_text(), o_qty())
-            .prop_map(|(from, to, document_ref, quantity)| EventBody::Shipping { from, to, document_ref, quantity }),
-        (short_text(), short_text(), o_text(), o_qty())
-            .prop_map(|(from, to, document_ref, quantity)| EventBody::Receiving { from, to, document_ref, quantity }),
+        (short_text(), short_text(), o_text(), o_qty()).prop_map(|(from, to, document_ref, quantity)| {
+            EventBody::Shipping {
+                from,
+                to,
+                document_ref,
+                quantity,
+            }
+        }),
+        (short_text(), short_text(), o_text(), o_qty()).prop_map(|(from, to, document_ref, quantity)| {
+            EventBody::Receiving {
+                from,
+                to,
+                document_ref,
+                quantity,
+            }
+        }),
         note().prop_map(|reason| EventBody::Recall { reason }),
         o_text().prop_map(|reason| EventBody::Close { reason }),
     ]
@@ -109,16 +149,18 @@ fn event() -> impl Strategy<Value = Event> {
         proptest::option::of((-90_000_000i32..=90_000_000, -180_000_000i32..=180_000_000)),
         body(),
     )
-        .prop_map(|(id, seq, occurred_at, recorded_at, actor, note, location, body)| Event {
-            id: Uuid::from_u128(id),
-            seq,
-            occurred_at,
-            recorded_at,
-            actor,
-            note,
-            location: location.map(|(lat_micro, lon_micro)| GeoPoint { lat_micro, lon_micro }),
-            body,
-        })
+        .prop_map(
+            |(id, seq, occurred_at, recorded_at, actor, note, location, body)| Event {
+                id: Uuid::from_u128(id),
+                seq,
+                occurred_at,
+                recorded_at,
+                actor,
+                note,
+                location: location.map(|(lat_micro, lon_micro)| GeoPoint { lat_micro, lon_micro }),
+                body,
+            },
+        )
 }
 
 /// Equality of everything stored, including the UTC offsets (chrono's `==` ignores them).
@@ -132,24 +174,41 @@ fn mutate(event: &mut Event, which: u8) {
         0 => event.id = Uuid::from_u128(event.id.as_u128().wrapping_add(1)),
         1 => event.occurred_at += Duration::seconds(1),
         2 => {
-            let shifted = FixedOffset::east_opt((event.occurred_at.offset().local_minus_utc() + 3600) % 86_400).expect("offset");
+            let shifted =
+                FixedOffset::east_opt((event.occurred_at.offset().local_minus_utc() + 3600) % 86_400).expect("offset");
             event.occurred_at = event.occurred_at.with_timezone(&shifted);
         }
         3 => event.recorded_at -= Duration::milliseconds(250),
         4 => event.actor += 1,
-        5 => event.note = match &event.note {
-            Some(n) => Some(Note::parse(&format!("{n}!"), "n").expect("valid")),
-            None => Some(Note::parse("x", "n").expect("valid")),
-        },
-        6 => event.location = match event.location {
-            Some(p) => Some(GeoPoint { lat_micro: p.lat_micro ^ 1, ..p }),
-            None => Some(GeoPoint { lat_micro: 0, lon_micro: 0 }),
-        },
+        5 => {
+            event.note = match &event.note {
+                Some(n) => Some(Note::parse(&format!("{n}!"), "n").expect("valid")),
+                None => Some(Note::parse("x", "n").expect("valid")),
+            }
+        }
+        6 => {
+            event.location = match event.location {
+                Some(p) => Some(GeoPoint {
+                    lat_micro: p.lat_micro ^ 1,
+                    ..p
+                }),
+                None => Some(GeoPoint {
+                    lat_micro: 0,
+                    lon_micro: 0,
+                }),
+            }
+        }
         7 => event.seq += 1,
-        _ => event.body = match &event.body {
-            EventBody::Observation { subject } => EventBody::Observation { subject: ShortText::parse(&format!("{subject}x"), "s").expect("valid") },
-            _ => EventBody::Observation { subject: ShortText::parse("changed", "s").expect("valid") },
-        },
+        _ => {
+            event.body = match &event.body {
+                EventBody::Observation { subject } => EventBody::Observation {
+                    subject: ShortText::parse(&format!("{subject}x"), "s").expect("valid"),
+                },
+                _ => EventBody::Observation {
+                    subject: ShortText::parse("changed", "s").expect("valid"),
+                },
+            }
+        }
     }
 }
 
@@ -230,24 +289,41 @@ proptest! {
 
 #[test]
 fn untouched_chain_verifies_intact() {
-    let events: Vec<Event> = (1..=3).map(|i| common::event(i, "2026-05-02T07:00:00+07:00", common::seeding())).collect();
+    let events: Vec<Event> = (1..=3)
+        .map(|i| common::event(i, "2026-05-02T07:00:00+07:00", common::seeding()))
+        .collect();
     let heads = chain_heads(&events);
     let mut verifier = ChainVerifier::start(&identity(), &genesis(&identity()));
     for (event, head) in events.iter().zip(&heads) {
-        verifier.feed(StoredLink { event_id: event.id, seq: event.seq, event: Ok(event.clone()), recorded_head: *head });
+        verifier.feed(StoredLink {
+            event_id: event.id,
+            seq: event.seq,
+            event: Ok(event.clone()),
+            recorded_head: *head,
+        });
     }
     assert!(verifier.finish(&heads[2], 3).is_intact());
 }
 
 #[test]
 fn a_deleted_last_event_is_noticed() {
-    let events: Vec<Event> = (1..=3).map(|i| common::event(i, "2026-05-02T07:00:00+07:00", common::seeding())).collect();
+    let events: Vec<Event> = (1..=3)
+        .map(|i| common::event(i, "2026-05-02T07:00:00+07:00", common::seeding()))
+        .collect();
     let heads = chain_heads(&events);
     let mut verifier = ChainVerifier::start(&identity(), &genesis(&identity()));
     for (event, head) in events.iter().zip(&heads).take(2) {
-        verifier.feed(StoredLink { event_id: event.id, seq: event.seq, event: Ok(event.clone()), recorded_head: *head });
+        verifier.feed(StoredLink {
+            event_id: event.id,
+            seq: event.seq,
+            event: Ok(event.clone()),
+            recorded_head: *head,
+        });
     }
-    assert!(matches!(verifier.finish(&heads[2], 3), farm_log::ChainStatus::Altered { at_seq: 3, .. }));
+    assert!(matches!(
+        verifier.finish(&heads[2], 3),
+        farm_log::ChainStatus::Altered { at_seq: 3, .. }
+    ));
 }
 
 #[test]
@@ -257,7 +333,11 @@ fn genesis_commits_to_the_lot_identity_and_parents() {
     other_product.product_id = 9;
     assert_ne!(genesis(&base), genesis(&other_product));
     let mut child = base.clone();
-    child.parents = vec![farm_log::ParentLink { lot_code: base.lot_code.clone(), head: genesis(&base), quantity: common::qty("10 kg") }];
+    child.parents = vec![farm_log::ParentLink {
+        lot_code: base.lot_code.clone(),
+        head: genesis(&base),
+        quantity: common::qty("10 kg"),
+    }];
     let mut other_parent_head = child.clone();
     other_parent_head.parents[0].head = genesis(&other_product);
     assert_ne!(genesis(&child), genesis(&other_parent_head));
@@ -271,8 +351,17 @@ fn documented_worked_example_matches() {
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
     let genesis_head = genesis(&identity());
-    assert_eq!(genesis_head.to_hex(), "5fd0562308b1ebbafb968d30d7a61698feebf0d9ba3613168ac1f347e8c51efc");
-    let event = common::event(1, "2026-05-02T07:00:00+07:00", EventBody::Observation { subject: common::text("Sâu cuốn lá") });
+    assert_eq!(
+        genesis_head.to_hex(),
+        "5fd0562308b1ebbafb968d30d7a61698feebf0d9ba3613168ac1f347e8c51efc"
+    );
+    let event = common::event(
+        1,
+        "2026-05-02T07:00:00+07:00",
+        EventBody::Observation {
+            subject: common::text("Sâu cuốn lá"),
+        },
+    );
     assert_eq!(event.id, Uuid::from_u128(1001));
     assert_eq!(
         hex(&encode_event(&event)),
@@ -288,5 +377,8 @@ fn documented_worked_example_matches() {
             "0000000f53c3a275206375e1bb916e206cc3a1",
         )
     );
-    assert_eq!(link(&genesis_head, &event).to_hex(), "f3f2474d6acf69b444e5f34ef17ee511356ac475a4f4aae09a331d5e55112fee");
+    assert_eq!(
+        link(&genesis_head, &event).to_hex(),
+        "f3f2474d6acf69b444e5f34ef17ee511356ac475a4f4aae09a331d5e55112fee"
+    );
 }

@@ -4,13 +4,18 @@ mod common;
 
 use common::*;
 use farm_log::{
-    BannedList, ChildLot, EventBody, LotCode, LotState, LotStatus, Note, PhiOverride, Role,
-    ValidationContext,
+    BannedList, ChildLot, EventBody, LotCode, LotState, LotStatus, Note, PhiOverride, Role, ValidationContext,
 };
 
 fn check(state: &LotState, event: &farm_log::Event, role: Role) -> Result<(), farm_log::ValidationErrors> {
     let banned = BannedList::vietnam();
-    state.check(event, &ValidationContext { actor_role: role, banned: &banned })
+    state.check(
+        event,
+        &ValidationContext {
+            actor_role: role,
+            banned: &banned,
+        },
+    )
 }
 
 fn grown_lot() -> LotState {
@@ -18,7 +23,11 @@ fn grown_lot() -> LotState {
         None,
         vec![
             event(1, "2026-05-02T07:00:00+07:00", seeding()),
-            event(2, "2026-07-20T06:30:00+07:00", spraying(pesticide("Chess 50WG", "Pymetrozine", 14))),
+            event(
+                2,
+                "2026-07-20T06:30:00+07:00",
+                spraying(pesticide("Chess 50WG", "Pymetrozine", 14)),
+            ),
         ],
     )
 }
@@ -26,18 +35,39 @@ fn grown_lot() -> LotState {
 #[test]
 fn harvest_before_seeding_is_rejected() {
     let state = grown_lot();
-    let errors = check(&state, &event(3, "2026-04-30T07:00:00+07:00", harvest("5 tấn")), Role::Member).unwrap_err();
-    let error = errors.0.iter().find(|e| e.code == "harvest_before_seeding").expect("error");
+    let errors = check(
+        &state,
+        &event(3, "2026-04-30T07:00:00+07:00", harvest("5 tấn")),
+        Role::Member,
+    )
+    .unwrap_err();
+    let error = errors
+        .0
+        .iter()
+        .find(|e| e.code == "harvest_before_seeding")
+        .expect("error");
     assert_eq!(error.field, "occurred_at");
-    assert!(error.message_vi.contains("30/04/2026") && error.message_vi.contains("02/05/2026"), "{}", error.message_vi);
+    assert!(
+        error.message_vi.contains("30/04/2026") && error.message_vi.contains("02/05/2026"),
+        "{}",
+        error.message_vi
+    );
 }
 
 #[test]
 fn harvest_inside_pre_harvest_interval_is_rejected_with_the_allowed_date() {
     let state = grown_lot();
-    let errors = check(&state, &event(3, "2026-07-30T07:00:00+07:00", harvest("5 tấn")), Role::Leader).unwrap_err();
+    let errors = check(
+        &state,
+        &event(3, "2026-07-30T07:00:00+07:00", harvest("5 tấn")),
+        Role::Leader,
+    )
+    .unwrap_err();
     let error = errors.first().expect("error");
-    assert_eq!((error.code, error.field.as_str()), ("inside_pre_harvest_interval", "occurred_at"));
+    assert_eq!(
+        (error.code, error.field.as_str()),
+        ("inside_pre_harvest_interval", "occurred_at")
+    );
     assert!(error.message_vi.contains("Chess 50WG"), "{}", error.message_vi);
     assert!(error.message_vi.contains("03/08/2026"), "{}", error.message_vi);
 }
@@ -45,7 +75,14 @@ fn harvest_inside_pre_harvest_interval_is_rejected_with_the_allowed_date() {
 #[test]
 fn harvest_after_the_interval_is_accepted() {
     let state = grown_lot();
-    assert!(check(&state, &event(3, "2026-08-03T07:00:00+07:00", harvest("5 tấn")), Role::Member).is_ok());
+    assert!(
+        check(
+            &state,
+            &event(3, "2026-08-03T07:00:00+07:00", harvest("5 tấn")),
+            Role::Member
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -53,7 +90,9 @@ fn leader_override_allows_harvest_inside_the_interval_but_member_override_does_n
     let state = grown_lot();
     let body = EventBody::Harvest {
         quantity: qty("5 tấn"),
-        phi_override: Some(PhiOverride { reason: Note::parse("Mẫu kiểm nghiệm dư lượng đạt, phiếu số 123/KN", "reason").unwrap() }),
+        phi_override: Some(PhiOverride {
+            reason: Note::parse("Mẫu kiểm nghiệm dư lượng đạt, phiếu số 123/KN", "reason").unwrap(),
+        }),
     };
     let harvest = event(3, "2026-07-30T07:00:00+07:00", body);
     assert!(check(&state, &harvest, Role::Leader).is_ok());
@@ -64,20 +103,47 @@ fn leader_override_allows_harvest_inside_the_interval_but_member_override_does_n
 #[test]
 fn banned_active_ingredient_is_rejected_naming_the_law() {
     let state = grown_lot();
-    let errors = check(&state, &event(3, "2026-07-21T07:00:00+07:00", spraying(pesticide("Gramoxone 20SL", "Paraquat dichloride", 7))), Role::Leader)
-        .unwrap_err();
+    let errors = check(
+        &state,
+        &event(
+            3,
+            "2026-07-21T07:00:00+07:00",
+            spraying(pesticide("Gramoxone 20SL", "Paraquat dichloride", 7)),
+        ),
+        Role::Leader,
+    )
+    .unwrap_err();
     let error = errors.first().expect("error");
-    assert_eq!((error.code, error.field.as_str()), ("banned_active_ingredient", "input_product_id"));
-    assert!(error.message_vi.contains("Paraquat") && error.message_vi.contains("Thông tư"), "{}", error.message_vi);
+    assert_eq!(
+        (error.code, error.field.as_str()),
+        ("banned_active_ingredient", "input_product_id")
+    );
+    assert!(
+        error.message_vi.contains("Paraquat") && error.message_vi.contains("Thông tư"),
+        "{}",
+        error.message_vi
+    );
 }
 
 #[test]
 fn event_in_the_future_beyond_clock_skew_is_rejected() {
     let state = grown_lot();
-    let mut e = event(3, "2026-11-20T10:04:00+07:00", EventBody::Observation { subject: text("Sâu cuốn lá") });
-    assert!(check(&state, &e, Role::Member).is_ok(), "a 4-minute-fast phone clock is tolerated");
+    let mut e = event(
+        3,
+        "2026-11-20T10:04:00+07:00",
+        EventBody::Observation {
+            subject: text("Sâu cuốn lá"),
+        },
+    );
+    assert!(
+        check(&state, &e, Role::Member).is_ok(),
+        "a 4-minute-fast phone clock is tolerated"
+    );
     e.occurred_at = at("2026-11-20T10:30:00+07:00");
-    assert_eq!(check(&state, &e, Role::Member).unwrap_err().first().map(|e| e.code), Some("in_future"));
+    assert_eq!(
+        check(&state, &e, Role::Member).unwrap_err().first().map(|e| e.code),
+        Some("in_future")
+    );
 }
 
 #[test]
@@ -86,17 +152,48 @@ fn packing_more_than_harvested_is_rejected_per_unit() {
     state.push(event(3, "2026-08-05T07:00:00+07:00", harvest("2 tấn")));
     let children = |a: &str, b: &str| EventBody::Packing {
         children: vec![
-            ChildLot { code: LotCode::parse("A1", "c").unwrap(), quantity: qty(a) },
-            ChildLot { code: LotCode::parse("A2", "c").unwrap(), quantity: qty(b) },
+            ChildLot {
+                code: LotCode::parse("A1", "c").unwrap(),
+                quantity: qty(a),
+            },
+            ChildLot {
+                code: LotCode::parse("A2", "c").unwrap(),
+                quantity: qty(b),
+            },
         ],
     };
-    assert!(check(&state, &event(4, "2026-08-06T07:00:00+07:00", children("1500 kg", "5 tạ")), Role::Leader).is_ok());
-    let errors = check(&state, &event(4, "2026-08-06T07:00:00+07:00", children("1500 kg", "6 tạ")), Role::Leader).unwrap_err();
+    assert!(
+        check(
+            &state,
+            &event(4, "2026-08-06T07:00:00+07:00", children("1500 kg", "5 tạ")),
+            Role::Leader
+        )
+        .is_ok()
+    );
+    let errors = check(
+        &state,
+        &event(4, "2026-08-06T07:00:00+07:00", children("1500 kg", "6 tạ")),
+        Role::Leader,
+    )
+    .unwrap_err();
     let error = errors.first().expect("error");
     assert_eq!(error.code, "exceeds_lot_quantity");
-    assert!(error.message_vi.contains("2.100 kg") && error.message_vi.contains("2.000 kg"), "{}", error.message_vi);
-    let errors = check(&state, &event(4, "2026-08-06T07:00:00+07:00", children("10 lít", "1 kg")), Role::Leader).unwrap_err();
-    assert_eq!(errors.first().map(|e| e.field.as_str()), Some("children[0].quantity"), "litres were never harvested");
+    assert!(
+        error.message_vi.contains("2.100 kg") && error.message_vi.contains("2.000 kg"),
+        "{}",
+        error.message_vi
+    );
+    let errors = check(
+        &state,
+        &event(4, "2026-08-06T07:00:00+07:00", children("10 lít", "1 kg")),
+        Role::Leader,
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors.first().map(|e| e.field.as_str()),
+        Some("children[0].quantity"),
+        "litres were never harvested"
+    );
 }
 
 #[test]
@@ -104,9 +201,20 @@ fn closed_lot_takes_no_events_but_can_still_be_recalled() {
     let mut state = grown_lot();
     state.push(event(3, "2026-08-05T07:00:00+07:00", EventBody::Close { reason: None }));
     assert_eq!(state.status, LotStatus::Closed);
-    let errors = check(&state, &event(4, "2026-08-06T07:00:00+07:00", EventBody::Observation { subject: text("x") }), Role::Leader).unwrap_err();
+    let errors = check(
+        &state,
+        &event(
+            4,
+            "2026-08-06T07:00:00+07:00",
+            EventBody::Observation { subject: text("x") },
+        ),
+        Role::Leader,
+    )
+    .unwrap_err();
     assert_eq!(errors.first().map(|e| e.code), Some("lot_closed"));
-    let recall = EventBody::Recall { reason: Note::parse("Phát hiện dư lượng", "reason").unwrap() };
+    let recall = EventBody::Recall {
+        reason: Note::parse("Phát hiện dư lượng", "reason").unwrap(),
+    };
     assert!(check(&state, &event(4, "2026-08-06T07:00:00+07:00", recall), Role::Leader).is_ok());
 }
 
@@ -127,7 +235,10 @@ fn correction_replaces_the_original_in_the_effective_history_but_keeps_it_stored
     assert!(check(&state, &correction, Role::Leader).is_ok());
     state.push(correction);
     assert_eq!(state.events().len(), 4, "the original stays stored");
-    assert_eq!(state.available(farm_log::Dimension::Mass), rust_decimal::Decimal::from(1800));
+    assert_eq!(
+        state.available(farm_log::Dimension::Mass),
+        rust_decimal::Decimal::from(1800)
+    );
 }
 
 #[test]
@@ -145,5 +256,8 @@ fn correction_must_keep_the_original_type() {
         },
     );
     let errors = check(&state, &correction, Role::Leader).unwrap_err();
-    assert_eq!(errors.first().map(|e| (e.code, e.field.as_str())), Some(("kind_mismatch", "replacement.type")));
+    assert_eq!(
+        errors.first().map(|e| (e.code, e.field.as_str())),
+        Some(("kind_mismatch", "replacement.type"))
+    );
 }

@@ -69,40 +69,44 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum CoopCommand {
     /// Register a cooperative with its first leader; prints the leader's token once.
-    Create {
-        /// "HTX Nông nghiệp …".
-        #[arg(long)]
-        name: String,
-        /// Street address.
-        #[arg(long)]
-        address: String,
-        /// Province.
-        #[arg(long)]
-        province: String,
-        /// Commune.
-        #[arg(long)]
-        commune: String,
-        /// Contact phone.
-        #[arg(long)]
-        phone: String,
-        /// north, central or south (decides what "sào" means).
-        #[arg(long, default_value = "north")]
-        region: String,
-        /// GS1 company prefix.
-        #[arg(long)]
-        gs1_prefix: Option<String>,
-        /// GLN.
-        #[arg(long)]
-        gln: Option<String>,
-        /// The first leader's name.
-        #[arg(long)]
-        leader_name: String,
-        /// The first leader's phone.
-        #[arg(long)]
-        leader_phone: String,
-    },
+    Create(Box<NewCoopArgs>),
     /// List cooperatives.
     List,
+}
+
+/// The fields of a new cooperative.
+#[derive(Debug, clap::Args)]
+pub struct NewCoopArgs {
+    /// "HTX Nông nghiệp …".
+    #[arg(long)]
+    name: String,
+    /// Street address.
+    #[arg(long)]
+    address: String,
+    /// Province.
+    #[arg(long)]
+    province: String,
+    /// Commune.
+    #[arg(long)]
+    commune: String,
+    /// Contact phone.
+    #[arg(long)]
+    phone: String,
+    /// north, central or south (decides what "sào" means).
+    #[arg(long, default_value = "north")]
+    region: String,
+    /// GS1 company prefix.
+    #[arg(long)]
+    gs1_prefix: Option<String>,
+    /// GLN.
+    #[arg(long)]
+    gln: Option<String>,
+    /// The first leader's name.
+    #[arg(long)]
+    leader_name: String,
+    /// The first leader's phone.
+    #[arg(long)]
+    leader_phone: String,
 }
 
 /// `nguon member …`
@@ -138,8 +142,14 @@ pub enum TokenCommand {
 fn init_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("NGUON_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if config.log_format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// Runs the command line and returns the process exit status.
@@ -162,10 +172,16 @@ pub fn main() -> ExitCode {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&config.database_url)
+    let store = Store::connect(&config.database_url).await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the database {}: {e}",
+            config::redact_url(&config.database_url)
+        )
+    })?;
+    store
+        .migrate()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", config::redact_url(&config.database_url)))?;
-    store.migrate().await.map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
     Ok(store)
 }
 
@@ -179,7 +195,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve { bind, .. } => bind.clone(),
         _ => None,
     };
-    let overrides = Overrides { database_url: cli.database_url.clone(), bind };
+    let overrides = Overrides {
+        database_url: cli.database_url.clone(),
+        bind,
+    };
     let config = config::load(&cli.config, &overrides).map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     init_logging(&config);
     match cli.command {
@@ -209,16 +228,29 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             return verify(&store).await;
         }
-        Command::Coop { command: CoopCommand::List } => {
+        Command::Coop {
+            command: CoopCommand::List,
+        } => {
             let store = open_store(&config).await?;
             for coop in store.cooperatives().await? {
                 println!("{}\t{}\t{}", coop.id, coop.name, coop.province);
             }
         }
         Command::Coop {
-            command:
-                CoopCommand::Create { name, address, province, commune, phone, region, gs1_prefix, gln, leader_name, leader_phone },
+            command: CoopCommand::Create(args),
         } => {
+            let NewCoopArgs {
+                name,
+                address,
+                province,
+                commune,
+                phone,
+                region,
+                gs1_prefix,
+                gln,
+                leader_name,
+                leader_phone,
+            } = *args;
             let cooperative = NewCooperative {
                 name: ShortText::parse(&name, "name").map_err(field_error)?,
                 address: ShortText::parse(&address, "address").map_err(field_error)?,
@@ -226,7 +258,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 commune: ShortText::parse(&commune, "commune").map_err(field_error)?,
                 phone: PhoneNumber::parse(&phone, "phone").map_err(field_error)?,
                 region: Region::parse(&region, "region").map_err(field_error)?,
-                gs1_company_prefix: gs1_prefix.map(|p| Gs1CompanyPrefix::parse(&p, "gs1_prefix")).transpose().map_err(field_error)?,
+                gs1_company_prefix: gs1_prefix
+                    .map(|p| Gs1CompanyPrefix::parse(&p, "gs1_prefix"))
+                    .transpose()
+                    .map_err(field_error)?,
                 gln: gln.map(|g| Gln::parse(&g, "gln")).transpose().map_err(field_error)?,
             };
             let leader = NewMember {
@@ -236,26 +271,56 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let store = open_store(&config).await?;
             let (coop, member, token) = store.create_cooperative(cooperative, leader).await?;
-            println!("Created cooperative {} \"{}\" with leader {} (member {}).", coop.id, coop.name, member.name, member.id);
+            println!(
+                "Created cooperative {} \"{}\" with leader {} (member {}).",
+                coop.id, coop.name, member.name, member.id
+            );
             println!("Leader's API token (shown once, keep it safe): {}", token.token);
         }
-        Command::Member { command: MemberCommand::Add { coop, name, phone, role } } => {
+        Command::Member {
+            command:
+                MemberCommand::Add {
+                    coop,
+                    name,
+                    phone,
+                    role,
+                },
+        } => {
             let member = NewMember {
                 name: ShortText::parse(&name, "name").map_err(field_error)?,
                 phone: PhoneNumber::parse(&phone, "phone").map_err(field_error)?,
                 role: Role::parse(&role, "role").map_err(field_error)?,
             };
             let store = open_store(&config).await?;
-            store.cooperative(coop).await.map_err(|_| anyhow::anyhow!("--coop: there is no cooperative {coop}"))?;
+            store
+                .cooperative(coop)
+                .await
+                .map_err(|_| anyhow::anyhow!("--coop: there is no cooperative {coop}"))?;
             let member = store.add_member(coop, member).await?;
             let token = store.issue_token(member.id, "issued by nguon member add").await?;
-            println!("Added {} ({}) as member {} of cooperative {}.", member.name, member.role, member.id, coop);
-            println!("API token {} (shown once, keep it safe): {}", token.token_id, token.token);
+            println!(
+                "Added {} ({}) as member {} of cooperative {}.",
+                member.name, member.role, member.id, coop
+            );
+            println!(
+                "API token {} (shown once, keep it safe): {}",
+                token.token_id, token.token
+            );
         }
-        Command::Token { command: TokenCommand::Revoke { id } } => {
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => {
             let store = open_store(&config).await?;
-            let token = store.revoke_token(id).await.map_err(|e| anyhow::anyhow!("token {id}: {e}"))?;
-            println!("Token {} of member {} is revoked (since {}).", token.id, token.member_id, token.revoked_at.unwrap_or_default());
+            let token = store
+                .revoke_token(id)
+                .await
+                .map_err(|e| anyhow::anyhow!("token {id}: {e}"))?;
+            println!(
+                "Token {} of member {} is revoked (since {}).",
+                token.id,
+                token.member_id,
+                token.revoked_at.unwrap_or_default()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -294,9 +359,17 @@ async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     for lot in &altered {
-        if let ChainStatus::Altered { at_seq, event_id, reason } = &lot.status {
+        if let ChainStatus::Altered {
+            at_seq,
+            event_id,
+            reason,
+        } = &lot.status
+        {
             let event = event_id.map(|id| format!(" (event {id})")).unwrap_or_default();
-            println!("ALTERED cooperative {} lot {} at event {}{}: {}", lot.cooperative_id, lot.lot_code, at_seq, event, reason);
+            println!(
+                "ALTERED cooperative {} lot {} at event {}{}: {}",
+                lot.cooperative_id, lot.lot_code, at_seq, event, reason
+            );
         }
     }
     println!("{} of {} lots altered.", altered.len(), results.len());

@@ -20,7 +20,11 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { database_url: "nguon.db".into(), bind: "127.0.0.1:8080".into(), log_format: "pretty".into() }
+        Self {
+            database_url: "nguon.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            log_format: "pretty".into(),
+        }
     }
 }
 
@@ -72,13 +76,17 @@ mod tests {
 
     #[test]
     fn password_is_redacted_in_debug_output() {
-        let config = Config { database_url: "postgres://nguon:hunter2@db/nguon".into(), ..Config::default() };
+        let config = Config {
+            database_url: "postgres://nguon:hunter2@db/nguon".into(),
+            ..Config::default()
+        };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("postgres://nguon:***@db/nguon"), "{shown}");
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment::Jail's closure signature is fixed by figment.
     fn layers_apply_in_order() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("nguon.toml", "bind = \"0.0.0.0:9000\"\ndatabase_url = \"from-file.db\"")?;
@@ -86,7 +94,10 @@ mod tests {
             let config = load(Path::new("nguon.toml"), &Overrides::default()).map_err(|e| e.to_string())?;
             assert_eq!(config.bind, "0.0.0.0:9000");
             assert_eq!(config.database_url, "from-env.db");
-            let flags = Overrides { database_url: Some("from-flag.db".into()), bind: None };
+            let flags = Overrides {
+                database_url: Some("from-flag.db".into()),
+                bind: None,
+            };
             let config = load(Path::new("nguon.toml"), &flags).map_err(|e| e.to_string())?;
             assert_eq!(config.database_url, "from-flag.db");
             Ok(())

@@ -121,18 +121,29 @@ fn demo_event_id(cooperative: &str, lot: &str, index: usize) -> Uuid {
 pub async fn load(store: &Store) -> anyhow::Result<DemoSummary> {
     let file: DemoFile = serde_json::from_str(DEMO_JSON).context("fixtures/demo.json")?;
     let existing = store.cooperatives().await?;
-    let mut summary = DemoSummary { created: false, cooperatives: Vec::new() };
+    let mut summary = DemoSummary {
+        created: false,
+        cooperatives: Vec::new(),
+    };
     for demo in &file.cooperatives {
-        let leader = demo.members.iter().find(|m| m.role == "leader").ok_or_else(|| anyhow!("{}: no leader", demo.name))?;
+        let leader = demo
+            .members
+            .iter()
+            .find(|m| m.role == "leader")
+            .ok_or_else(|| anyhow!("{}: no leader", demo.name))?;
         let leader_phone = PhoneNumber::parse(&leader.phone, "phone").map_err(|e| anyhow!(e.message_en))?;
         if let Some(coop) = existing.iter().find(|c| c.name == demo.name) {
             let member = store.member_by_phone(coop.id, leader_phone.as_ref()).await?;
             let token = store.issue_token(member.id, "demo leader token").await?;
-            summary.cooperatives.push((coop.id, coop.name.clone(), member.phone, token.token));
+            summary
+                .cooperatives
+                .push((coop.id, coop.name.clone(), member.phone, token.token));
             continue;
         }
         summary.created = true;
-        let (coop, _leader, token) = load_cooperative(store, demo, leader, leader_phone).await.with_context(|| demo.name.clone())?;
+        let (coop, _leader, token) = load_cooperative(store, demo, leader, leader_phone)
+            .await
+            .with_context(|| demo.name.clone())?;
         summary.cooperatives.push((coop.0, demo.name.clone(), coop.1, token));
     }
     Ok(summary)
@@ -162,7 +173,11 @@ async fn load_cooperative(
                     .map_err(|e| anyhow!(e.message_en))?,
                 gln: None,
             },
-            NewMember { name: text(&leader.name, "name")?, phone: leader_phone, role: Role::Leader },
+            NewMember {
+                name: text(&leader.name, "name")?,
+                phone: leader_phone,
+                role: Role::Leader,
+            },
         )
         .await?;
     let mut plots = HashMap::new();
@@ -179,7 +194,11 @@ async fn load_cooperative(
                     area: Quantity::parse(&plot.area, Some(region), "area").map_err(|e| anyhow!(e.message_en))?,
                     commune: text(&plot.commune, "commune")?,
                     location,
-                    growing_area_code: plot.growing_area_code.as_deref().map(|c| text(c, "growing_area_code")).transpose()?,
+                    growing_area_code: plot
+                        .growing_area_code
+                        .as_deref()
+                        .map(|c| text(c, "growing_area_code"))
+                        .transpose()?,
                 },
             )
             .await?;
@@ -194,17 +213,29 @@ async fn load_cooperative(
             store
                 .add_member(
                     coop.id,
-                    NewMember { name: text(&member.name, "name")?, phone, role: Role::parse(&member.role, "role").map_err(|e| anyhow!(e.message_en))? },
+                    NewMember {
+                        name: text(&member.name, "name")?,
+                        phone,
+                        role: Role::parse(&member.role, "role").map_err(|e| anyhow!(e.message_en))?,
+                    },
                 )
                 .await?
         };
         for plot in &member.plots {
-            let plot_id = *plots.get(plot).ok_or_else(|| anyhow!("member {}: unknown plot {plot}", member.name))?;
+            let plot_id = *plots
+                .get(plot)
+                .ok_or_else(|| anyhow!("member {}: unknown plot {plot}", member.name))?;
             store.assign_plot(coop.id, plot_id, stored.id).await?;
         }
         members.insert(
             stored.phone.clone(),
-            Principal { member_id: stored.id, name: stored.name.clone(), cooperative_id: coop.id, role: stored.role, token_id: 0 },
+            Principal {
+                member_id: stored.id,
+                name: stored.name.clone(),
+                cooperative_id: coop.id,
+                role: stored.role,
+                token_id: 0,
+            },
         );
     }
     let mut products = HashMap::new();
@@ -215,7 +246,12 @@ async fn load_cooperative(
                 NewProduct {
                     commodity: text(&product.commodity, "commodity")?,
                     variety: product.variety.as_deref().map(|v| text(v, "variety")).transpose()?,
-                    gtin: product.gtin.as_deref().map(|g| Gtin::parse(g, "gtin")).transpose().map_err(|e| anyhow!(e.message_en))?,
+                    gtin: product
+                        .gtin
+                        .as_deref()
+                        .map(|g| Gtin::parse(g, "gtin"))
+                        .transpose()
+                        .map_err(|e| anyhow!(e.message_en))?,
                 },
             )
             .await?;
@@ -229,8 +265,16 @@ async fn load_cooperative(
                 NewInputProduct {
                     kind: InputKind::parse(&input.kind, "kind").map_err(|e| anyhow!(e.message_en))?,
                     trade_name: text(&input.trade_name, "trade_name")?,
-                    active_ingredients: input.active_ingredients.iter().map(|a| text(a, "active_ingredients")).collect::<Result<_, _>>()?,
-                    registration_number: input.registration_number.as_deref().map(|r| text(r, "registration_number")).transpose()?,
+                    active_ingredients: input
+                        .active_ingredients
+                        .iter()
+                        .map(|a| text(a, "active_ingredients"))
+                        .collect::<Result<_, _>>()?,
+                    registration_number: input
+                        .registration_number
+                        .as_deref()
+                        .map(|r| text(r, "registration_number"))
+                        .transpose()?,
                     phi_days: input.phi_days,
                 },
             )
@@ -239,26 +283,63 @@ async fn load_cooperative(
     }
     for lot in &demo.lots {
         if !lot.derived {
-            let product = lot.product.as_ref().and_then(|p| products.get(p)).ok_or_else(|| anyhow!("lot {}: unknown product", lot.code))?;
-            let plot_ids = lot.plots.iter().map(|p| plots.get(p).copied().ok_or_else(|| anyhow!("lot {}: unknown plot {p}", lot.code))).collect::<Result<_, _>>()?;
+            let product = lot
+                .product
+                .as_ref()
+                .and_then(|p| products.get(p))
+                .ok_or_else(|| anyhow!("lot {}: unknown product", lot.code))?;
+            let plot_ids = lot
+                .plots
+                .iter()
+                .map(|p| {
+                    plots
+                        .get(p)
+                        .copied()
+                        .ok_or_else(|| anyhow!("lot {}: unknown plot {p}", lot.code))
+                })
+                .collect::<Result<_, _>>()?;
             store
-                .create_lot(coop.id, NewLot { code: LotCode::parse(&lot.code, "code").map_err(|e| anyhow!(e.message_en))?, product_id: *product, plot_ids })
+                .create_lot(
+                    coop.id,
+                    NewLot {
+                        code: LotCode::parse(&lot.code, "code").map_err(|e| anyhow!(e.message_en))?,
+                        product_id: *product,
+                        plot_ids,
+                    },
+                )
                 .await?;
         }
-        let ids: Vec<Uuid> = (0..lot.events.len()).map(|i| demo_event_id(&demo.name, &lot.code, i)).collect();
+        let ids: Vec<Uuid> = (0..lot.events.len())
+            .map(|i| demo_event_id(&demo.name, &lot.code, i))
+            .collect();
         for (index, raw) in lot.events.iter().enumerate() {
             let mut event = raw.clone();
-            let object = event.as_object_mut().ok_or_else(|| anyhow!("lot {} event {index}: not an object", lot.code))?;
-            let actor_phone = object.remove("actor").and_then(|a| a.as_str().map(str::to_owned)).unwrap_or_default();
-            let principal = members.get(&actor_phone).ok_or_else(|| anyhow!("lot {} event {index}: unknown actor {actor_phone}", lot.code))?;
+            let object = event
+                .as_object_mut()
+                .ok_or_else(|| anyhow!("lot {} event {index}: not an object", lot.code))?;
+            let actor_phone = object
+                .remove("actor")
+                .and_then(|a| a.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let principal = members
+                .get(&actor_phone)
+                .ok_or_else(|| anyhow!("lot {} event {index}: unknown actor {actor_phone}", lot.code))?;
             object.insert("id".into(), Value::String(ids[index].to_string()));
             resolve_references(object, &inputs, &ids)?;
             if let Some(Value::Object(replacement)) = object.get_mut("replacement") {
                 resolve_references(replacement, &inputs, &ids)?;
             }
-            let draft = farm_log::draft::parse_draft(&event, "").map_err(|e| anyhow!("lot {} event {index}: {e}", lot.code))?;
+            let draft =
+                farm_log::draft::parse_draft(&event, "").map_err(|e| anyhow!("lot {} event {index}: {e}", lot.code))?;
             store
-                .append(principal, vec![AppendItem { lot_code: lot.code.clone(), draft }], false)
+                .append(
+                    principal,
+                    vec![AppendItem {
+                        lot_code: lot.code.clone(),
+                        draft,
+                    }],
+                    false,
+                )
                 .await
                 .with_context(|| format!("lot {} event {index}", lot.code))?;
         }
@@ -268,7 +349,11 @@ async fn load_cooperative(
 
 /// Turns fixture shorthands into API fields: `"input": "key"` → the registry id, and
 /// `"corrects": "#n"` → the id of the lot's n-th event.
-fn resolve_references(object: &mut serde_json::Map<String, Value>, inputs: &HashMap<String, i64>, ids: &[Uuid]) -> anyhow::Result<()> {
+fn resolve_references(
+    object: &mut serde_json::Map<String, Value>,
+    inputs: &HashMap<String, i64>,
+    ids: &[Uuid],
+) -> anyhow::Result<()> {
     if let Some(Value::String(key)) = object.get("input").cloned() {
         let id = inputs.get(&key).ok_or_else(|| anyhow!("unknown input {key}"))?;
         object.insert("input".into(), serde_json::json!({ "input_product_id": id }));
@@ -277,7 +362,9 @@ fn resolve_references(object: &mut serde_json::Map<String, Value>, inputs: &Hash
         && let Some(index) = reference.strip_prefix('#')
     {
         let index: usize = index.parse().context("corrects")?;
-        let id = ids.get(index).ok_or_else(|| anyhow!("corrects {reference}: no such event"))?;
+        let id = ids
+            .get(index)
+            .ok_or_else(|| anyhow!("corrects {reference}: no such event"))?;
         object.insert("corrects".into(), Value::String(id.to_string()));
     }
     Ok(())

@@ -17,7 +17,11 @@ fn foreign() -> AppError {
 
 /// Any member of the cooperative.
 pub fn member_of(principal: &Principal, cooperative_id: i64) -> Result<(), AppError> {
-    if principal.cooperative_id == cooperative_id { Ok(()) } else { Err(foreign()) }
+    if principal.cooperative_id == cooperative_id {
+        Ok(())
+    } else {
+        Err(foreign())
+    }
 }
 
 /// Leaders only.
@@ -62,7 +66,10 @@ pub async fn may_read_lot(store: &Store, principal: &Principal, lot: &Lot) -> Re
 /// Event types only leaders may log: they change what the lot is (packing, merging), end it
 /// (close) or take it off the market (recall).
 pub fn leader_only_kind(kind: EventKind) -> bool {
-    matches!(kind, EventKind::Packing | EventKind::Merging | EventKind::Recall | EventKind::Close)
+    matches!(
+        kind,
+        EventKind::Packing | EventKind::Merging | EventKind::Recall | EventKind::Close
+    )
 }
 
 /// Leaders append to every lot; members to lots on their plots, but not leader-only types;

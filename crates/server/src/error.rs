@@ -31,7 +31,13 @@ impl Lang {
                 }
             }
         }
-        let first = accept_language.unwrap_or("").split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        let first = accept_language
+            .unwrap_or("")
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if first.starts_with("en") { Lang::En } else { Lang::Vi }
     }
 }
@@ -51,7 +57,10 @@ tokio::task_local! {
 }
 
 fn current() -> RequestContext {
-    REQUEST.try_with(Clone::clone).unwrap_or(RequestContext { lang: Lang::Vi, request_id: String::new() })
+    REQUEST.try_with(Clone::clone).unwrap_or(RequestContext {
+        lang: Lang::Vi,
+        request_id: String::new(),
+    })
 }
 
 /// Everything a handler can fail with.
@@ -101,7 +110,15 @@ impl From<StoreError> for AppError {
         match error {
             StoreError::Invalid(errors) => AppError::Invalid(errors),
             StoreError::NotFound { what } => AppError::NotFound(what),
-            StoreError::Conflict { field, message, message_vi } => AppError::Conflict { field, message_en: message, message_vi },
+            StoreError::Conflict {
+                field,
+                message,
+                message_vi,
+            } => AppError::Conflict {
+                field,
+                message_en: message,
+                message_vi,
+            },
             other => AppError::Internal(other.to_string()),
         }
     }
@@ -172,20 +189,36 @@ impl IntoResponse for AppError {
                 None,
                 vec![],
             ),
-            AppError::Conflict { field, message_en, message_vi } => {
-                (StatusCode::CONFLICT, "conflict", pick(lang, message_en, message_vi), Some(field), vec![])
-            }
+            AppError::Conflict {
+                field,
+                message_en,
+                message_vi,
+            } => (
+                StatusCode::CONFLICT,
+                "conflict",
+                pick(lang, message_en, message_vi),
+                Some(field),
+                vec![],
+            ),
             AppError::PayloadTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                pick(lang, "The request body is too large.".into(), "Dữ liệu gửi lên quá lớn.".into()),
+                pick(
+                    lang,
+                    "The request body is too large.".into(),
+                    "Dữ liệu gửi lên quá lớn.".into(),
+                ),
                 None,
                 vec![],
             ),
             AppError::UnsupportedMediaType => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
-                pick(lang, "Send JSON with `Content-Type: application/json`.".into(), "Hãy gửi dữ liệu JSON (Content-Type: application/json).".into()),
+                pick(
+                    lang,
+                    "Send JSON with `Content-Type: application/json`.".into(),
+                    "Hãy gửi dữ liệu JSON (Content-Type: application/json).".into(),
+                ),
                 None,
                 vec![],
             ),
@@ -194,11 +227,18 @@ impl IntoResponse for AppError {
                 let list: Vec<FieldErrorBody> = errors
                     .0
                     .into_iter()
-                    .map(|e| FieldErrorBody { field: e.field, code: e.code, message: pick(lang, e.message_en, e.message_vi) })
+                    .map(|e| FieldErrorBody {
+                        field: e.field,
+                        code: e.code,
+                        message: pick(lang, e.message_en, e.message_vi),
+                    })
                     .collect();
                 let (message, field) = match first {
                     Some(e) => (pick(lang, e.message_en, e.message_vi), Some(e.field)),
-                    None => (pick(lang, "The input is invalid.".into(), "Dữ liệu không hợp lệ.".into()), None),
+                    None => (
+                        pick(lang, "The input is invalid.".into(), "Dữ liệu không hợp lệ.".into()),
+                        None,
+                    ),
                 };
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid", message, field, list)
             }
@@ -209,15 +249,27 @@ impl IntoResponse for AppError {
                     "internal",
                     pick(
                         lang,
-                        format!("Something went wrong on our side. Quote request id {} if you report it.", context.request_id),
-                        format!("Hệ thống gặp lỗi. Khi báo lỗi, vui lòng gửi kèm mã yêu cầu {}.", context.request_id),
+                        format!(
+                            "Something went wrong on our side. Quote request id {} if you report it.",
+                            context.request_id
+                        ),
+                        format!(
+                            "Hệ thống gặp lỗi. Khi báo lỗi, vui lòng gửi kèm mã yêu cầu {}.",
+                            context.request_id
+                        ),
                     ),
                     None,
                     vec![],
                 )
             }
         };
-        let body = ErrorBody { error: code, message, field, errors, request_id: context.request_id };
+        let body = ErrorBody {
+            error: code,
+            message,
+            field,
+            errors,
+            request_id: context.request_id,
+        };
         (status, Json(body)).into_response()
     }
 }

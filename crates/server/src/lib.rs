@@ -39,10 +39,21 @@ pub struct AppState {
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 async fn request_context(request: Request, next: Next) -> Response {
-    let accept_language = request.headers().get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let accept_language = request
+        .headers()
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let lang = Lang::from_headers(accept_language.as_deref(), request.uri().query());
-    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    REQUEST.scope(RequestContext { lang, request_id }, next.run(request)).await
+    let request_id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    REQUEST
+        .scope(RequestContext { lang, request_id }, next.run(request))
+        .await
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
@@ -50,7 +61,11 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Ok(()) => Json(serde_json::json!({ "status": "ok", "database": state.store.backend_name() })).into_response(),
         Err(error) => {
             tracing::error!(%error, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable" })),
+            )
+                .into_response()
         }
     }
 }
@@ -88,5 +103,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let address: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?address, backend = state.store.backend_name(), "serving");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

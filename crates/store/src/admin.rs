@@ -3,14 +3,13 @@
 use farm_log::{Region, Role};
 use rand::RngCore;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 
 use crate::entities::{api_tokens, cooperatives, members, plot_assignments};
 use crate::{
-    Cooperative, IssuedToken, Member, NewCooperative, NewMember, Principal, Store, StoreError,
-    TokenInfo, now, timestamp_text,
+    Cooperative, IssuedToken, Member, NewCooperative, NewMember, Principal, Store, StoreError, TokenInfo, now,
+    timestamp_text,
 };
 
 /// The prefix every API token starts with, so a leaked one is easy to recognise.
@@ -104,7 +103,12 @@ async fn insert_token(db: &impl ConnectionTrait, member_id: i64, label: &str) ->
     }
     .insert(db)
     .await?;
-    Ok(IssuedToken { token_id: row.id, member_id, token, label: row.label })
+    Ok(IssuedToken {
+        token_id: row.id,
+        member_id,
+        token,
+        label: row.label,
+    })
 }
 
 impl Store {
@@ -130,7 +134,15 @@ impl Store {
         }
         .insert(&txn)
         .await?;
-        let leader_row = insert_member(&txn, row.id, &NewMember { role: Role::Leader, ..leader }).await?;
+        let leader_row = insert_member(
+            &txn,
+            row.id,
+            &NewMember {
+                role: Role::Leader,
+                ..leader
+            },
+        )
+        .await?;
         let token = insert_token(&txn, leader_row.id, "first leader token").await?;
         let member = member_from_row(&txn, leader_row).await?;
         txn.commit().await?;
@@ -139,7 +151,10 @@ impl Store {
 
     /// One cooperative.
     pub async fn cooperative(&self, id: i64) -> Result<Cooperative, StoreError> {
-        let row = cooperatives::Entity::find_by_id(id).one(&self.db).await?.ok_or(StoreError::not_found("cooperative"))?;
+        let row = cooperatives::Entity::find_by_id(id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("cooperative"))?;
         cooperative_from_row(row)
     }
 
@@ -210,16 +225,34 @@ impl Store {
             .all(&self.db)
             .await?
             .into_iter()
-            .map(|t| TokenInfo { id: t.id, member_id: t.member_id, label: t.label, created_at: t.created_at, revoked_at: t.revoked_at })
+            .map(|t| TokenInfo {
+                id: t.id,
+                member_id: t.member_id,
+                label: t.label,
+                created_at: t.created_at,
+                revoked_at: t.revoked_at,
+            })
             .collect())
     }
 
     /// The token with this id, with the cooperative of its member.
     pub async fn token(&self, token_id: i64) -> Result<(TokenInfo, i64), StoreError> {
-        let token = api_tokens::Entity::find_by_id(token_id).one(&self.db).await?.ok_or(StoreError::not_found("token"))?;
-        let member = members::Entity::find_by_id(token.member_id).one(&self.db).await?.ok_or(StoreError::not_found("member"))?;
+        let token = api_tokens::Entity::find_by_id(token_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("token"))?;
+        let member = members::Entity::find_by_id(token.member_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("member"))?;
         Ok((
-            TokenInfo { id: token.id, member_id: token.member_id, label: token.label, created_at: token.created_at, revoked_at: token.revoked_at },
+            TokenInfo {
+                id: token.id,
+                member_id: token.member_id,
+                label: token.label,
+                created_at: token.created_at,
+                revoked_at: token.revoked_at,
+            },
             member.cooperative_id,
         ))
     }
@@ -227,7 +260,10 @@ impl Store {
     /// Revokes a token; revoking twice is harmless.
     pub async fn revoke_token(&self, token_id: i64) -> Result<TokenInfo, StoreError> {
         let _guard = self.write_guard().await;
-        let row = api_tokens::Entity::find_by_id(token_id).one(&self.db).await?.ok_or(StoreError::not_found("token"))?;
+        let row = api_tokens::Entity::find_by_id(token_id)
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("token"))?;
         let row = if row.revoked_at.is_none() {
             let mut active: api_tokens::ActiveModel = row.into();
             active.revoked_at = Set(Some(timestamp_text(&now())));
@@ -235,7 +271,13 @@ impl Store {
         } else {
             row
         };
-        Ok(TokenInfo { id: row.id, member_id: row.member_id, label: row.label, created_at: row.created_at, revoked_at: row.revoked_at })
+        Ok(TokenInfo {
+            id: row.id,
+            member_id: row.member_id,
+            label: row.label,
+            created_at: row.created_at,
+            revoked_at: row.revoked_at,
+        })
     }
 
     /// Who a bearer token belongs to, if it is valid, unrevoked and its member active.

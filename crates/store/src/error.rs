@@ -42,7 +42,11 @@ impl StoreError {
     }
 
     pub(crate) fn conflict(field: &str, message_en: impl Into<String>, message_vi: impl Into<String>) -> Self {
-        StoreError::Conflict { field: field.to_owned(), message: message_en.into(), message_vi: message_vi.into() }
+        StoreError::Conflict {
+            field: field.to_owned(),
+            message: message_en.into(),
+            message_vi: message_vi.into(),
+        }
     }
 
     /// Maps a unique-constraint violation to a conflict on `field`, anything else to Database.

@@ -7,12 +7,12 @@ use chrono::{DateTime, FixedOffset};
 use farm_log::chain::{ChainHead, ParentLink, link};
 use farm_log::event::EventDraft;
 use farm_log::{
-    Event, EventBody, FieldError, InputSnapshot, LotCode, LotState, LotStatus, Note, Quantity,
-    ValidationContext, ValidationErrors,
+    Event, EventBody, FieldError, InputSnapshot, LotCode, LotState, LotStatus, Note, Quantity, ValidationContext,
+    ValidationErrors,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -120,17 +120,32 @@ fn content_digest(lot_code: &str, actor: i64, draft: &EventDraft) -> String {
 }
 
 fn prefixed(errors: ValidationErrors, prefix: &str) -> StoreError {
-    StoreError::Invalid(if prefix.is_empty() { errors } else { errors.within(prefix) })
+    StoreError::Invalid(if prefix.is_empty() {
+        errors
+    } else {
+        errors.within(prefix)
+    })
 }
 
 fn field(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_owned() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 impl<'a> AppendTxn<'a> {
     async fn begin(store: &'a Store, principal: &'a Principal, codes: BTreeSet<String>) -> Result<Self, StoreError> {
         let txn = store.db.begin().await?;
-        let mut work = Self { store, txn, principal, lots: HashMap::new(), inputs: HashMap::new(), seen_in_batch: HashMap::new() };
+        let mut work = Self {
+            store,
+            txn,
+            principal,
+            lots: HashMap::new(),
+            inputs: HashMap::new(),
+            seen_in_batch: HashMap::new(),
+        };
         // Lock in ascending code order so two batches touching the same lots cannot deadlock.
         for code in codes {
             work.load(&code).await?;
@@ -156,7 +171,9 @@ impl<'a> AppendTxn<'a> {
             stored.push(event_from_row(r).map_err(|why| {
                 StoreError::conflict(
                     "lot",
-                    format!("Lot {code}'s stored history is damaged ({why}); nothing can be added until it is checked."),
+                    format!(
+                        "Lot {code}'s stored history is damaged ({why}); nothing can be added until it is checked."
+                    ),
                     format!("Nhật ký của lô {code} đã bị hỏng ({why}); không thể ghi thêm cho đến khi được kiểm tra."),
                 )
             })?);
@@ -171,7 +188,17 @@ impl<'a> AppendTxn<'a> {
         let state = LotState::from_events(initial_quantity(&self.txn, &row).await?, stored);
         let head = parse_head(&row.head)?;
         let count = u64::try_from(row.event_count).map_err(|_| StoreError::Corrupt("event count".into()))?;
-        self.lots.insert(code.to_owned(), LotWork { row, plot_ids, state, head, count, changed: false });
+        self.lots.insert(
+            code.to_owned(),
+            LotWork {
+                row,
+                plot_ids,
+                state,
+                head,
+                count,
+                changed: false,
+            },
+        );
         Ok(())
     }
 
@@ -200,7 +227,12 @@ impl<'a> AppendTxn<'a> {
         Ok(snapshot)
     }
 
-    async fn append(&mut self, prefix: &str, item: AppendItem, allow_merging: bool) -> Result<AppendOutcome, StoreError> {
+    async fn append(
+        &mut self,
+        prefix: &str,
+        item: AppendItem,
+        allow_merging: bool,
+    ) -> Result<AppendOutcome, StoreError> {
         let AppendItem { lot_code, draft } = item;
         if matches!(draft.body, EventBody::Merging { .. }) && !allow_merging {
             return Err(FieldError::new(
@@ -214,7 +246,9 @@ impl<'a> AppendTxn<'a> {
         let digest = content_digest(&lot_code, self.principal.member_id, &draft);
         if let Some((seen_digest, outcome)) = self.seen_in_batch.get(&draft.id) {
             return if *seen_digest == digest {
-                Ok(AppendOutcome::Existing { event: outcome.event().clone() })
+                Ok(AppendOutcome::Existing {
+                    event: outcome.event().clone(),
+                })
             } else {
                 Err(id_conflict(prefix))
             };
@@ -225,7 +259,13 @@ impl<'a> AppendTxn<'a> {
                 return Err(id_conflict(prefix));
             }
             let event = event_from_row(&existing).map_err(StoreError::Corrupt)?;
-            return Ok(AppendOutcome::Existing { event: StoredEvent { event, lot_code, head: existing.head } });
+            return Ok(AppendOutcome::Existing {
+                event: StoredEvent {
+                    event,
+                    lot_code,
+                    head: existing.head,
+                },
+            });
         }
         let mut body = draft.body.clone();
         if let Some(applied) = body.applied_input_mut() {
@@ -242,12 +282,23 @@ impl<'a> AppendTxn<'a> {
             location: draft.location,
             body,
         };
-        let context = ValidationContext { actor_role: self.principal.role, banned: &self.store.banned };
+        let context = ValidationContext {
+            actor_role: self.principal.role,
+            banned: &self.store.banned,
+        };
         work.state.check(&event, &context).map_err(|e| prefixed(e, prefix))?;
         let head = link(&work.head, &event);
-        event_to_row(&event, work.row.id, &head, &digest)?.insert(&self.txn).await.map_err(|e| {
-            StoreError::unique(e, &field(prefix, "id"), "This event id is already used.", "Mã sự kiện này đã được dùng.")
-        })?;
+        event_to_row(&event, work.row.id, &head, &digest)?
+            .insert(&self.txn)
+            .await
+            .map_err(|e| {
+                StoreError::unique(
+                    e,
+                    &field(prefix, "id"),
+                    "This event id is already used.",
+                    "Mã sự kiện này đã được dùng.",
+                )
+            })?;
         if let EventBody::Packing { children } = &event.body {
             let parent_code = LotCode::parse(&work.row.code, "code").map_err(|e| StoreError::Corrupt(e.to_string()))?;
             for (i, child) in children.iter().enumerate() {
@@ -259,7 +310,11 @@ impl<'a> AppendTxn<'a> {
                     &work.plot_ids,
                     vec![DerivedParent {
                         lot_id: work.row.id,
-                        link: ParentLink { lot_code: parent_code.clone(), head, quantity: child.quantity },
+                        link: ParentLink {
+                            lot_code: parent_code.clone(),
+                            head,
+                            quantity: child.quantity,
+                        },
                         via_event_id: event.id,
                     }],
                     &field(prefix, &format!("children[{i}].code")),
@@ -271,7 +326,13 @@ impl<'a> AppendTxn<'a> {
         work.head = head;
         work.count += 1;
         work.changed = true;
-        let outcome = AppendOutcome::Created { event: StoredEvent { event, lot_code, head: head.to_hex() } };
+        let outcome = AppendOutcome::Created {
+            event: StoredEvent {
+                event,
+                lot_code,
+                head: head.to_hex(),
+            },
+        };
         self.seen_in_batch.insert(draft.id, (digest, outcome.clone()));
         Ok(outcome)
     }
@@ -300,7 +361,12 @@ fn id_conflict(prefix: &str) -> StoreError {
 impl Store {
     /// Appends events atomically: all are stored or none. `batch` reports errors as
     /// `events[i].field`. Re-sent events (same id, same content) come back as `Existing`.
-    pub async fn append(&self, principal: &Principal, items: Vec<AppendItem>, batch: bool) -> Result<Vec<AppendOutcome>, StoreError> {
+    pub async fn append(
+        &self,
+        principal: &Principal,
+        items: Vec<AppendItem>,
+        batch: bool,
+    ) -> Result<Vec<AppendOutcome>, StoreError> {
         let codes: BTreeSet<String> = items.iter().map(|i| i.lot_code.clone()).collect();
         let _guard = self.write_guard().await;
         let mut work = AppendTxn::begin(self, principal, codes).await?;
@@ -328,7 +394,15 @@ impl Store {
         }
         if let Some(product_id) = request.product_id {
             self.product(principal.cooperative_id, product_id).await.map_err(|_| {
-                StoreError::Invalid(FieldError::new("product_id", "unknown_product", "Không có sản phẩm này trong HTX.", "No such product in this cooperative.").into())
+                StoreError::Invalid(
+                    FieldError::new(
+                        "product_id",
+                        "unknown_product",
+                        "Không có sản phẩm này trong HTX.",
+                        "No such product in this cooperative.",
+                    )
+                    .into(),
+                )
             })?;
         }
         let _guard = self.write_guard().await;
@@ -341,9 +415,15 @@ impl Store {
                 occurred_at: request.occurred_at,
                 note: request.note.clone(),
                 location: None,
-                body: EventBody::Merging { output_lot: request.output_code.clone(), quantity: input.quantity },
+                body: EventBody::Merging {
+                    output_lot: request.output_code.clone(),
+                    quantity: input.quantity,
+                },
             };
-            let item = AppendItem { lot_code: input.lot_code.to_string(), draft };
+            let item = AppendItem {
+                lot_code: input.lot_code.to_string(),
+                draft,
+            };
             let outcome = work.append(&format!("inputs[{i}]"), item, true).await?;
             all_existing &= !outcome.is_created();
             let lot = &work.lots[input.lot_code.as_ref()];
@@ -351,7 +431,8 @@ impl Store {
                 lot_id: lot.row.id,
                 link: ParentLink {
                     lot_code: input.lot_code.clone(),
-                    head: ChainHead::from_hex(&outcome.event().head).ok_or_else(|| StoreError::Corrupt("head".into()))?,
+                    head: ChainHead::from_hex(&outcome.event().head)
+                        .ok_or_else(|| StoreError::Corrupt("head".into()))?,
                     quantity: input.quantity,
                 },
                 via_event_id: input.event_id,
@@ -368,7 +449,9 @@ impl Store {
         let plot_ids: Vec<i64> = plot_ids.into_iter().collect();
         let mut total = std::collections::BTreeMap::new();
         for input in &request.inputs {
-            *total.entry(input.quantity.unit.dimension()).or_insert(rust_decimal::Decimal::ZERO) += input.quantity.in_base_unit();
+            *total
+                .entry(input.quantity.unit.dimension())
+                .or_insert(rust_decimal::Decimal::ZERO) += input.quantity.in_base_unit();
         }
         if total.len() != 1 {
             return Err(FieldError::new(

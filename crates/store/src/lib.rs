@@ -37,7 +37,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("backend", &self.backend_name()).finish_non_exhaustive()
+        f.debug_struct("Store")
+            .field("backend", &self.backend_name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -56,7 +58,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let url = normalize_database_url(url);
         let mut options = ConnectOptions::new(url.clone());
-        options.sqlx_logging(false).connect_timeout(Duration::from_secs(10)).acquire_timeout(Duration::from_secs(30));
+        options
+            .sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
         if url.starts_with("sqlite:") {
             options.max_connections(8).map_sqlx_sqlite_opts(|o| {
                 o.journal_mode(SqliteJournalMode::Wal)
@@ -68,7 +73,9 @@ impl Store {
         } else {
             options.max_connections(16);
         }
-        let db = Database::connect(options).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let db = Database::connect(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(Self {
             db,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),

@@ -6,8 +6,7 @@ use chrono::DateTime;
 use farm_log::chain::{ChainHead, GenesisInput, ParentLink, genesis};
 use farm_log::{Event, EventBody, GeoPoint, LotCode, LotStatus, Note, Quantity};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -20,7 +19,11 @@ use crate::{Lot, LotHistory, LotLink, NewLot, Store, StoreError, StoredEvent, no
 pub(crate) fn event_from_row(row: &events::Model) -> Result<Event, String> {
     let body: EventBody = serde_json::from_str(&row.body).map_err(|e| format!("body: {e}"))?;
     if body.kind().as_str() != row.kind {
-        return Err(format!("kind column says {} but the body is {}", row.kind, body.kind().as_str()));
+        return Err(format!(
+            "kind column says {} but the body is {}",
+            row.kind,
+            body.kind().as_str()
+        ));
     }
     let location = match (row.lat_micro, row.lon_micro) {
         (Some(lat_micro), Some(lon_micro)) => Some(GeoPoint { lat_micro, lon_micro }),
@@ -49,7 +52,12 @@ pub(crate) fn event_from_row(row: &events::Model) -> Result<Event, String> {
     })
 }
 
-pub(crate) fn event_to_row(event: &Event, lot_id: i64, head: &ChainHead, content_digest: &str) -> Result<events::ActiveModel, StoreError> {
+pub(crate) fn event_to_row(
+    event: &Event,
+    lot_id: i64,
+    head: &ChainHead,
+    content_digest: &str,
+) -> Result<events::ActiveModel, StoreError> {
     Ok(events::ActiveModel {
         id: Set(event.id.to_string()),
         lot_id: Set(lot_id),
@@ -73,7 +81,10 @@ pub(crate) fn parse_head(hex: &str) -> Result<ChainHead, StoreError> {
 
 /// What a packed or merged lot started with, derived from its parent links (which its genesis
 /// commits to), so it cannot be inflated without the chain noticing.
-pub(crate) async fn initial_quantity(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Option<Quantity>, StoreError> {
+pub(crate) async fn initial_quantity(
+    db: &impl ConnectionTrait,
+    row: &lots::Model,
+) -> Result<Option<Quantity>, StoreError> {
     Ok(farm_log::chain::initial_holding(&genesis_input(db, row).await?.parents))
 }
 
@@ -86,10 +97,16 @@ pub(crate) async fn genesis_input(db: &impl ConnectionTrait, row: &lots::Model) 
         .into_iter()
         .map(|p| p.plot_id)
         .collect();
-    let parent_rows = lot_parents::Entity::find().filter(lot_parents::Column::ChildLotId.eq(row.id)).all(db).await?;
+    let parent_rows = lot_parents::Entity::find()
+        .filter(lot_parents::Column::ChildLotId.eq(row.id))
+        .all(db)
+        .await?;
     let mut parents = Vec::with_capacity(parent_rows.len());
     for parent in parent_rows {
-        let parent_lot = lots::Entity::find_by_id(parent.parent_lot_id).one(db).await?.ok_or(StoreError::not_found("parent lot"))?;
+        let parent_lot = lots::Entity::find_by_id(parent.parent_lot_id)
+            .one(db)
+            .await?
+            .ok_or(StoreError::not_found("parent lot"))?;
         parents.push(ParentLink {
             lot_code: LotCode::parse(&parent_lot.code, "code").map_err(|e| StoreError::Corrupt(e.to_string()))?,
             head: parse_head(&parent.parent_head)?,
@@ -177,7 +194,12 @@ async fn insert_lot_row(
         )
     })?;
     for plot_id in &identity.plot_ids {
-        lot_plots::ActiveModel { lot_id: Set(row.id), plot_id: Set(*plot_id) }.insert(db).await?;
+        lot_plots::ActiveModel {
+            lot_id: Set(row.id),
+            plot_id: Set(*plot_id),
+        }
+        .insert(db)
+        .await?;
     }
     Ok(row)
 }
@@ -186,10 +208,24 @@ impl Store {
     /// Creates a growing lot on some of the cooperative's plots.
     pub async fn create_lot(&self, cooperative_id: i64, lot: NewLot) -> Result<Lot, StoreError> {
         self.product(cooperative_id, lot.product_id).await.map_err(|_| {
-            StoreError::Invalid(farm_log::FieldError::new("product_id", "unknown_product", "Không có sản phẩm này trong HTX.", "No such product in this cooperative.").into())
+            StoreError::Invalid(
+                farm_log::FieldError::new(
+                    "product_id",
+                    "unknown_product",
+                    "Không có sản phẩm này trong HTX.",
+                    "No such product in this cooperative.",
+                )
+                .into(),
+            )
         })?;
         if lot.plot_ids.is_empty() {
-            return Err(farm_log::FieldError::new("plot_ids", "required", "Chọn ít nhất một thửa ruộng.", "Choose at least one plot.").into());
+            return Err(farm_log::FieldError::new(
+                "plot_ids",
+                "required",
+                "Chọn ít nhất một thửa ruộng.",
+                "Choose at least one plot.",
+            )
+            .into());
         }
         let known = plots::Entity::find()
             .filter(plots::Column::CooperativeId.eq(cooperative_id))
@@ -224,7 +260,12 @@ impl Store {
         self.lot_from_row(row).await
     }
 
-    pub(crate) async fn lot_row(&self, db: &impl ConnectionTrait, cooperative_id: i64, code: &str) -> Result<lots::Model, StoreError> {
+    pub(crate) async fn lot_row(
+        &self,
+        db: &impl ConnectionTrait,
+        cooperative_id: i64,
+        code: &str,
+    ) -> Result<lots::Model, StoreError> {
         lots::Entity::find()
             .filter(lots::Column::CooperativeId.eq(cooperative_id))
             .filter(lots::Column::Code.eq(code))
@@ -233,10 +274,19 @@ impl Store {
             .ok_or(StoreError::not_found("lot"))
     }
 
-    async fn links(&self, rows: Vec<lot_parents::Model>, other: impl Fn(&lot_parents::Model) -> i64) -> Result<Vec<LotLink>, StoreError> {
+    async fn links(
+        &self,
+        rows: Vec<lot_parents::Model>,
+        other: impl Fn(&lot_parents::Model) -> i64,
+    ) -> Result<Vec<LotLink>, StoreError> {
         let ids: Vec<i64> = rows.iter().map(&other).collect();
-        let codes: HashMap<i64, String> =
-            lots::Entity::find().filter(lots::Column::Id.is_in(ids)).all(&self.db).await?.into_iter().map(|l| (l.id, l.code)).collect();
+        let codes: HashMap<i64, String> = lots::Entity::find()
+            .filter(lots::Column::Id.is_in(ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l.code))
+            .collect();
         rows.iter()
             .map(|r| {
                 Ok(LotLink {
@@ -259,7 +309,10 @@ impl Store {
             .into_iter()
             .map(|p| p.plot_id)
             .collect();
-        let parent_rows = lot_parents::Entity::find().filter(lot_parents::Column::ChildLotId.eq(row.id)).all(&self.db).await?;
+        let parent_rows = lot_parents::Entity::find()
+            .filter(lot_parents::Column::ChildLotId.eq(row.id))
+            .all(&self.db)
+            .await?;
         let child_rows = lot_parents::Entity::find()
             .filter(lot_parents::Column::ParentLotId.eq(row.id))
             .order_by_asc(lot_parents::Column::ChildLotId)
@@ -341,17 +394,34 @@ impl Store {
             .await?;
         let events: Vec<StoredEvent> = rows
             .iter()
-            .filter_map(|r| event_from_row(r).ok().map(|event| StoredEvent { event, lot_code: row.code.clone(), head: r.head.clone() }))
-            .collect();
-        let state = farm_log::LotState::from_events(initial, events.iter().map(|e| e.event.clone()));
-        let available = [farm_log::Dimension::Mass, farm_log::Dimension::Volume, farm_log::Dimension::Count]
-            .into_iter()
-            .filter_map(|d| {
-                let value = state.available(d);
-                (value > rust_decimal::Decimal::ZERO)
-                    .then(|| Quantity { value: value.normalize(), unit: farm_log::Unit::base_of(d) })
+            .filter_map(|r| {
+                event_from_row(r).ok().map(|event| StoredEvent {
+                    event,
+                    lot_code: row.code.clone(),
+                    head: r.head.clone(),
+                })
             })
             .collect();
-        Ok(LotHistory { lot: self.lot_from_row(row).await?, available, events, chain })
+        let state = farm_log::LotState::from_events(initial, events.iter().map(|e| e.event.clone()));
+        let available = [
+            farm_log::Dimension::Mass,
+            farm_log::Dimension::Volume,
+            farm_log::Dimension::Count,
+        ]
+        .into_iter()
+        .filter_map(|d| {
+            let value = state.available(d);
+            (value > rust_decimal::Decimal::ZERO).then(|| Quantity {
+                value: value.normalize(),
+                unit: farm_log::Unit::base_of(d),
+            })
+        })
+        .collect();
+        Ok(LotHistory {
+            lot: self.lot_from_row(row).await?,
+            available,
+            events,
+            chain,
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! What the store hands out and takes in: plain records with parsed, valid fields.
 
 use farm_log::{
-    ChainStatus, Event, GeoPoint, Gln, Gs1CompanyPrefix, Gtin, InputKind, LotCode, LotStatus,
-    PhoneNumber, Quantity, Region, Role, ShortText,
+    ChainStatus, Event, GeoPoint, Gln, Gs1CompanyPrefix, Gtin, InputKind, LotCode, LotStatus, PhoneNumber, Quantity,
+    Region, Role, ShortText,
 };
 use serde::Serialize;
 
@@ -161,7 +161,10 @@ pub struct LatLon {
 
 impl From<GeoPoint> for LatLon {
     fn from(point: GeoPoint) -> Self {
-        Self { lat: point.lat(), lon: point.lon() }
+        Self {
+            lat: point.lat(),
+            lon: point.lon(),
+        }
     }
 }
 

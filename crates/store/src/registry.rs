@@ -8,8 +8,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrde
 
 use crate::entities::{input_products, members, plot_assignments, plots, products};
 use crate::{
-    InputProduct, NewInputProduct, NewPlot, NewProduct, Plot, Product, Store, StoreError, now,
-    timestamp_text,
+    InputProduct, NewInputProduct, NewPlot, NewProduct, Plot, Product, Store, StoreError, now, timestamp_text,
 };
 
 pub(crate) fn quantity_from_columns(value: &str, unit: &str) -> Result<Quantity, StoreError> {
@@ -23,7 +22,14 @@ fn product_from_row(row: products::Model) -> Product {
         Some(variety) => format!("{} {}", row.commodity, variety),
         None => row.commodity.clone(),
     };
-    Product { id: row.id, cooperative_id: row.cooperative_id, commodity: row.commodity, variety: row.variety, gtin: row.gtin, name }
+    Product {
+        id: row.id,
+        cooperative_id: row.cooperative_id,
+        commodity: row.commodity,
+        variety: row.variety,
+        gtin: row.gtin,
+        name,
+    }
 }
 
 impl Store {
@@ -63,7 +69,14 @@ impl Store {
         }
         .insert(&self.db)
         .await
-        .map_err(|e| StoreError::unique(e, "name", "A plot with this name already exists.", "Đã có thửa ruộng/mảnh vườn mang tên này."))?;
+        .map_err(|e| {
+            StoreError::unique(
+                e,
+                "name",
+                "A plot with this name already exists.",
+                "Đã có thửa ruộng/mảnh vườn mang tên này.",
+            )
+        })?;
         Self::plot_from_row(row, Vec::new())
     }
 
@@ -82,7 +95,11 @@ impl Store {
             .await?;
         rows.into_iter()
             .map(|row| {
-                let members = assignments.iter().filter(|a| a.plot_id == row.id).map(|a| a.member_id).collect();
+                let members = assignments
+                    .iter()
+                    .filter(|a| a.plot_id == row.id)
+                    .map(|a| a.member_id)
+                    .collect();
                 Self::plot_from_row(row, members)
             })
             .collect()
@@ -106,13 +123,23 @@ impl Store {
             .await?
             .ok_or_else(|| {
                 StoreError::Invalid(
-                    farm_log::FieldError::new("member_id", "unknown_member", "Không có thành viên này trong HTX.", "No such member in this cooperative.")
-                        .into(),
+                    farm_log::FieldError::new(
+                        "member_id",
+                        "unknown_member",
+                        "Không có thành viên này trong HTX.",
+                        "No such member in this cooperative.",
+                    )
+                    .into(),
                 )
             })?;
         if !plot.member_ids.contains(&member_id) {
             let _guard = self.write_guard().await;
-            plot_assignments::ActiveModel { plot_id: Set(plot_id), member_id: Set(member_id) }.insert(&self.db).await?;
+            plot_assignments::ActiveModel {
+                plot_id: Set(plot_id),
+                member_id: Set(member_id),
+            }
+            .insert(&self.db)
+            .await?;
         }
         self.plot(cooperative_id, plot_id).await
     }
@@ -168,8 +195,11 @@ impl Store {
     pub(crate) fn input_from_row(&self, row: input_products::Model) -> Result<InputProduct, StoreError> {
         let active_ingredients: Vec<String> =
             serde_json::from_str(&row.active_ingredients).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let banned_ingredients =
-            active_ingredients.iter().filter(|i| self.banned.find(i).is_some()).cloned().collect();
+        let banned_ingredients = active_ingredients
+            .iter()
+            .filter(|i| self.banned.find(i).is_some())
+            .cloned()
+            .collect();
         Ok(InputProduct {
             kind: InputKind::parse(&row.kind, "kind").map_err(|e| StoreError::Corrupt(e.to_string()))?,
             id: row.id,
@@ -184,7 +214,11 @@ impl Store {
 
     /// Adds an input product to the registry. Banned products may be registered (so the registry
     /// matches what is in the shed) but can never be applied.
-    pub async fn create_input_product(&self, cooperative_id: i64, input: NewInputProduct) -> Result<InputProduct, StoreError> {
+    pub async fn create_input_product(
+        &self,
+        cooperative_id: i64,
+        input: NewInputProduct,
+    ) -> Result<InputProduct, StoreError> {
         if input.kind == InputKind::Pesticide && input.phi_days.is_none() {
             return Err(farm_log::FieldError::new(
                 "phi_days",
@@ -218,7 +252,9 @@ impl Store {
             cooperative_id: Set(cooperative_id),
             kind: Set(input.kind.as_str().to_owned()),
             trade_name: Set(input.trade_name.to_string()),
-            active_ingredients: Set(serde_json::to_string(&ingredients).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            active_ingredients: Set(
+                serde_json::to_string(&ingredients).map_err(|e| StoreError::Corrupt(e.to_string()))?
+            ),
             registration_number: Set(input.registration_number.map(|r| r.to_string())),
             phi_days: Set(input.phi_days.map(|d| d as i32)),
             created_at: Set(timestamp_text(&now())),

@@ -56,7 +56,11 @@ fn check_status(row: &lots::Model, identity: &GenesisInput, events: Vec<Event>, 
         ChainStatus::Altered {
             at_seq: *count,
             event_id: None,
-            reason: format!("the lot is marked {} but its history says {}", row.status, folded.as_str()),
+            reason: format!(
+                "the lot is marked {} but its history says {}",
+                row.status,
+                folded.as_str()
+            ),
         }
     }
 }
@@ -91,7 +95,10 @@ impl Store {
     /// Verifies every lot, streaming events in pages in (lot, seq) order so memory stays flat
     /// however many events there are.
     pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<Vec<LotVerification>, StoreError> {
-        let lot_rows = lots::Entity::find().order_by_asc(lots::Column::Id).all(&self.db).await?;
+        let lot_rows = lots::Entity::find()
+            .order_by_asc(lots::Column::Id)
+            .all(&self.db)
+            .await?;
         let total_events: i64 = lot_rows.iter().map(|l| l.event_count).sum();
         progress.start(lot_rows.len() as u64, u64::try_from(total_events).unwrap_or(0));
         let mut identities: HashMap<i64, GenesisInput> = HashMap::with_capacity(lot_rows.len());
@@ -102,9 +109,15 @@ impl Store {
         let mut lot_index = 0usize;
         let mut current: Option<(usize, ChainVerifier, Vec<Event>)> = None;
         let mut cursor: Option<(i64, i64)> = None;
-        let finish = |index: usize, verifier: ChainVerifier, events: Vec<Event>, results: &mut Vec<LotVerification>| -> Result<(), StoreError> {
+        let finish = |index: usize,
+                      verifier: ChainVerifier,
+                      events: Vec<Event>,
+                      results: &mut Vec<LotVerification>|
+         -> Result<(), StoreError> {
             let row = &lot_rows[index];
-            let identity = identities.get(&row.id).ok_or_else(|| StoreError::Corrupt("identity".into()))?;
+            let identity = identities
+                .get(&row.id)
+                .ok_or_else(|| StoreError::Corrupt("identity".into()))?;
             let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
             results.push(LotVerification {
                 cooperative_id: row.cooperative_id,
@@ -115,16 +128,23 @@ impl Store {
         };
         let start = |index: usize| -> Result<ChainVerifier, StoreError> {
             let row = &lot_rows[index];
-            let identity = identities.get(&row.id).ok_or_else(|| StoreError::Corrupt("identity".into()))?;
+            let identity = identities
+                .get(&row.id)
+                .ok_or_else(|| StoreError::Corrupt("identity".into()))?;
             Ok(ChainVerifier::start(identity, &parse_head(&row.genesis)?))
         };
         loop {
-            let mut query = events::Entity::find().order_by_asc(events::Column::LotId).order_by_asc(events::Column::Seq).limit(PAGE);
+            let mut query = events::Entity::find()
+                .order_by_asc(events::Column::LotId)
+                .order_by_asc(events::Column::Seq)
+                .limit(PAGE);
             if let Some((lot_id, seq)) = cursor {
                 query = query.filter(
-                    Condition::any()
-                        .add(events::Column::LotId.gt(lot_id))
-                        .add(Condition::all().add(events::Column::LotId.eq(lot_id)).add(events::Column::Seq.gt(seq))),
+                    Condition::any().add(events::Column::LotId.gt(lot_id)).add(
+                        Condition::all()
+                            .add(events::Column::LotId.eq(lot_id))
+                            .add(events::Column::Seq.gt(seq)),
+                    ),
                 );
             }
             let page = query.all(&self.db).await?;

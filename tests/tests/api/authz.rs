@@ -36,30 +36,61 @@ fn none() -> Option<Value> {
 }
 
 fn observation() -> Option<Value> {
-    Some(json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-11-01T08:00:00+07:00", "subject": "Kiểm tra định kỳ" }))
+    Some(
+        json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-11-01T08:00:00+07:00", "subject": "Kiểm tra định kỳ" }),
+    )
 }
 
 const fn route(method: Method, template: &'static str, allowed: &'static [Who], body: fn() -> Option<Value>) -> Route {
-    Route { method, template, allowed, cooperative_scoped: true, body }
+    Route {
+        method,
+        template,
+        allowed,
+        cooperative_scoped: true,
+        body,
+    }
 }
 
 /// Every operation of the API. The OpenAPI test checks this list matches the document.
 pub const ROUTES: &[Route] = &[
-    Route { method: Method::GET, template: "/me", allowed: EVERYONE, cooperative_scoped: false, body: none },
+    Route {
+        method: Method::GET,
+        template: "/me",
+        allowed: EVERYONE,
+        cooperative_scoped: false,
+        body: none,
+    },
     route(Method::GET, "/cooperatives/{coop_id}", EVERYONE, none),
     route(Method::GET, "/cooperatives/{coop_id}/members", OVERSEERS, none),
     route(Method::POST, "/cooperatives/{coop_id}/members", LEADER, || {
         Some(json!({ "name": "Hộ bà Kiểm Thử", "phone": format!("09{:08}", rand_digits()), "role": "member" }))
     }),
-    route(Method::POST, "/cooperatives/{coop_id}/members/{member_id}/tokens", LEADER, || Some(json!({ "label": "máy tính bảng" }))),
-    route(Method::POST, "/cooperatives/{coop_id}/tokens/{token_id}/revoke", LEADER, none),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/members/{member_id}/tokens",
+        LEADER,
+        || Some(json!({ "label": "máy tính bảng" })),
+    ),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/tokens/{token_id}/revoke",
+        LEADER,
+        none,
+    ),
     route(Method::GET, "/cooperatives/{coop_id}/plots", EVERYONE, none),
     route(Method::POST, "/cooperatives/{coop_id}/plots", LEADER, || {
         Some(json!({ "name": format!("Ruộng thử {}", rand_digits()), "area": "1 sào", "commune": "Tây Tựu" }))
     }),
-    route(Method::POST, "/cooperatives/{coop_id}/plots/{plot_id}/members", LEADER, || Some(json!({ "member_id": 2 }))),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/plots/{plot_id}/members",
+        LEADER,
+        || Some(json!({ "member_id": 2 })),
+    ),
     route(Method::GET, "/cooperatives/{coop_id}/products", EVERYONE, none),
-    route(Method::POST, "/cooperatives/{coop_id}/products", LEADER, || Some(json!({ "commodity": "Su hào" }))),
+    route(Method::POST, "/cooperatives/{coop_id}/products", LEADER, || {
+        Some(json!({ "commodity": "Su hào" }))
+    }),
     route(Method::GET, "/cooperatives/{coop_id}/input-products", EVERYONE, none),
     route(Method::POST, "/cooperatives/{coop_id}/input-products", LEADER, || {
         Some(json!({ "kind": "fertilizer", "trade_name": "Phân gà hoai", "active_ingredients": ["Chất hữu cơ"] }))
@@ -69,18 +100,45 @@ pub const ROUTES: &[Route] = &[
         Some(json!({ "code": format!("AUTHZ-{}", rand_digits()), "product_id": 1, "plot_ids": [1] }))
     }),
     route(Method::GET, "/cooperatives/{coop_id}/lots/{code}", LOT_READERS, none),
-    route(Method::GET, "/cooperatives/{coop_id}/lots/{code}/events", LOT_READERS, none),
-    route(Method::POST, "/cooperatives/{coop_id}/lots/{code}/events", LOT_WRITERS, observation),
-    route(Method::GET, "/cooperatives/{coop_id}/lots/{code}/history", LOT_READERS, none),
-    route(Method::GET, "/cooperatives/{coop_id}/lots/{code}/genealogy", LOT_READERS, none),
-    route(Method::POST, "/cooperatives/{coop_id}/events/batch", LOT_WRITERS, || {
-        let mut event = observation().unwrap_or_default();
-        event["lot_code"] = json!("CN-2609-01");
-        Some(json!({ "events": [event] }))
-    }),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/events",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/lots/{code}/events",
+        LOT_WRITERS,
+        observation,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/history",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/genealogy",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/events/batch",
+        LOT_WRITERS,
+        || {
+            let mut event = observation().unwrap_or_default();
+            event["lot_code"] = json!("CN-2609-01");
+            Some(json!({ "events": [event] }))
+        },
+    ),
     route(Method::POST, "/cooperatives/{coop_id}/merges", LEADER, || {
-        Some(json!({ "output_code": format!("M-{}", rand_digits()), "occurred_at": "2026-10-29T08:00:00+07:00",
-            "inputs": [ { "lot_code": "CN-2609-01", "quantity": "1 kg", "event_id": new_id() }, { "lot_code": "CC-2608-02", "quantity": "1 kg", "event_id": new_id() } ] }))
+        Some(
+            json!({ "output_code": format!("M-{}", rand_digits()), "occurred_at": "2026-10-29T08:00:00+07:00",
+            "inputs": [ { "lot_code": "CN-2609-01", "quantity": "1 kg", "event_id": new_id() }, { "lot_code": "CC-2608-02", "quantity": "1 kg", "event_id": new_id() } ] }),
+        )
     }),
 ];
 
@@ -94,7 +152,12 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
         let app = spawn_demo(backend).await;
         let veg = app.veg().clone();
         let foreign_leader = app.pomelo().leader.clone();
-        let assigned = app.store.authenticate(&veg.member).await.expect("auth").expect("member");
+        let assigned = app
+            .store
+            .authenticate(&veg.member)
+            .await
+            .expect("auth")
+            .expect("member");
         let plot = app.store.plots(veg.id).await.expect("plots")[0].id;
         let fill = |template: &str, token_id: i64| {
             template
@@ -108,14 +171,29 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
             (Who::Leader, veg.leader.clone()),
             (Who::Member, veg.member.clone()),
             (Who::OtherMember, veg.other_member.clone()),
-            (Who::Inspector, veg.inspector.clone().expect("the vegetable cooperative has an inspector")),
+            (
+                Who::Inspector,
+                veg.inspector
+                    .clone()
+                    .expect("the vegetable cooperative has an inspector"),
+            ),
         ];
         for route in ROUTES {
             // A throwaway token to revoke, so no caller loses its own.
-            let spare = app.store.issue_token(assigned.member_id, "spare").await.expect("spare token").token_id;
+            let spare = app
+                .store
+                .issue_token(assigned.member_id, "spare")
+                .await
+                .expect("spare token")
+                .token_id;
             let path = format!("/api/v1{}", fill(route.template, spare));
             let (status, body) = app.call(route.method.clone(), &path, None, (route.body)()).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "[{backend}] anonymous {} {path}: {body}", route.method);
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "[{backend}] anonymous {} {path}: {body}",
+                route.method
+            );
             for (who, token) in &callers {
                 let (status, body) = app.call(route.method.clone(), &path, Some(token), (route.body)()).await;
                 if route.allowed.contains(who) {
@@ -125,13 +203,25 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                         route.method
                     );
                 } else {
-                    assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}] {who:?} must be refused {} {path}: {body}", route.method);
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "[{backend}] {who:?} must be refused {} {path}: {body}",
+                        route.method
+                    );
                     assert_eq!(body["error"], "forbidden");
                 }
             }
-            let (status, body) = app.call(route.method.clone(), &path, Some(&foreign_leader), (route.body)()).await;
+            let (status, body) = app
+                .call(route.method.clone(), &path, Some(&foreign_leader), (route.body)())
+                .await;
             if route.cooperative_scoped {
-                assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}] a foreign leader must be refused {} {path}: {body}", route.method);
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "[{backend}] a foreign leader must be refused {} {path}: {body}",
+                    route.method
+                );
             } else {
                 assert!(status.is_success(), "[{backend}] {} {path}: {body}", route.method);
             }
@@ -144,16 +234,45 @@ async fn members_list_only_their_own_lots_and_revoked_tokens_stop_working() {
     for backend in backends().await {
         let app = spawn_demo(backend).await;
         let veg = app.veg().clone();
-        let (_, mine) = app.get(&format!("/api/v1/cooperatives/{}/lots", veg.id), &veg.member).await;
-        let (_, all) = app.get(&format!("/api/v1/cooperatives/{}/lots", veg.id), &veg.leader).await;
-        let codes = |v: &Value| -> Vec<String> { v.as_array().expect("list").iter().map(|l| l["code"].as_str().unwrap_or_default().to_owned()).collect() };
-        assert!(codes(&mine).contains(&"CN-2609-01".to_owned()) && !codes(&mine).contains(&"CC-2608-02".to_owned()), "[{backend}] {:?}", codes(&mine));
+        let (_, mine) = app
+            .get(&format!("/api/v1/cooperatives/{}/lots", veg.id), &veg.member)
+            .await;
+        let (_, all) = app
+            .get(&format!("/api/v1/cooperatives/{}/lots", veg.id), &veg.leader)
+            .await;
+        let codes = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .expect("list")
+                .iter()
+                .map(|l| l["code"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        };
+        assert!(
+            codes(&mine).contains(&"CN-2609-01".to_owned()) && !codes(&mine).contains(&"CC-2608-02".to_owned()),
+            "[{backend}] {:?}",
+            codes(&mine)
+        );
         assert!(codes(&all).len() > codes(&mine).len());
 
-        let principal = app.store.authenticate(&veg.member).await.expect("auth").expect("member");
-        let (status, _) = app.post(&format!("/api/v1/cooperatives/{}/tokens/{}/revoke", veg.id, principal.token_id), &veg.leader, json!({})).await;
+        let principal = app
+            .store
+            .authenticate(&veg.member)
+            .await
+            .expect("auth")
+            .expect("member");
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/tokens/{}/revoke", veg.id, principal.token_id),
+                &veg.leader,
+                json!({}),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK);
         let (status, _) = app.get("/api/v1/me", &veg.member).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "[{backend}] a revoked token is refused");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "[{backend}] a revoked token is refused"
+        );
     }
 }

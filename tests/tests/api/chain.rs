@@ -12,11 +12,20 @@ async fn changing_a_stored_event_with_sql_shows_the_lot_as_altered_at_that_event
         let path = format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/history");
         let (_, before) = app.get(&path, &app.veg().leader).await;
         assert_eq!(before["chain"]["status"], "intact", "[{backend}] {}", before["chain"]);
-        let sprayed = before["events"].as_array().expect("events").iter().find(|e| e["body"]["type"] == "spraying").expect("a spraying").clone();
+        let sprayed = before["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .find(|e| e["body"]["type"] == "spraying")
+            .expect("a spraying")
+            .clone();
         // Someone moves the spraying date back a week to hide a pre-harvest-interval breach.
         app.store
             .connection()
-            .execute_unprepared(&format!("UPDATE events SET occurred_at = '2026-10-13T16:00:00+07:00' WHERE id = '{}'", sprayed["id"].as_str().expect("id")))
+            .execute_unprepared(&format!(
+                "UPDATE events SET occurred_at = '2026-10-13T16:00:00+07:00' WHERE id = '{}'",
+                sprayed["id"].as_str().expect("id")
+            ))
             .await
             .expect("tamper");
         let (_, after) = app.get(&path, &app.veg().leader).await;
@@ -35,10 +44,22 @@ async fn deleting_the_last_event_or_editing_the_lot_identity_is_detected() {
         db.execute_unprepared("DELETE FROM events WHERE seq = (SELECT MAX(seq) FROM events e2 WHERE e2.lot_id = events.lot_id) AND lot_id = (SELECT id FROM lots WHERE code = 'CC-2608-02')")
             .await
             .expect("delete");
-        let (_, after) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/history"), &app.veg().leader).await;
+        let (_, after) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/history"),
+                &app.veg().leader,
+            )
+            .await;
         assert_eq!(after["chain"]["status"], "altered", "[{backend}] {}", after["chain"]);
-        db.execute_unprepared("UPDATE lots SET product_id = 2 WHERE code = 'CN-2609-01-A'").await.expect("swap product");
-        let (_, child) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-2609-01-A/history"), &app.veg().leader).await;
+        db.execute_unprepared("UPDATE lots SET product_id = 2 WHERE code = 'CN-2609-01-A'")
+            .await
+            .expect("swap product");
+        let (_, child) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-2609-01-A/history"),
+                &app.veg().leader,
+            )
+            .await;
         assert_eq!(child["chain"]["status"], "altered", "[{backend}] {}", child["chain"]);
         assert_eq!(child["chain"]["at_seq"], 0, "[{backend}] the lot's identity itself");
     }

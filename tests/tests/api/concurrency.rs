@@ -17,7 +17,11 @@ async fn twenty_four_concurrent_writers_to_one_lot_make_one_linear_chain() {
         for writer in 0..writers {
             let client = app.client.clone();
             let path = path.clone();
-            let token = if writer % 2 == 0 { app.veg().leader.clone() } else { app.veg().member.clone() };
+            let token = if writer % 2 == 0 {
+                app.veg().leader.clone()
+            } else {
+                app.veg().member.clone()
+            };
             tasks.push(tokio::spawn(async move {
                 let id = new_id();
                 let body = json!({ "id": id, "type": "irrigation", "occurred_at": format!("2026-10-{:02}T17:00:00+07:00", writer % 28 + 1), "amount": format!("{} lít", 100 + writer) });
@@ -31,12 +35,24 @@ async fn twenty_four_concurrent_writers_to_one_lot_make_one_linear_chain() {
             assert_eq!(status, StatusCode::CREATED, "[{backend}] every writer is acknowledged");
             acknowledged.push(id);
         }
-        let (_, history) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-RACE-01/history"), &app.veg().leader).await;
+        let (_, history) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-RACE-01/history"),
+                &app.veg().leader,
+            )
+            .await;
         let events = history["events"].as_array().expect("events");
         let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
-        assert_eq!(seqs, (1..=writers as i64).collect::<Vec<_>>(), "[{backend}] one gapless chain");
+        assert_eq!(
+            seqs,
+            (1..=writers as i64).collect::<Vec<_>>(),
+            "[{backend}] one gapless chain"
+        );
         for id in &acknowledged {
-            assert!(events.iter().any(|e| e["id"] == id.as_str()), "[{backend}] acknowledged event {id} is stored");
+            assert!(
+                events.iter().any(|e| e["id"] == id.as_str()),
+                "[{backend}] acknowledged event {id} is stored"
+            );
         }
         assert_eq!(history["chain"]["status"], "intact", "[{backend}] {}", history["chain"]);
         assert_eq!(history["lot"]["event_count"], writers);

@@ -24,10 +24,21 @@ async fn member_logs_fertilizing_and_sees_it_in_the_history() {
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
         assert_eq!(body["outcome"], "created");
         assert_eq!(body["event"]["seq"], 1);
-        assert_eq!(body["event"]["occurred_at"], "2026-10-01T06:30:00+07:00", "[{backend}] the offset is kept");
-        assert_eq!(body["event"]["body"]["input"]["snapshot"]["trade_name"], "NPK Lâm Thao 5-10-3", "[{backend}] the registry entry is frozen into the event");
+        assert_eq!(
+            body["event"]["occurred_at"], "2026-10-01T06:30:00+07:00",
+            "[{backend}] the offset is kept"
+        );
+        assert_eq!(
+            body["event"]["body"]["input"]["snapshot"]["trade_name"], "NPK Lâm Thao 5-10-3",
+            "[{backend}] the registry entry is frozen into the event"
+        );
 
-        let (status, history) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-01/history"), &app.veg().inspector.clone().expect("inspector")).await;
+        let (status, history) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-01/history"),
+                &app.veg().inspector.clone().expect("inspector"),
+            )
+            .await;
         assert_eq!(status, StatusCode::OK, "[{backend}] {history}");
         assert_eq!(history["chain"]["status"], "intact");
         assert_eq!(history["events"][0]["id"], id);
@@ -45,9 +56,16 @@ async fn resending_the_same_event_is_idempotent_and_a_changed_resend_conflicts()
         let event = json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-10-02T08:00:00+07:00", "subject": "Rệp muội", "note": "Ít" });
         let (first, created) = app.post(&path, &app.veg().member, event.clone()).await;
         let (second, again) = app.post(&path, &app.veg().member, event.clone()).await;
-        assert_eq!((first, second), (StatusCode::CREATED, StatusCode::OK), "[{backend}] {again}");
+        assert_eq!(
+            (first, second),
+            (StatusCode::CREATED, StatusCode::OK),
+            "[{backend}] {again}"
+        );
         assert_eq!(again["outcome"], "existing");
-        assert_eq!(again["event"], created["event"], "[{backend}] the stored event is returned unchanged");
+        assert_eq!(
+            again["event"], created["event"],
+            "[{backend}] the stored event is returned unchanged"
+        );
 
         let mut changed = event.clone();
         changed["subject"] = json!("Sâu tơ");
@@ -56,7 +74,11 @@ async fn resending_the_same_event_is_idempotent_and_a_changed_resend_conflicts()
         assert_eq!(body["field"], "id");
 
         let (_, events) = app.get(&path, &app.veg().leader).await;
-        assert_eq!(events.as_array().map(Vec::len), Some(1), "[{backend}] nothing was duplicated: {events}");
+        assert_eq!(
+            events.as_array().map(Vec::len),
+            Some(1),
+            "[{backend}] nothing was duplicated: {events}"
+        );
     }
 }
 
@@ -69,8 +91,12 @@ async fn harvest_inside_the_pre_harvest_interval_is_rejected_unless_a_leader_ove
         let path = format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-03/events");
         let radiant = app.input_id(coop, "Radiant").await;
         let (status, body) = app
-            .post(&path, &app.veg().member, json!({ "id": new_id(), "type": "spraying", "occurred_at": "2026-11-01T16:00:00+07:00",
-                "input": { "input_product_id": radiant }, "dose": "30 ml", "target_pest": "Sâu xanh" }))
+            .post(
+                &path,
+                &app.veg().member,
+                json!({ "id": new_id(), "type": "spraying", "occurred_at": "2026-11-01T16:00:00+07:00",
+                "input": { "input_product_id": radiant }, "dose": "30 ml", "target_pest": "Sâu xanh" }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
         let harvest = json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-11-03T06:00:00+07:00", "quantity": "500 kg" });
@@ -79,18 +105,33 @@ async fn harvest_inside_the_pre_harvest_interval_is_rejected_unless_a_leader_ove
         assert_eq!(body["field"], "occurred_at");
         assert_eq!(body["errors"][0]["code"], "inside_pre_harvest_interval");
         let message = body["message"].as_str().unwrap_or_default();
-        assert!(message.contains("Radiant 60SC") && message.contains("04/11/2026"), "[{backend}] Vietnamese message names the product and date: {message}");
+        assert!(
+            message.contains("Radiant 60SC") && message.contains("04/11/2026"),
+            "[{backend}] Vietnamese message names the product and date: {message}"
+        );
 
         let mut overridden = harvest.clone();
         overridden["phi_override"] = json!({ "reason": "Kết quả kiểm nghiệm dư lượng đạt, phiếu 77/KN" });
         let (status, body) = app.post(&path, &app.veg().member, overridden.clone()).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] a member cannot override: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{backend}] a member cannot override: {body}"
+        );
         assert_eq!(body["field"], "phi_override");
 
         let (status, body) = app.post(&path, &app.veg().leader, overridden).await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
-        let (_, history) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-03/history"), &app.veg().leader).await;
-        assert_eq!(history["events"][1]["body"]["phi_override"]["reason"], "Kết quả kiểm nghiệm dư lượng đạt, phiếu 77/KN", "[{backend}] the override is part of the history");
+        let (_, history) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-03/history"),
+                &app.veg().leader,
+            )
+            .await;
+        assert_eq!(
+            history["events"][1]["body"]["phi_override"]["reason"], "Kết quả kiểm nghiệm dư lượng đạt, phiếu 77/KN",
+            "[{backend}] the override is part of the history"
+        );
         assert_eq!(history["chain"]["status"], "intact");
     }
 }
@@ -104,14 +145,22 @@ async fn banned_pesticide_and_bad_quantities_are_rejected_naming_the_field() {
         let path = format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-04/events");
         let gramoxone = app.input_id(coop, "Gramoxone").await;
         let (status, body) = app
-            .post(&path, &app.veg().member, json!({ "id": new_id(), "type": "spraying", "occurred_at": "2026-11-01T16:00:00+07:00",
-                "input": { "input_product_id": gramoxone }, "dose": "30 ml" }))
+            .post(
+                &path,
+                &app.veg().member,
+                json!({ "id": new_id(), "type": "spraying", "occurred_at": "2026-11-01T16:00:00+07:00",
+                "input": { "input_product_id": gramoxone }, "dose": "30 ml" }),
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
         assert_eq!(body["errors"][0]["code"], "banned_active_ingredient");
         assert_eq!(body["field"], "input_product_id");
 
-        for (quantity, fragment) in [("0 kg", "greater than 0"), ("-2 kg", "greater than 0"), ("5 bushels", "Unknown unit")] {
+        for (quantity, fragment) in [
+            ("0 kg", "greater than 0"),
+            ("-2 kg", "greater than 0"),
+            ("5 bushels", "Unknown unit"),
+        ] {
             let (status, body) = app
                 .call(
                     reqwest::Method::POST,
@@ -120,7 +169,11 @@ async fn banned_pesticide_and_bad_quantities_are_rejected_naming_the_field() {
                     Some(json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-11-01T06:00:00+07:00", "quantity": quantity })),
                 )
                 .await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {quantity}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "[{backend}] {quantity}: {body}"
+            );
             assert_eq!(body["field"], "quantity", "[{backend}] {body}");
             let en = app
                 .client
@@ -132,19 +185,34 @@ async fn banned_pesticide_and_bad_quantities_are_rejected_naming_the_field() {
                 .await
                 .expect("sent");
             let en: serde_json::Value = en.json().await.expect("json");
-            assert!(en["message"].as_str().unwrap_or_default().contains(fragment), "[{backend}] English message: {en}");
+            assert!(
+                en["message"].as_str().unwrap_or_default().contains(fragment),
+                "[{backend}] English message: {en}"
+            );
         }
 
         let (status, body) = app
-            .post(&path, &app.veg().member, json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-11-01T08:00:00", "subject": "x" }))
+            .post(
+                &path,
+                &app.veg().member,
+                json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-11-01T08:00:00", "subject": "x" }),
+            )
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] a date without offset: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{backend}] a date without offset: {body}"
+        );
         assert_eq!(body["field"], "occurred_at");
 
         let (status, body) = app
             .post(&path, &app.veg().member, json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-11-01T08:00:00+07:00", "subject": "x".repeat(201) }))
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] over-long text: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{backend}] over-long text: {body}"
+        );
         assert_eq!(body["field"], "subject");
     }
 }
@@ -158,19 +226,44 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
         let path = format!("/api/v1/cooperatives/{coop}/events/batch");
         let good = |day: u32| json!({ "lot_code": "CN-TEST-05", "id": new_id(), "type": "irrigation", "occurred_at": format!("2026-10-{day:02}T17:00:00+07:00"), "amount": "500 lít" });
         let bad = json!({ "lot_code": "CN-TEST-05", "id": new_id(), "type": "harvest", "occurred_at": "2026-10-05T06:00:00+07:00", "quantity": "0 kg" });
-        let (status, body) = app.post(&path, &app.veg().member, json!({ "events": [good(1), good(2), bad] })).await;
+        let (status, body) = app
+            .post(&path, &app.veg().member, json!({ "events": [good(1), good(2), bad] }))
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
         assert_eq!(body["field"], "events[2].quantity", "[{backend}] {body}");
-        let (_, events) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"), &app.veg().leader).await;
-        assert_eq!(events.as_array().map(Vec::len), Some(0), "[{backend}] nothing from the failed batch was kept");
+        let (_, events) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"),
+                &app.veg().leader,
+            )
+            .await;
+        assert_eq!(
+            events.as_array().map(Vec::len),
+            Some(0),
+            "[{backend}] nothing from the failed batch was kept"
+        );
 
         let batch = json!({ "events": [good(1), good(2), good(3)] });
         let (status, body) = app.post(&path, &app.veg().member, batch.clone()).await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
         let (status, body) = app.post(&path, &app.veg().member, batch).await;
-        assert_eq!(status, StatusCode::OK, "[{backend}] a re-sent batch changes nothing: {body}");
-        let (_, events) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"), &app.veg().leader).await;
-        let seqs: Vec<i64> = events.as_array().expect("list").iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "[{backend}] a re-sent batch changes nothing: {body}"
+        );
+        let (_, events) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"),
+                &app.veg().leader,
+            )
+            .await;
+        let seqs: Vec<i64> = events
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|e| e["seq"].as_i64().expect("seq"))
+            .collect();
         assert_eq!(seqs, vec![1, 2, 3], "[{backend}]");
     }
 }
@@ -185,29 +278,61 @@ async fn packing_splits_a_lot_into_children_within_what_was_harvested() {
         let leader = app.veg().leader.clone();
         let (status, body) = app.post(&path, &leader, json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-11-01T06:00:00+07:00", "quantity": "1 tấn" })).await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
-        let packing = |a: &str, b: &str| json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-01T10:00:00+07:00",
-            "children": [ { "code": "CN-TEST-06-A", "quantity": a }, { "code": "CN-TEST-06-B", "quantity": b } ] });
+        let packing = |a: &str, b: &str| {
+            json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-01T10:00:00+07:00",
+            "children": [ { "code": "CN-TEST-06-A", "quantity": a }, { "code": "CN-TEST-06-B", "quantity": b } ] })
+        };
         let (status, body) = app.post(&path, &leader, packing("600 kg", "5 tạ")).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] 1.100 kg of 1.000: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{backend}] 1.100 kg of 1.000: {body}"
+        );
         assert_eq!(body["errors"][0]["code"], "exceeds_lot_quantity");
         let (status, body) = app.post(&path, &app.veg().member, packing("600 kg", "4 tạ")).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}] members do not pack: {body}");
         let (status, body) = app.post(&path, &leader, packing("600 kg", "4 tạ")).await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
 
-        let (_, genealogy) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-06/genealogy"), &leader).await;
-        let children: Vec<&str> = genealogy["children"].as_array().expect("children").iter().map(|c| c["lot_code"].as_str().unwrap_or_default()).collect();
-        assert_eq!(children, vec!["CN-TEST-06-A", "CN-TEST-06-B"], "[{backend}] {genealogy}");
-        let (_, child) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-06-A/history"), &leader).await;
+        let (_, genealogy) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-06/genealogy"),
+                &leader,
+            )
+            .await;
+        let children: Vec<&str> = genealogy["children"]
+            .as_array()
+            .expect("children")
+            .iter()
+            .map(|c| c["lot_code"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(
+            children,
+            vec!["CN-TEST-06-A", "CN-TEST-06-B"],
+            "[{backend}] {genealogy}"
+        );
+        let (_, child) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-06-A/history"),
+                &leader,
+            )
+            .await;
         assert_eq!(child["lot"]["status"], "packed");
         assert_eq!(child["lot"]["parents"][0]["lot_code"], "CN-TEST-06");
-        assert_eq!(child["lot"]["parents"][0]["parent_head"], body["event"]["head"], "[{backend}] the child's genesis commits to the parent's head after packing");
+        assert_eq!(
+            child["lot"]["parents"][0]["parent_head"], body["event"]["head"],
+            "[{backend}] the child's genesis commits to the parent's head after packing"
+        );
         assert_eq!(child["chain"]["status"], "intact");
         let (status, body) = app
             .post(&format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-06-A/events"), &leader,
                 json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-02T10:00:00+07:00", "children": [ { "code": "CN-TEST-06-A1", "quantity": "601 kg" } ] }))
             .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] a child holds only what it was given: {body}");
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "[{backend}] a child holds only what it was given: {body}"
+        );
     }
 }
 
@@ -219,16 +344,26 @@ async fn merging_lots_makes_one_lot_that_commits_to_every_input() {
         let leader = app.veg().leader.clone();
         let merge = json!({ "output_code": "CN-MERGE-01", "occurred_at": "2026-10-29T08:00:00+07:00",
             "inputs": [ { "lot_code": "CN-2609-01", "quantity": "40 kg", "event_id": new_id() }, { "lot_code": "CC-2608-02", "quantity": "100 kg", "event_id": new_id() } ] });
-        let (status, lot) = app.post(&format!("/api/v1/cooperatives/{coop}/merges"), &leader, merge.clone()).await;
+        let (status, lot) = app
+            .post(&format!("/api/v1/cooperatives/{coop}/merges"), &leader, merge.clone())
+            .await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {lot}");
         assert_eq!(lot["initial_quantity"], json!({ "value": "140", "unit": "KGM" }));
         assert_eq!(lot["parents"].as_array().map(Vec::len), Some(2));
-        let (status, again) = app.post(&format!("/api/v1/cooperatives/{coop}/merges"), &leader, merge).await;
-        assert_eq!(status, StatusCode::CREATED, "[{backend}] re-sending the same merge returns the same lot: {again}");
+        let (status, again) = app
+            .post(&format!("/api/v1/cooperatives/{coop}/merges"), &leader, merge)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "[{backend}] re-sending the same merge returns the same lot: {again}"
+        );
         assert_eq!(again["id"], lot["id"]);
         let too_much = json!({ "output_code": "CN-MERGE-02", "occurred_at": "2026-10-29T08:00:00+07:00",
             "inputs": [ { "lot_code": "CN-2609-01", "quantity": "5 kg", "event_id": new_id() }, { "lot_code": "CC-2608-02", "quantity": "701 kg", "event_id": new_id() } ] });
-        let (status, body) = app.post(&format!("/api/v1/cooperatives/{coop}/merges"), &leader, too_much).await;
+        let (status, body) = app
+            .post(&format!("/api/v1/cooperatives/{coop}/merges"), &leader, too_much)
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
         assert_eq!(body["field"], "inputs[1].quantity");
     }
@@ -242,7 +377,12 @@ async fn a_recalled_lot_takes_no_more_care_events() {
         let path = format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/events");
         let (status, body) = app.post(&path, &app.veg().leader, json!({ "id": new_id(), "type": "recall", "occurred_at": "2026-11-02T08:00:00+07:00", "reason": "Mẫu kiểm tra vượt ngưỡng dư lượng" })).await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
-        let (_, lot) = app.get(&format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02"), &app.veg().leader).await;
+        let (_, lot) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02"),
+                &app.veg().leader,
+            )
+            .await;
         assert_eq!(lot["status"], "recalled");
         let (status, body) = app.post(&path, &app.veg().leader, json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-11-02T09:00:00+07:00", "quantity": "5 kg" })).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");

@@ -53,7 +53,9 @@ async fn find_postgres() -> Option<String> {
                 .unwrap_or_default();
             for row in old {
                 if let Ok(name) = row.try_get::<String>("", "datname") {
-                    let _ = db.execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+                    let _ = db
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
                 }
             }
             let _ = db.close().await;
@@ -78,14 +80,18 @@ async fn fresh_store(backend: &'static str) -> (Store, Option<tempfile::TempDir>
         "sqlite" => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("nguon-test.db");
-            let store = Store::connect(path.to_str().expect("utf-8 path")).await.expect("open sqlite");
+            let store = Store::connect(path.to_str().expect("utf-8 path"))
+                .await
+                .expect("open sqlite");
             (store, Some(dir))
         }
         _ => {
             let admin = postgres_admin_url().await.expect("postgres url");
             let name = format!("nguon_test_{}", uuid::Uuid::new_v4().simple());
             let db = Database::connect(admin.as_str()).await.expect("connect postgres");
-            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\"")).await.expect("create database");
+            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
             let _ = db.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             let store = Store::connect(&format!("{base}/{name}")).await.expect("open postgres");
@@ -113,7 +119,14 @@ pub async fn spawn_empty(backend: &'static str) -> TestApp {
     tokio::spawn(async move {
         let _ = server::serve(listener, state, std::future::pending()).await;
     });
-    TestApp { base, client: Client::new(), store, backend, coops: Vec::new(), _dir: dir }
+    TestApp {
+        base,
+        client: Client::new(),
+        store,
+        backend,
+        coops: Vec::new(),
+        _dir: dir,
+    }
 }
 
 /// An app with the demo cooperatives loaded, and tokens for each role.
@@ -134,20 +147,42 @@ pub async fn spawn_demo(backend: &'static str) -> TestApp {
             .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.iter().any(|p| first_lot.plot_ids.contains(p)))
             .expect("an unassigned member");
         let inspector = members.iter().find(|m| m.role == farm_log::Role::Inspector);
-        let member = app.store.issue_token(token_for(assigned), "test").await.expect("token").token;
-        let other_member = app.store.issue_token(token_for(other), "test").await.expect("token").token;
+        let member = app
+            .store
+            .issue_token(token_for(assigned), "test")
+            .await
+            .expect("token")
+            .token;
+        let other_member = app
+            .store
+            .issue_token(token_for(other), "test")
+            .await
+            .expect("token")
+            .token;
         let inspector = match inspector {
             Some(i) => Some(app.store.issue_token(i.id, "test").await.expect("token").token),
             None => None,
         };
-        app.coops.push(DemoCoop { id, leader, member, other_member, inspector });
+        app.coops.push(DemoCoop {
+            id,
+            leader,
+            member,
+            other_member,
+            inspector,
+        });
     }
     app
 }
 
 impl TestApp {
     /// Sends a request with an optional token and JSON body; returns status and JSON (or Null).
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -182,16 +217,31 @@ impl TestApp {
     /// The id of an input product by trade name prefix.
     pub async fn input_id(&self, coop: i64, trade_name_prefix: &str) -> i64 {
         let inputs = self.store.input_products(coop).await.expect("inputs");
-        inputs.iter().find(|i| i.trade_name.starts_with(trade_name_prefix)).expect("input exists").id
+        inputs
+            .iter()
+            .find(|i| i.trade_name.starts_with(trade_name_prefix))
+            .expect("input exists")
+            .id
     }
 
     /// Creates a fresh growing lot in the vegetable cooperative on the assigned member's plot.
     pub async fn new_veg_lot(&self, code: &str) -> Value {
         let coop = self.veg().id;
-        let plot = self.store.plots(coop).await.expect("plots").into_iter().find(|p| p.name == "Ruộng Đồng Chùa").expect("plot");
+        let plot = self
+            .store
+            .plots(coop)
+            .await
+            .expect("plots")
+            .into_iter()
+            .find(|p| p.name == "Ruộng Đồng Chùa")
+            .expect("plot");
         let product = self.store.products(coop).await.expect("products")[0].id;
         let (status, body) = self
-            .post(&format!("/api/v1/cooperatives/{coop}/lots"), &self.veg().leader, json!({ "code": code, "product_id": product, "plot_ids": [plot.id] }))
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots"),
+                &self.veg().leader,
+                json!({ "code": code, "product_id": product, "plot_ids": [plot.id] }),
+            )
             .await;
         assert_eq!(status, StatusCode::CREATED, "[{}] {body}", self.backend);
         body

@@ -31,7 +31,12 @@ pub fn event(seq: u64, occurred_at: &str, body: EventBody) -> Event {
 }
 
 pub fn seeding() -> EventBody {
-    EventBody::Seeding { seed_source: text("Công ty Giống Cây trồng Miền Nam"), seed_lot: None, variety: Some(text("ST25")), quantity: qty("120 kg") }
+    EventBody::Seeding {
+        seed_source: text("Công ty Giống Cây trồng Miền Nam"),
+        seed_lot: None,
+        variety: Some(text("ST25")),
+        quantity: qty("120 kg"),
+    }
 }
 
 pub fn pesticide(name: &str, ingredient: &str, phi_days: u32) -> AppliedInput {
@@ -48,9 +53,17 @@ pub fn pesticide(name: &str, ingredient: &str, phi_days: u32) -> AppliedInput {
 }
 
 pub fn spraying(input: AppliedInput) -> EventBody {
-    EventBody::Spraying { input, dose: qty("250 ml"), area: Some(qty("1 ha")), target_pest: Some(text("Rầy nâu")) }
+    EventBody::Spraying {
+        input,
+        dose: qty("250 ml"),
+        area: Some(qty("1 ha")),
+        target_pest: Some(text("Rầy nâu")),
+    }
 }
 
 pub fn harvest(quantity: &str) -> EventBody {
-    EventBody::Harvest { quantity: qty(quantity), phi_override: None }
+    EventBody::Harvest {
+        quantity: qty(quantity),
+        phi_override: None,
+    }
 }

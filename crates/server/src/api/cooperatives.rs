@@ -25,7 +25,11 @@ pub async fn me(Auth(principal): Auth) -> Json<Principal> {
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}", tag = "cooperatives", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id")),
     responses((status = 200, description = "The cooperative", body = Value), (status = 403, description = "Another cooperative")))]
-pub async fn get_cooperative(State(state): State<AppState>, Auth(principal): Auth, ApiPath(coop_id): ApiPath<i64>) -> Result<Json<Cooperative>, AppError> {
+pub async fn get_cooperative(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(coop_id): ApiPath<i64>,
+) -> Result<Json<Cooperative>, AppError> {
     member_of(&principal, coop_id)?;
     Ok(Json(state.store.cooperative(coop_id).await?))
 }
@@ -34,7 +38,11 @@ pub async fn get_cooperative(State(state): State<AppState>, Auth(principal): Aut
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/members", tag = "members", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id")),
     responses((status = 200, description = "Members", body = Value)))]
-pub async fn list_members(State(state): State<AppState>, Auth(principal): Auth, ApiPath(coop_id): ApiPath<i64>) -> Result<Json<Vec<Member>>, AppError> {
+pub async fn list_members(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(coop_id): ApiPath<i64>,
+) -> Result<Json<Vec<Member>>, AppError> {
     overseer_of(&principal, coop_id)?;
     Ok(Json(state.store.members(coop_id).await?))
 }
@@ -66,7 +74,10 @@ pub async fn add_member(
         phone: PhoneNumber::parse(&request.phone, "phone")?,
         role: Role::parse(&request.role, "role")?,
     };
-    Ok((StatusCode::CREATED, Json(state.store.add_member(coop_id, member).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.add_member(coop_id, member).await?),
+    ))
 }
 
 /// What a token is for.
@@ -93,7 +104,10 @@ pub async fn issue_token(
     let label = super::optional(request.label.as_deref(), |t| ShortText::parse(t, "label"))?
         .map(|l| l.to_string())
         .unwrap_or_else(|| "API token".into());
-    Ok((StatusCode::CREATED, Json(state.store.issue_token(member.id, &label).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.issue_token(member.id, &label).await?),
+    ))
 }
 
 /// Revokes a token of a member of the cooperative (leaders).

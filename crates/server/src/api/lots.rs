@@ -21,7 +21,11 @@ use crate::extract::{ApiJson, Auth};
 /// The cooperative's lots (members see lots on their plots).
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/lots", tag = "lots", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id")), responses((status = 200, description = "Lots", body = Value)))]
-pub async fn list_lots(State(state): State<AppState>, Auth(principal): Auth, ApiPath(coop_id): ApiPath<i64>) -> Result<Json<Vec<Lot>>, AppError> {
+pub async fn list_lots(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(coop_id): ApiPath<i64>,
+) -> Result<Json<Vec<Lot>>, AppError> {
     member_of(&principal, coop_id)?;
     let only = (principal.role == Role::Member).then_some(principal.member_id);
     Ok(Json(state.store.lots(coop_id, only).await?))
@@ -49,11 +53,20 @@ pub async fn create_lot(
     ApiJson(request): ApiJson<NewLotRequest>,
 ) -> Result<(StatusCode, Json<Lot>), AppError> {
     leader_of(&principal, coop_id)?;
-    let lot = NewLot { code: LotCode::parse(&request.code, "code")?, product_id: request.product_id, plot_ids: request.plot_ids };
+    let lot = NewLot {
+        code: LotCode::parse(&request.code, "code")?,
+        product_id: request.product_id,
+        plot_ids: request.plot_ids,
+    };
     Ok((StatusCode::CREATED, Json(state.store.create_lot(coop_id, lot).await?)))
 }
 
-async fn readable_lot(state: &AppState, principal: &store::Principal, coop_id: i64, code: &str) -> Result<Lot, AppError> {
+async fn readable_lot(
+    state: &AppState,
+    principal: &store::Principal,
+    coop_id: i64,
+    code: &str,
+) -> Result<Lot, AppError> {
     member_of(principal, coop_id)?;
     let lot = state.store.lot(coop_id, code).await?;
     may_read_lot(&state.store, principal, &lot).await?;
@@ -64,7 +77,11 @@ async fn readable_lot(state: &AppState, principal: &store::Principal, coop_id: i
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/lots/{code}", tag = "lots", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id"), ("code" = String, Path, description = "Lot code")),
     responses((status = 200, description = "The lot", body = Value), (status = 404, description = "No such lot")))]
-pub async fn get_lot(State(state): State<AppState>, Auth(principal): Auth, ApiPath((coop_id, code)): ApiPath<(i64, String)>) -> Result<Json<Lot>, AppError> {
+pub async fn get_lot(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath((coop_id, code)): ApiPath<(i64, String)>,
+) -> Result<Json<Lot>, AppError> {
     Ok(Json(readable_lot(&state, &principal, coop_id, &code).await?))
 }
 
@@ -82,7 +99,11 @@ pub async fn list_events(
 }
 
 fn status_for(outcomes: &[AppendOutcome]) -> StatusCode {
-    if outcomes.iter().any(AppendOutcome::is_created) { StatusCode::CREATED } else { StatusCode::OK }
+    if outcomes.iter().any(AppendOutcome::is_created) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
 }
 
 /// Appends one event. Body: `{ "id": uuid, "type": …, "occurred_at": "…+07:00", … }`. Re-sending
@@ -102,9 +123,15 @@ pub async fn append_event(
     let draft = parse_draft(&raw, "").map_err(AppError::Invalid)?;
     let lot = state.store.lot(coop_id, &code).await?;
     may_append(&state.store, &principal, &lot, draft.body.kind()).await?;
-    let outcomes = state.store.append(&principal, vec![AppendItem { lot_code: code, draft }], false).await?;
+    let outcomes = state
+        .store
+        .append(&principal, vec![AppendItem { lot_code: code, draft }], false)
+        .await?;
     let status = status_for(&outcomes);
-    let outcome = outcomes.into_iter().next().ok_or_else(|| AppError::Internal("append returned nothing".into()))?;
+    let outcome = outcomes
+        .into_iter()
+        .next()
+        .ok_or_else(|| AppError::Internal("append returned nothing".into()))?;
     Ok((status, Json(outcome)))
 }
 
@@ -155,7 +182,12 @@ pub async fn append_batch(
             (Some(lot_code), Ok(draft)) => items.push(AppendItem { lot_code, draft }),
             (lot_code, draft) => {
                 if lot_code.is_none() {
-                    errors.push(farm_log::FieldError::new(format!("{prefix}.lot_code"), "required", "Thiếu mã lô.", "The lot code is missing."));
+                    errors.push(farm_log::FieldError::new(
+                        format!("{prefix}.lot_code"),
+                        "required",
+                        "Thiếu mã lô.",
+                        "The lot code is missing.",
+                    ));
                 }
                 if let Err(e) = draft {
                     errors.0.extend(e.0);
@@ -220,7 +252,11 @@ pub async fn lot_genealogy(
     ApiPath((coop_id, code)): ApiPath<(i64, String)>,
 ) -> Result<Json<Genealogy>, AppError> {
     let lot = readable_lot(&state, &principal, coop_id, &code).await?;
-    Ok(Json(Genealogy { lot_code: lot.code, parents: lot.parents, children: lot.children }))
+    Ok(Json(Genealogy {
+        lot_code: lot.code,
+        parents: lot.parents,
+        children: lot.children,
+    }))
 }
 
 /// One input of a merge.

@@ -27,12 +27,15 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Path::<T>::from_request_parts(parts, state).await.map(|Path(value)| ApiPath(value)).map_err(|rejection| {
-            AppError::BadRequest(
-                format!("The address is not valid: {}", rejection.body_text()),
-                format!("Địa chỉ không hợp lệ: {}", rejection.body_text()),
-            )
-        })
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|rejection| {
+                AppError::BadRequest(
+                    format!("The address is not valid: {}", rejection.body_text()),
+                    format!("Địa chỉ không hợp lệ: {}", rejection.body_text()),
+                )
+            })
     }
 }
 
@@ -58,11 +61,20 @@ pub fn routes() -> Router<AppState> {
         .route("/cooperatives/{coop_id}/tokens/{token_id}/revoke", post(revoke_token))
         .route("/cooperatives/{coop_id}/plots", get(list_plots).post(create_plot))
         .route("/cooperatives/{coop_id}/plots/{plot_id}/members", post(assign_plot))
-        .route("/cooperatives/{coop_id}/products", get(list_products).post(create_product))
-        .route("/cooperatives/{coop_id}/input-products", get(list_input_products).post(create_input_product))
+        .route(
+            "/cooperatives/{coop_id}/products",
+            get(list_products).post(create_product),
+        )
+        .route(
+            "/cooperatives/{coop_id}/input-products",
+            get(list_input_products).post(create_input_product),
+        )
         .route("/cooperatives/{coop_id}/lots", get(list_lots).post(create_lot))
         .route("/cooperatives/{coop_id}/lots/{code}", get(get_lot))
-        .route("/cooperatives/{coop_id}/lots/{code}/events", get(list_events).post(append_event))
+        .route(
+            "/cooperatives/{coop_id}/lots/{code}/events",
+            get(list_events).post(append_event),
+        )
         .route("/cooperatives/{coop_id}/lots/{code}/history", get(lot_history))
         .route("/cooperatives/{coop_id}/lots/{code}/genealogy", get(lot_genealogy))
         .route("/cooperatives/{coop_id}/events/batch", post(append_batch))

@@ -17,7 +17,11 @@ use crate::extract::{ApiJson, Auth};
 /// The cooperative's plots.
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/plots", tag = "plots", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id")), responses((status = 200, description = "Plots", body = Value)))]
-pub async fn list_plots(State(state): State<AppState>, Auth(principal): Auth, ApiPath(coop_id): ApiPath<i64>) -> Result<Json<Vec<Plot>>, AppError> {
+pub async fn list_plots(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(coop_id): ApiPath<i64>,
+) -> Result<Json<Vec<Plot>>, AppError> {
     member_of(&principal, coop_id)?;
     Ok(Json(state.store.plots(coop_id).await?))
 }
@@ -80,7 +84,9 @@ pub async fn create_plot(
         area,
         commune: ShortText::parse(&request.commune, "commune")?,
         location,
-        growing_area_code: optional(request.growing_area_code.as_deref(), |t| ShortText::parse(t, "growing_area_code"))?,
+        growing_area_code: optional(request.growing_area_code.as_deref(), |t| {
+            ShortText::parse(t, "growing_area_code")
+        })?,
     };
     Ok((StatusCode::CREATED, Json(state.store.create_plot(coop_id, plot).await?)))
 }
@@ -103,13 +109,19 @@ pub async fn assign_plot(
     ApiJson(request): ApiJson<AssignPlotRequest>,
 ) -> Result<Json<Plot>, AppError> {
     leader_of(&principal, coop_id)?;
-    Ok(Json(state.store.assign_plot(coop_id, plot_id, request.member_id).await?))
+    Ok(Json(
+        state.store.assign_plot(coop_id, plot_id, request.member_id).await?,
+    ))
 }
 
 /// The cooperative's products.
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/products", tag = "products", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id")), responses((status = 200, description = "Products", body = Value)))]
-pub async fn list_products(State(state): State<AppState>, Auth(principal): Auth, ApiPath(coop_id): ApiPath<i64>) -> Result<Json<Vec<Product>>, AppError> {
+pub async fn list_products(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(coop_id): ApiPath<i64>,
+) -> Result<Json<Vec<Product>>, AppError> {
     member_of(&principal, coop_id)?;
     Ok(Json(state.store.products(coop_id).await?))
 }
@@ -143,7 +155,10 @@ pub async fn create_product(
         variety: optional(request.variety.as_deref(), |t| ShortText::parse(t, "variety"))?,
         gtin: optional(request.gtin.as_deref(), |t| Gtin::parse(t, "gtin"))?,
     };
-    Ok((StatusCode::CREATED, Json(state.store.create_product(coop_id, product).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_product(coop_id, product).await?),
+    ))
 }
 
 /// The input-product registry.
@@ -197,8 +212,13 @@ pub async fn create_input_product(
         kind: InputKind::parse(&request.kind, "kind")?,
         trade_name: ShortText::parse(&request.trade_name, "trade_name")?,
         active_ingredients,
-        registration_number: optional(request.registration_number.as_deref(), |t| ShortText::parse(t, "registration_number"))?,
+        registration_number: optional(request.registration_number.as_deref(), |t| {
+            ShortText::parse(t, "registration_number")
+        })?,
         phi_days: request.phi_days,
     };
-    Ok((StatusCode::CREATED, Json(state.store.create_input_product(coop_id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_input_product(coop_id, input).await?),
+    ))
 }

@@ -1,0 +1,274 @@
+//! The real `nguon` binary, as an operator uses it: demo data, verification after tampering,
+//! administration commands and `serve --demo`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use sea_orm::{ConnectionTrait, Database};
+use store::Store;
+
+fn nguon(database: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nguon"))
+        .arg("--database")
+        .arg(database)
+        .args(args)
+        .env_remove("NGUON_DATABASE_URL")
+        .env("NGUON_LOG", "warn")
+        .output()
+        .expect("run nguon")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Fresh databases to run against: a SQLite file always, PostgreSQL when reachable.
+async fn databases(dir: &tempfile::TempDir) -> Vec<String> {
+    use std::io::Write;
+    let mut list = vec![dir.path().join("cli.db").to_string_lossy().into_owned()];
+    let admin = std::env::var("NGUON_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    match tokio::time::timeout(std::time::Duration::from_secs(5), Database::connect(admin.as_str())).await {
+        Ok(Ok(db)) => {
+            let old = db
+                .query_all_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'nguon_cli_%'",
+                ))
+                .await
+                .unwrap_or_default();
+            for row in old {
+                if let Ok(name) = row.try_get::<String>("", "datname") {
+                    let _ = db
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                        .await;
+                }
+            }
+            let name = format!("nguon_cli_{}", uuid_like());
+            db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create database");
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .unwrap_or(admin.clone());
+            list.push(format!("{base}/{name}"));
+        }
+        _ => {
+            assert!(
+                std::env::var("NGUON_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "NGUON_REQUIRE_POSTGRES=1 but PostgreSQL is not reachable at {admin}"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** SKIPPING PostgreSQL for CLI tests: not reachable at {admin} ***\n"
+            );
+        }
+    }
+    list
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{nanos:x}{}", std::process::id())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_exits_nonzero_naming_the_altered_lot_and_event() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for database in databases(&dir).await {
+        let loaded = nguon(&database, &["demo"]);
+        assert!(
+            loaded.status.success(),
+            "{database}: {}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        assert!(stdout(&loaded).contains("API token: nguon_"), "{}", stdout(&loaded));
+        let again = nguon(&database, &["demo"]);
+        assert!(
+            stdout(&again).contains("already loaded"),
+            "loading twice does not duplicate: {}",
+            stdout(&again)
+        );
+
+        let clean = nguon(&database, &["verify"]);
+        assert!(clean.status.success(), "{database}: {}", stdout(&clean));
+        assert!(stdout(&clean).contains("All 8 lots intact"), "{}", stdout(&clean));
+
+        let store = Store::connect(&database).await.expect("open");
+        let lot = store.lot(1, "CN-2609-01").await.expect("lot");
+        let events = store.events(1, "CN-2609-01").await.expect("events");
+        let harvest = events
+            .iter()
+            .find(|e| e.event.body.kind() == farm_log::EventKind::Harvest)
+            .expect("a harvest");
+        store
+            .connection()
+            .execute_unprepared(&format!(
+                "UPDATE events SET body = REPLACE(body, '1.2', '1.9') WHERE id = '{}'",
+                harvest.event.id
+            ))
+            .await
+            .expect("tamper");
+        let tampered = nguon(&database, &["verify"]);
+        let report = stdout(&tampered);
+        assert_eq!(tampered.status.code(), Some(1), "{database}: {report}");
+        assert!(
+            report.contains(&format!("lot {} at event {}", lot.code, harvest.event.seq)),
+            "{report}"
+        );
+        assert!(report.contains(&harvest.event.id.to_string()), "{report}");
+        assert!(report.contains("1 of 8 lots altered"), "{report}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administration_commands_create_members_and_revoke_tokens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("admin.db").to_string_lossy().into_owned();
+    let created = nguon(
+        &database,
+        &[
+            "coop",
+            "create",
+            "--name",
+            "HTX Lúa gạo Hải Hậu",
+            "--address",
+            "Xóm 3",
+            "--province",
+            "Nam Định",
+            "--commune",
+            "Xã Hải Toàn",
+            "--phone",
+            "0228 377 1234",
+            "--region",
+            "north",
+            "--leader-name",
+            "Đỗ Văn Lực",
+            "--leader-phone",
+            "0987 654 321",
+        ],
+    );
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let leader_token = stdout(&created)
+        .split_whitespace()
+        .find(|w| w.starts_with("nguon_"))
+        .expect("token printed")
+        .to_owned();
+
+    let added = nguon(
+        &database,
+        &[
+            "member",
+            "add",
+            "--coop",
+            "1",
+            "--name",
+            "Hộ ông Đỗ Văn Hải",
+            "--phone",
+            "0987 654 322",
+        ],
+    );
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let member_token = stdout(&added)
+        .split_whitespace()
+        .find(|w| w.starts_with("nguon_"))
+        .expect("token printed")
+        .to_owned();
+    let token_id: i64 = stdout(&added)
+        .split("API token ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok())
+        .expect("token id printed");
+
+    let store = Store::connect(&database).await.expect("open");
+    assert_eq!(
+        store.authenticate(&leader_token).await.expect("auth").map(|p| p.role),
+        Some(farm_log::Role::Leader)
+    );
+    assert!(store.authenticate(&member_token).await.expect("auth").is_some());
+    let revoked = nguon(&database, &["token", "revoke", &token_id.to_string()]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert!(
+        store.authenticate(&member_token).await.expect("auth").is_none(),
+        "a revoked token no longer works"
+    );
+
+    let bad = nguon(
+        &database,
+        &["member", "add", "--coop", "1", "--name", "X", "--phone", "123"],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("--phone"),
+        "the flag is named: {}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+    let duplicate = nguon(
+        &database,
+        &["member", "add", "--coop", "1", "--name", "Y", "--phone", "0987654322"],
+    );
+    assert_eq!(
+        duplicate.status.code(),
+        Some(1),
+        "a phone already in the cooperative is refused"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_demo_answers_on_the_printed_address_with_the_printed_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("serve.db").to_string_lossy().into_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nguon"))
+        .args(["--database", &database, "serve", "--demo", "--bind", "127.0.0.1:0"])
+        .env("NGUON_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nguon serve");
+    let stdout_lines: Vec<String> = {
+        let out = child.stdout.take().expect("stdout");
+        let mut lines = Vec::new();
+        let mut reader = BufReader::new(out);
+        let mut line = String::new();
+        while reader.read_line(&mut line).expect("read") > 0 {
+            lines.push(line.clone());
+            if line.contains("cooperative 2:") {
+                break;
+            }
+            line.clear();
+        }
+        lines
+    };
+    let token = stdout_lines
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .find(|w| w.starts_with("nguon_"))
+        .expect("token")
+        .to_owned();
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).expect("read") > 0, "serve exited early");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let health = client.get(format!("{address}/healthz")).send().await.expect("healthz");
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    let me = client
+        .get(format!("{address}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me");
+    assert_eq!(me.status(), reqwest::StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+}
