@@ -385,13 +385,13 @@ impl Store {
     /// The lot, its events (readable ones), what it still holds, and whether its chain is intact.
     pub async fn history(&self, cooperative_id: i64, code: &str) -> Result<LotHistory, StoreError> {
         let row = self.lot_row(&self.db, cooperative_id, code).await?;
-        let chain = self.verify_lot_row(&row).await?;
         let initial = initial_quantity(&self.db, &row).await?;
         let rows = events::Entity::find()
             .filter(events::Column::LotId.eq(row.id))
             .order_by_asc(events::Column::Seq)
             .all(&self.db)
             .await?;
+        let (chain, _) = self.verify_rows(&row, &rows).await?;
         let events: Vec<StoredEvent> = rows
             .iter()
             .filter_map(|r| {

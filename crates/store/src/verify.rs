@@ -66,30 +66,36 @@ fn check_status(row: &lots::Model, identity: &GenesisInput, events: Vec<Event>, 
 }
 
 impl Store {
-    pub(crate) async fn verify_lot_row(&self, row: &lots::Model) -> Result<ChainStatus, StoreError> {
-        let identity = genesis_input(&self.db, row).await?;
-        let mut verifier = ChainVerifier::start(&identity, &parse_head(&row.genesis)?);
-        let rows = events::Entity::find()
-            .filter(events::Column::LotId.eq(row.id))
-            .order_by_asc(events::Column::Seq)
-            .all(&self.db)
-            .await?;
+    /// Verifies a lot from its row and its event rows (in seq order), returning the status and the
+    /// events that could be read.
+    pub(crate) async fn verify_rows(
+        &self,
+        lot: &lots::Model,
+        rows: &[events::Model],
+    ) -> Result<(ChainStatus, Vec<Event>), StoreError> {
+        let identity = genesis_input(&self.db, lot).await?;
+        let mut verifier = ChainVerifier::start(&identity, &parse_head(&lot.genesis)?);
         let mut events = Vec::with_capacity(rows.len());
-        for row in &rows {
+        for row in rows {
             let link = stored_link(row)?;
             if let Ok(event) = &link.event {
                 events.push(event.clone());
             }
             verifier.feed(link);
         }
-        let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
-        Ok(check_status(row, &identity, events, chain))
+        let chain = verifier.finish(&parse_head(&lot.head)?, u64::try_from(lot.event_count).unwrap_or(0));
+        Ok((check_status(lot, &identity, events.clone(), chain), events))
     }
 
     /// Verifies one lot's chain.
     pub async fn verify_lot(&self, cooperative_id: i64, code: &str) -> Result<ChainStatus, StoreError> {
         let row = self.lot_row(&self.db, cooperative_id, code).await?;
-        self.verify_lot_row(&row).await
+        let rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(row.id))
+            .order_by_asc(events::Column::Seq)
+            .all(&self.db)
+            .await?;
+        Ok(self.verify_rows(&row, &rows).await?.0)
     }
 
     /// Verifies every lot, streaming events in pages in (lot, seq) order so memory stays flat

@@ -64,3 +64,43 @@ async fn deleting_the_last_event_or_editing_the_lot_identity_is_detected() {
         assert_eq!(child["chain"]["at_seq"], 0, "[{backend}] the lot's identity itself");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hiding_a_recall_by_editing_the_status_column_is_detected() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/events"),
+                &app.veg().leader,
+                serde_json::json!({ "id": crate::helpers::new_id(), "type": "recall", "occurred_at": "2026-11-02T08:00:00+07:00", "reason": "Dư lượng vượt ngưỡng" }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "[{backend}] {body}");
+        app.store
+            .connection()
+            .execute_unprepared("UPDATE lots SET status = 'harvested' WHERE code = 'CC-2608-02'")
+            .await
+            .expect("hide the recall");
+        let (_, history) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/history"),
+                &app.veg().leader,
+            )
+            .await;
+        assert_eq!(
+            history["chain"]["status"], "altered",
+            "[{backend}] {}",
+            history["chain"]
+        );
+        assert!(
+            history["chain"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("recalled"),
+            "[{backend}] {}",
+            history["chain"]
+        );
+    }
+}
