@@ -1,37 +1,7 @@
 //! Identifiers with rules: lot codes that fit GS1 AI 10, GTINs with their check digit,
 //! Vietnamese phone numbers, GS1 company prefixes and GLNs.
 
-use serde::{Deserialize, Deserializer, Serialize};
-
 use crate::error::FieldError;
-
-macro_rules! string_newtype {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                Self::parse(&raw, "").map_err(|e| serde::de::Error::custom(e.message_en))
-            }
-        }
-    };
-}
 
 string_newtype!(
     /// A lot code: 1–20 characters from `A–Z a–z 0–9 . _ -`, so it fits GS1 AI 10 unescaped.

@@ -5,6 +5,9 @@
 //! values, so every rule here can be tested in isolation and reused by the store, the server and
 //! the command line alike.
 
+#[macro_use]
+mod newtype;
+
 pub mod banned;
 pub mod canonical;
 pub mod chain;

@@ -1,8 +1,6 @@
 //! Bounded text typed by users: names, notes, reasons. Once a value exists it is trimmed,
 //! non-empty and within its length bound, so nothing downstream re-checks it.
 
-use serde::{Deserialize, Deserializer, Serialize};
-
 use crate::error::FieldError;
 
 fn parse_bounded(raw: &str, max_chars: usize, field: &str) -> Result<String, FieldError> {
@@ -37,10 +35,7 @@ fn parse_bounded(raw: &str, max_chars: usize, field: &str) -> Result<String, Fie
 
 macro_rules! bounded_text {
     ($(#[$doc:meta])* $name:ident, $max:expr) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        string_newtype!($(#[$doc])* $name);
 
         impl $name {
             /// The most characters a value may have.
@@ -49,25 +44,6 @@ macro_rules! bounded_text {
             /// Trims `raw` and checks it is non-empty and within bounds; `field` names it in errors.
             pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
                 parse_bounded(raw, Self::MAX_CHARS, field).map(Self)
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let raw = String::deserialize(deserializer)?;
-                Self::parse(&raw, "").map_err(|e| serde::de::Error::custom(e.message_en))
             }
         }
     };

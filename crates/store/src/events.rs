@@ -17,7 +17,7 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entities::{events, input_products, lot_plots, lots};
+use crate::entities::{events, input_products, lots};
 use crate::lots::{DerivedParent, event_from_row, event_to_row, initial_quantity, insert_derived_lot, parse_head};
 use crate::{Lot, Principal, Store, StoreError, StoredEvent, now};
 
@@ -178,13 +178,7 @@ impl<'a> AppendTxn<'a> {
                 )
             })?);
         }
-        let plot_ids = lot_plots::Entity::find()
-            .filter(lot_plots::Column::LotId.eq(row.id))
-            .all(&self.txn)
-            .await?
-            .into_iter()
-            .map(|p| p.plot_id)
-            .collect();
+        let plot_ids = crate::lots::lot_plot_ids(&self.txn, row.id).await?;
         let state = LotState::from_events(initial_quantity(&self.txn, &row).await?, stored);
         let head = parse_head(&row.head)?;
         let count = u64::try_from(row.event_count).map_err(|_| StoreError::Corrupt("event count".into()))?;
@@ -393,17 +387,7 @@ impl Store {
             .into());
         }
         if let Some(product_id) = request.product_id {
-            self.product(principal.cooperative_id, product_id).await.map_err(|_| {
-                StoreError::Invalid(
-                    FieldError::new(
-                        "product_id",
-                        "unknown_product",
-                        "Không có sản phẩm này trong HTX.",
-                        "No such product in this cooperative.",
-                    )
-                    .into(),
-                )
-            })?;
+            self.product_for_field(principal.cooperative_id, product_id).await?;
         }
         let _guard = self.write_guard().await;
         let mut work = AppendTxn::begin(self, principal, distinct).await?;

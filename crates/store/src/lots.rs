@@ -88,15 +88,21 @@ pub(crate) async fn initial_quantity(
     Ok(farm_log::chain::initial_holding(&genesis_input(db, row).await?.parents))
 }
 
-/// The lot's identity as hashed into its genesis, rebuilt from the stored rows.
-pub(crate) async fn genesis_input(db: &impl ConnectionTrait, row: &lots::Model) -> Result<GenesisInput, StoreError> {
-    let plot_ids = lot_plots::Entity::find()
-        .filter(lot_plots::Column::LotId.eq(row.id))
+/// The plots a lot grows on, in ascending order.
+pub(crate) async fn lot_plot_ids(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(lot_plots::Entity::find()
+        .filter(lot_plots::Column::LotId.eq(lot_id))
+        .order_by_asc(lot_plots::Column::PlotId)
         .all(db)
         .await?
         .into_iter()
         .map(|p| p.plot_id)
-        .collect();
+        .collect())
+}
+
+/// The lot's identity as hashed into its genesis, rebuilt from the stored rows.
+pub(crate) async fn genesis_input(db: &impl ConnectionTrait, row: &lots::Model) -> Result<GenesisInput, StoreError> {
+    let plot_ids = lot_plot_ids(db, row.id).await?;
     let parent_rows = lot_parents::Entity::find()
         .filter(lot_parents::Column::ChildLotId.eq(row.id))
         .all(db)
@@ -207,17 +213,7 @@ async fn insert_lot_row(
 impl Store {
     /// Creates a growing lot on some of the cooperative's plots.
     pub async fn create_lot(&self, cooperative_id: i64, lot: NewLot) -> Result<Lot, StoreError> {
-        self.product(cooperative_id, lot.product_id).await.map_err(|_| {
-            StoreError::Invalid(
-                farm_log::FieldError::new(
-                    "product_id",
-                    "unknown_product",
-                    "Không có sản phẩm này trong HTX.",
-                    "No such product in this cooperative.",
-                )
-                .into(),
-            )
-        })?;
+        self.product_for_field(cooperative_id, lot.product_id).await?;
         if lot.plot_ids.is_empty() {
             return Err(farm_log::FieldError::new(
                 "plot_ids",
@@ -301,14 +297,7 @@ impl Store {
     }
 
     pub(crate) async fn lot_from_row(&self, row: lots::Model) -> Result<Lot, StoreError> {
-        let plot_ids = lot_plots::Entity::find()
-            .filter(lot_plots::Column::LotId.eq(row.id))
-            .order_by_asc(lot_plots::Column::PlotId)
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|p| p.plot_id)
-            .collect();
+        let plot_ids = lot_plot_ids(&self.db, row.id).await?;
         let parent_rows = lot_parents::Entity::find()
             .filter(lot_parents::Column::ChildLotId.eq(row.id))
             .all(&self.db)

@@ -192,6 +192,22 @@ impl Store {
             .ok_or(StoreError::not_found("product"))
     }
 
+    /// A product named by a request's `product_id`: a missing one is an invalid field, not a 404.
+    pub(crate) async fn product_for_field(&self, cooperative_id: i64, product_id: i64) -> Result<Product, StoreError> {
+        self.product(cooperative_id, product_id)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound { .. } => farm_log::FieldError::new(
+                    "product_id",
+                    "unknown_product",
+                    "Không có sản phẩm này trong HTX.",
+                    "No such product in this cooperative.",
+                )
+                .into(),
+                other => other,
+            })
+    }
+
     pub(crate) fn input_from_row(&self, row: input_products::Model) -> Result<InputProduct, StoreError> {
         let active_ingredients: Vec<String> =
             serde_json::from_str(&row.active_ingredients).map_err(|e| StoreError::Corrupt(e.to_string()))?;
