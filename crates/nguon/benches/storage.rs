@@ -1,0 +1,344 @@
+//! Storage benchmarks for the foundation (figures go in `docs/performance.md`):
+//!
+//! 1. durable batch append with hash chaining through `Store::append`, on SQLite and PostgreSQL,
+//!    and the ratio to loading the very same rows with the database's own CLI (`sqlite3`, `psql`)
+//!    in one transaction;
+//! 2. `nguon verify` (the real binary) over a SQLite database of ≥ 1,000,000 events.
+//!
+//! Run with `cargo bench -p nguon --bench storage`. Knobs (environment):
+//! `NGUON_BENCH_APPEND_EVENTS` (default 50,000), `NGUON_BENCH_VERIFY_EVENTS` (default 1,000,000,
+//! 0 skips), `NGUON_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use farm_log::draft::parse_draft;
+use farm_log::{GeoPoint, InputKind, LotCode, PhoneNumber, Quantity, Region, Role, ShortText};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::json;
+use store::{AppendItem, NewCooperative, NewInputProduct, NewLot, NewMember, NewPlot, NewProduct, Principal, Store};
+use uuid::Uuid;
+
+const APPEND_GOAL: f64 = 5_000.0;
+const VERIFY_GOAL: f64 = 200_000.0;
+const EVENTS_PER_LOT: usize = 1_000;
+const BATCH: usize = 500;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn text(s: &str) -> ShortText {
+    ShortText::parse(s, "bench").unwrap()
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+/// A cooperative with a leader, a plot, a fertilizer and `lots` growing lots.
+struct Farm {
+    principal: Principal,
+    fertilizer: i64,
+    lots: Vec<String>,
+}
+
+async fn farm(store: &Store, lots: usize) -> Farm {
+    let (coop, _, token) = store
+        .create_cooperative(
+            NewCooperative {
+                name: text("HTX Đo hiệu năng"),
+                address: text("Thôn 1"),
+                province: text("Hà Nội"),
+                commune: text("Tây Tựu"),
+                phone: PhoneNumber::parse("0912000000", "phone").unwrap(),
+                region: Region::North,
+                gs1_company_prefix: None,
+                gln: None,
+            },
+            NewMember {
+                name: text("Nguyễn Văn Đo"),
+                phone: PhoneNumber::parse("0912000001", "phone").unwrap(),
+                role: Role::Leader,
+            },
+        )
+        .await
+        .unwrap();
+    let principal = store.authenticate(&token.token).await.unwrap().unwrap();
+    let plot = store
+        .create_plot(
+            coop.id,
+            NewPlot {
+                name: text("Ruộng đo"),
+                area: Quantity::parse("1000 m2", None, "area").unwrap(),
+                commune: text("Tây Tựu"),
+                location: Some(GeoPoint::from_degrees(21.08, 105.73, "location").unwrap()),
+                growing_area_code: None,
+            },
+        )
+        .await
+        .unwrap();
+    let product = store
+        .create_product(
+            coop.id,
+            NewProduct {
+                commodity: text("Cải ngọt"),
+                variety: None,
+                gtin: None,
+            },
+        )
+        .await
+        .unwrap();
+    let fertilizer = store
+        .create_input_product(
+            coop.id,
+            NewInputProduct {
+                kind: InputKind::Fertilizer,
+                trade_name: text("Đạm Phú Mỹ"),
+                active_ingredients: vec![text("Urê 46%N")],
+                registration_number: None,
+                phi_days: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut codes = Vec::with_capacity(lots);
+    for i in 0..lots {
+        let code = format!("B-{i:06}");
+        store
+            .create_lot(
+                coop.id,
+                NewLot {
+                    code: LotCode::parse(&code, "code").unwrap(),
+                    product_id: product.id,
+                    plot_ids: vec![plot.id],
+                },
+            )
+            .await
+            .unwrap();
+        codes.push(code);
+    }
+    Farm {
+        principal,
+        fertilizer: fertilizer.id,
+        lots: codes,
+    }
+}
+
+/// The `n`-th event of a lot: a realistic mix of fertilizing, irrigation and observation, one
+/// minute apart, all in the past.
+fn draft(farm: &Farm, n: usize) -> farm_log::event::EventDraft {
+    let occurred = chrono::DateTime::parse_from_rfc3339("2025-01-01T06:00:00+07:00").unwrap()
+        + chrono::Duration::minutes(n as i64);
+    let occurred = occurred.to_rfc3339();
+    let id = Uuid::new_v4();
+    let value = match n % 3 {
+        0 => json!({ "id": id, "type": "fertilizing", "occurred_at": occurred,
+                     "input": { "input_product_id": farm.fertilizer }, "amount": "8 kg", "method": "Bón thúc" }),
+        1 => json!({ "id": id, "type": "irrigation", "occurred_at": occurred,
+                     "method": "Tưới phun mưa", "water_source": "Giếng khoan", "amount": "2000 lít" }),
+        _ => json!({ "id": id, "type": "observation", "occurred_at": occurred,
+                     "subject": "Sâu xanh", "note": "Mật độ thấp ở đầu luống phía bắc" }),
+    };
+    parse_draft(&value, "").unwrap()
+}
+
+/// Appends `events` events, `EVENTS_PER_LOT` per lot, in batches of `BATCH` (the API's batch
+/// size). Returns the time spent in `Store::append` only.
+async fn append_all(store: &Store, farm: &Farm, events: usize) -> Duration {
+    let mut spent = Duration::ZERO;
+    let mut done = 0;
+    for code in &farm.lots {
+        let mut n = 0;
+        while n < EVENTS_PER_LOT && done < events {
+            let size = BATCH.min(EVENTS_PER_LOT - n).min(events - done);
+            let items: Vec<AppendItem> = (n..n + size)
+                .map(|i| AppendItem {
+                    lot_code: code.clone(),
+                    draft: draft(farm, i),
+                })
+                .collect();
+            let started = Instant::now();
+            store.append(&farm.principal, items, true).await.unwrap();
+            spent += started.elapsed();
+            n += size;
+            done += size;
+        }
+    }
+    spent
+}
+
+fn rate(events: usize, spent: Duration) -> f64 {
+    events as f64 / spent.as_secs_f64()
+}
+
+fn report(what: &str, events: usize, spent: Duration, goal: Option<f64>) -> f64 {
+    let per_second = rate(events, spent);
+    let goal = goal
+        .map(|g| format!("  goal ≥ {g:.0}/s, ratio to goal {:.2}", per_second / g))
+        .unwrap_or_default();
+    println!(
+        "{what:<44} {events:>9} events in {:>8.3} s = {per_second:>9.0} events/s{goal}",
+        spent.as_secs_f64()
+    );
+    per_second
+}
+
+fn run(command: &mut Command) -> Duration {
+    let started = Instant::now();
+    let output = command.output().expect("the tool runs");
+    let spent = started.elapsed();
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    spent
+}
+
+async fn sqlite_append(dir: &Path, events: usize) {
+    let path = dir.join("append.db");
+    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+    let spent = append_all(&store, &farm, events).await;
+    let ours = report(
+        "SQLite  Store::append (WAL, synchronous=FULL)",
+        events,
+        spent,
+        Some(APPEND_GOAL),
+    );
+    drop(store);
+
+    if !have("sqlite3") {
+        eprintln!("SKIPPED the sqlite3 CLI baseline: sqlite3 not found (apt-get install sqlite3)");
+        return;
+    }
+    // The same rows, as INSERT statements dumped by sqlite3 itself, into an events table with
+    // the same schema and indexes, in one transaction with the same durability settings.
+    let schema = Command::new("sqlite3")
+        .arg(&path)
+        .arg(".schema events")
+        .output()
+        .unwrap();
+    let inserts = Command::new("sqlite3")
+        .arg(&path)
+        .arg(".mode insert events")
+        .arg("SELECT * FROM events ORDER BY lot_id, seq")
+        .output()
+        .unwrap();
+    let script = dir.join("baseline.sql");
+    let mut sql = b"PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n".to_vec();
+    sql.extend_from_slice(&schema.stdout);
+    sql.extend_from_slice(b"BEGIN;\n");
+    sql.extend_from_slice(&inserts.stdout);
+    sql.extend_from_slice(b"COMMIT;\n");
+    std::fs::write(&script, sql).unwrap();
+    let baseline = dir.join("baseline.db");
+    let spent = run(Command::new("sqlite3")
+        .arg(&baseline)
+        .arg(format!(".read {}", script.display())));
+    let theirs = report("SQLite  sqlite3 CLI, same rows, one transaction", events, spent, None);
+    println!("SQLite  ratio Store::append / sqlite3 CLI: {:.3}", ours / theirs);
+}
+
+async fn postgres_append(admin_url: &str, events: usize) {
+    let Ok(admin) = Database::connect(admin_url).await else {
+        eprintln!("SKIPPED PostgreSQL: no server at {admin_url}");
+        return;
+    };
+    let name = format!("nguon_bench_{}", std::process::id());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = match admin_url.rsplit_once('/') {
+        Some((server, _)) => format!("{server}/{name}"),
+        None => unreachable!("a postgres URL has a path"),
+    };
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+    let spent = append_all(&store, &farm, events).await;
+    let ours = report("Postgres Store::append", events, spent, Some(APPEND_GOAL));
+    drop(store);
+
+    if have("psql") && have("pg_dump") {
+        // Same rows into a table with the same columns, defaults and indexes, loaded by psql from
+        // pg_dump's INSERT statements in one transaction.
+        run(Command::new("psql").args([&url, "-qc", "CREATE TABLE bench_events (LIKE events INCLUDING ALL)"]));
+        let dump = Command::new("pg_dump")
+            .args(["--data-only", "--inserts", "--table=events", &url])
+            .output()
+            .unwrap();
+        let sql = String::from_utf8(dump.stdout)
+            .unwrap()
+            .replace("INSERT INTO public.events ", "INSERT INTO public.bench_events ");
+        let script = std::env::temp_dir().join(format!("{name}.sql"));
+        std::fs::write(&script, sql).unwrap();
+        let spent = run(Command::new("psql").args([&url, "-q", "-1", "-f", script.to_str().unwrap()]));
+        let theirs = report("Postgres psql, same rows, one transaction", events, spent, None);
+        println!("Postgres ratio Store::append / psql: {:.3}", ours / theirs);
+        let _ = std::fs::remove_file(script);
+    } else {
+        eprintln!("SKIPPED the psql baseline: psql/pg_dump not found (apt-get install postgresql-client)");
+    }
+    let settings = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            "SELECT current_setting('fsync') || ' / ' || current_setting('synchronous_commit')",
+        ))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|row| row.try_get_by_index::<String>(0).ok())
+        .unwrap_or_default();
+    println!("Postgres fsync / synchronous_commit: {settings}");
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+async fn verify_throughput(dir: &Path, events: usize) {
+    let path = dir.join("verify.db");
+    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+    let started = Instant::now();
+    append_all(&store, &farm, events).await;
+    println!(
+        "(filled {} lots with {events} events in {:.1} s)",
+        farm.lots.len(),
+        started.elapsed().as_secs_f64()
+    );
+    drop(store);
+    let spent = run(Command::new(env!("CARGO_BIN_EXE_nguon"))
+        .args(["--database", path.to_str().unwrap(), "verify"])
+        .env("NO_COLOR", "1"));
+    report(
+        "SQLite  `nguon verify` (whole process)",
+        events,
+        spent,
+        Some(VERIFY_GOAL),
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; ignore arguments.
+    let append_events = env_usize("NGUON_BENCH_APPEND_EVENTS", 50_000);
+    let verify_events = env_usize("NGUON_BENCH_VERIFY_EVENTS", 1_000_000);
+    let postgres = std::env::var("NGUON_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let dir = tempfile::tempdir().unwrap();
+    println!("batch size {BATCH}, {EVENTS_PER_LOT} events per lot");
+    sqlite_append(dir.path(), append_events).await;
+    postgres_append(&postgres, append_events).await;
+    if verify_events > 0 {
+        verify_throughput(dir.path(), verify_events).await;
+    }
+}
