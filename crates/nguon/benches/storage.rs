@@ -6,8 +6,10 @@
 //! 2. `nguon verify` (the real binary) over a SQLite database of ≥ 1,000,000 events.
 //!
 //! Run with `cargo bench -p nguon --bench storage`. Knobs (environment):
-//! `NGUON_BENCH_APPEND_EVENTS` (default 50,000), `NGUON_BENCH_VERIFY_EVENTS` (default 1,000,000,
-//! 0 skips), `NGUON_BENCH_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//! `NGUON_BENCH_APPEND_EVENTS` (default 50,000, 0 skips), `NGUON_BENCH_VERIFY_EVENTS` (default
+//! 1,000,000, 0 skips), `NGUON_BENCH_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), `NGUON_BENCH_DIR` (keep the filled verification
+//! database there and reuse it on the next run).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
@@ -304,18 +306,21 @@ async fn postgres_append(admin_url: &str, events: usize) {
 }
 
 async fn verify_throughput(dir: &Path, events: usize) {
-    let path = dir.join("verify.db");
-    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
-    store.migrate().await.unwrap();
-    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
-    let started = Instant::now();
-    append_all(&store, &farm, events).await;
-    println!(
-        "(filled {} lots with {events} events in {:.1} s)",
-        farm.lots.len(),
-        started.elapsed().as_secs_f64()
-    );
-    drop(store);
+    let path = dir.join(format!("verify-{events}.db"));
+    if path.exists() {
+        println!("(reusing {})", path.display());
+    } else {
+        let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+        store.migrate().await.unwrap();
+        let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+        let started = Instant::now();
+        append_all(&store, &farm, events).await;
+        println!(
+            "(filled {} lots with {events} events in {:.1} s)",
+            farm.lots.len(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     let spent = run(Command::new(env!("CARGO_BIN_EXE_nguon"))
         .args(["--database", path.to_str().unwrap(), "verify"])
         .env("NO_COLOR", "1"));
@@ -335,10 +340,14 @@ async fn main() {
     let postgres = std::env::var("NGUON_BENCH_POSTGRES_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let dir = tempfile::tempdir().unwrap();
+    // NGUON_BENCH_DIR keeps the filled verification database between runs.
+    let keep = std::env::var_os("NGUON_BENCH_DIR").map(std::path::PathBuf::from);
     println!("batch size {BATCH}, {EVENTS_PER_LOT} events per lot");
-    sqlite_append(dir.path(), append_events).await;
-    postgres_append(&postgres, append_events).await;
+    if append_events > 0 {
+        sqlite_append(dir.path(), append_events).await;
+        postgres_append(&postgres, append_events).await;
+    }
     if verify_events > 0 {
-        verify_throughput(dir.path(), verify_events).await;
+        verify_throughput(keep.as_deref().unwrap_or(dir.path()), verify_events).await;
     }
 }

@@ -105,7 +105,14 @@ struct AppendTxn<'a> {
     lots: HashMap<String, LotWork>,
     inputs: HashMap<i64, Option<InputSnapshot>>,
     seen_in_batch: HashMap<Uuid, (String, AppendOutcome)>,
+    /// Rows already stored under the ids this transaction was asked to append (looked up once).
+    stored: HashMap<String, events::Model>,
+    /// New event rows, written together at commit (one multi-row insert per chunk).
+    pending: Vec<events::ActiveModel>,
 }
+
+/// Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits.
+const INSERT_CHUNK: usize = 500;
 
 fn content_digest(lot_code: &str, actor: i64, draft: &EventDraft) -> String {
     let mut draft = draft.clone();
@@ -136,7 +143,12 @@ fn field(prefix: &str, name: &str) -> String {
 }
 
 impl<'a> AppendTxn<'a> {
-    async fn begin(store: &'a Store, principal: &'a Principal, codes: BTreeSet<String>) -> Result<Self, StoreError> {
+    async fn begin(
+        store: &'a Store,
+        principal: &'a Principal,
+        codes: BTreeSet<String>,
+        ids: impl IntoIterator<Item = Uuid>,
+    ) -> Result<Self, StoreError> {
         let txn = store.db.begin().await?;
         let mut work = Self {
             store,
@@ -145,10 +157,23 @@ impl<'a> AppendTxn<'a> {
             lots: HashMap::new(),
             inputs: HashMap::new(),
             seen_in_batch: HashMap::new(),
+            stored: HashMap::new(),
+            pending: Vec::new(),
         };
         // Lock in ascending code order so two batches touching the same lots cannot deadlock.
         for code in codes {
             work.load(&code).await?;
+        }
+        // The lots are locked, so no other writer can store these ids in them meanwhile.
+        let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            for row in events::Entity::find()
+                .filter(events::Column::Id.is_in(chunk.iter().cloned()))
+                .all(&work.txn)
+                .await?
+            {
+                work.stored.insert(row.id.clone(), row);
+            }
         }
         Ok(work)
     }
@@ -247,17 +272,17 @@ impl<'a> AppendTxn<'a> {
                 Err(id_conflict(prefix))
             };
         }
-        if let Some(existing) = events::Entity::find_by_id(draft.id.to_string()).one(&self.txn).await? {
+        if let Some(existing) = self.stored.get(&draft.id.to_string()) {
             let work = self.lots.get(&lot_code).ok_or(StoreError::not_found("lot"))?;
             if existing.content_digest != digest || existing.lot_id != work.row.id {
                 return Err(id_conflict(prefix));
             }
-            let event = event_from_row(&existing).map_err(StoreError::Corrupt)?;
+            let event = event_from_row(existing).map_err(StoreError::Corrupt)?;
             return Ok(AppendOutcome::Existing {
                 event: StoredEvent {
                     event,
                     lot_code,
-                    head: existing.head,
+                    head: existing.head.clone(),
                 },
             });
         }
@@ -282,17 +307,7 @@ impl<'a> AppendTxn<'a> {
         };
         work.state.check(&event, &context).map_err(|e| prefixed(e, prefix))?;
         let head = link(&work.head, &event);
-        event_to_row(&event, work.row.id, &head, &digest)?
-            .insert(&self.txn)
-            .await
-            .map_err(|e| {
-                StoreError::unique(
-                    e,
-                    &field(prefix, "id"),
-                    "This event id is already used.",
-                    "Mã sự kiện này đã được dùng.",
-                )
-            })?;
+        self.pending.push(event_to_row(&event, work.row.id, &head, &digest)?);
         if let EventBody::Packing { children } = &event.body {
             let parent_code = LotCode::parse(&work.row.code, "code").map_err(|e| StoreError::Corrupt(e.to_string()))?;
             for (i, child) in children.iter().enumerate() {
@@ -331,7 +346,21 @@ impl<'a> AppendTxn<'a> {
         Ok(outcome)
     }
 
-    async fn commit(self) -> Result<(), StoreError> {
+    async fn commit(mut self) -> Result<(), StoreError> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut rows = pending.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<events::ActiveModel> = rows.by_ref().take(INSERT_CHUNK).collect();
+            events::Entity::insert_many(chunk).exec(&self.txn).await.map_err(|e| {
+                // Only an id stored concurrently in another lot can get here.
+                StoreError::unique(
+                    e,
+                    "id",
+                    "An event id in this request is already used.",
+                    "Một mã sự kiện trong yêu cầu này đã được dùng.",
+                )
+            })?;
+        }
         for work in self.lots.values().filter(|w| w.changed) {
             let mut row: lots::ActiveModel = work.row.clone().into();
             row.head = Set(work.head.to_hex());
@@ -362,8 +391,9 @@ impl Store {
         batch: bool,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
         let codes: BTreeSet<String> = items.iter().map(|i| i.lot_code.clone()).collect();
+        let ids: Vec<Uuid> = items.iter().map(|i| i.draft.id).collect();
         let _guard = self.write_guard().await;
-        let mut work = AppendTxn::begin(self, principal, codes).await?;
+        let mut work = AppendTxn::begin(self, principal, codes, ids).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let prefix = if batch { format!("events[{i}]") } else { String::new() };
@@ -390,7 +420,8 @@ impl Store {
             self.product_for_field(principal.cooperative_id, product_id).await?;
         }
         let _guard = self.write_guard().await;
-        let mut work = AppendTxn::begin(self, principal, distinct).await?;
+        let ids: Vec<Uuid> = request.inputs.iter().map(|i| i.event_id).collect();
+        let mut work = AppendTxn::begin(self, principal, distinct, ids).await?;
         let mut parents = Vec::new();
         let mut all_existing = true;
         for (i, input) in request.inputs.iter().enumerate() {

@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink, initial_holding};
 use farm_log::{ChainStatus, Event, LotState};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -145,12 +146,11 @@ impl Store {
                 .order_by_asc(events::Column::Seq)
                 .limit(PAGE);
             if let Some((lot_id, seq)) = cursor {
+                // A row-value comparison, which both backends answer from the (lot_id, seq) index;
+                // the equivalent OR of two conditions makes SQLite rescan from the start each page.
                 query = query.filter(
-                    Condition::any().add(events::Column::LotId.gt(lot_id)).add(
-                        Condition::all()
-                            .add(events::Column::LotId.eq(lot_id))
-                            .add(events::Column::Seq.gt(seq)),
-                    ),
+                    Expr::tuple([Expr::col(events::Column::LotId), Expr::col(events::Column::Seq)])
+                        .gt(Expr::tuple([Expr::val(lot_id), Expr::val(seq)])),
                 );
             }
             let page = query.all(&self.db).await?;
