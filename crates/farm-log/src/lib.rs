@@ -16,6 +16,7 @@ pub mod error;
 pub mod event;
 pub mod ids;
 pub mod model;
+pub mod prelabel;
 pub mod quantity;
 pub mod text;
 pub mod validate;

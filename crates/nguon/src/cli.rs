@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `demo`, `verify`, `coop create`, `member add`,
-//! `token revoke`.
+//! `token revoke`, `labels issue`, `labels verify`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +56,12 @@ pub enum Command {
         /// What to do with members.
         #[command(subcommand)]
         command: MemberCommand,
+    },
+    /// QR labels: issue a signed batch and print it, or check a batch file offline.
+    Labels {
+        /// What to do with labels.
+        #[command(subcommand)]
+        command: crate::labels::LabelsCommand,
     },
     /// API tokens.
     Token {
@@ -211,11 +217,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
             eprintln!("Nguồn is listening on http://{}", listener.local_addr()?);
-            server::serve(listener, AppState { store }, async {
+            let labels = std::sync::Arc::new(crate::labels::settings(&config)?);
+            server::serve(listener, AppState { store, labels }, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;
         }
+        Command::Labels {
+            command: crate::labels::LabelsCommand::Issue(args),
+        } => {
+            let store = open_store(&config).await?;
+            return crate::labels::issue(&store, &config, *args).await;
+        }
+        Command::Labels {
+            command: crate::labels::LabelsCommand::Verify { file, key },
+        } => return crate::labels::verify(&file, key.as_deref()),
         Command::Migrate => {
             open_store(&config).await?;
             println!("Database is up to date ({}).", config::redact_url(&config.database_url));

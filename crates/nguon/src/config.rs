@@ -16,7 +16,14 @@ pub struct Config {
     pub bind: String,
     /// `pretty` or `json` logs.
     pub log_format: String,
+    /// The public address label QR codes point to (a cooperative's own domain later).
+    pub public_url: String,
+    /// The TrueType font label sheets are set in; it must have Vietnamese letters.
+    pub label_font: String,
 }
+
+/// Debian's DejaVu Sans (package `fonts-dejavu-core`), which covers Vietnamese.
+pub const DEFAULT_LABEL_FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
 impl Default for Config {
     fn default() -> Self {
@@ -24,6 +31,8 @@ impl Default for Config {
             database_url: "nguon.db".into(),
             bind: "127.0.0.1:8080".into(),
             log_format: "pretty".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            label_font: DEFAULT_LABEL_FONT.into(),
         }
     }
 }
@@ -45,6 +54,8 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("bind", &self.bind)
             .field("log_format", &self.log_format)
+            .field("public_url", &self.public_url)
+            .field("label_font", &self.label_font)
             .finish()
     }
 }

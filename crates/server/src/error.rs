@@ -89,6 +89,8 @@ pub enum AppError {
     UnsupportedMediaType,
     /// 422: readable but invalid, with every problem listed.
     Invalid(ValidationErrors),
+    /// 503: something the server needs is missing (e.g. the label font); says what to install.
+    Unavailable(String, String),
     /// 500: logged, never shown.
     Internal(String),
 }
@@ -160,6 +162,7 @@ fn not_found_vi(what: &str) -> &'static str {
         "plot" => "Không tìm thấy thửa ruộng này.",
         "product" => "Không tìm thấy sản phẩm này.",
         "token" => "Không tìm thấy mã truy cập này.",
+        "label batch" => "Không tìm thấy đợt in tem này.",
         _ => "Không tìm thấy.",
     }
 }
@@ -182,6 +185,13 @@ impl IntoResponse for AppError {
                 vec![],
             ),
             AppError::Forbidden(en, vi) => (StatusCode::FORBIDDEN, "forbidden", pick(lang, en, vi), None, vec![]),
+            AppError::Unavailable(en, vi) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                pick(lang, en, vi),
+                None,
+                vec![],
+            ),
             AppError::NotFound(what) => (
                 StatusCode::NOT_FOUND,
                 "not_found",

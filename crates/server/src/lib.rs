@@ -11,6 +11,7 @@ pub mod extract;
 pub mod openapi;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -34,7 +35,12 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     /// The database.
     pub store: Store,
+    /// Label links and the print font.
+    pub labels: Arc<api::LabelSettings>,
 }
+
+/// How often counted label scans are written to the database; a crash loses at most this much.
+pub const SCAN_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -103,7 +109,25 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let address: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?address, backend = state.store.backend_name(), "serving");
-    axum::serve(listener, router(state))
+    let store = state.store.clone();
+    let flusher = tokio::spawn({
+        let store = store.clone();
+        async move {
+            let mut tick = tokio::time::interval(SCAN_FLUSH_INTERVAL);
+            loop {
+                tick.tick().await;
+                if let Err(error) = store.flush_scans().await {
+                    tracing::warn!(%error, "could not write label scan counts; keeping them for the next try");
+                }
+            }
+        }
+    });
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    flusher.abort();
+    if let Err(error) = store.flush_scans().await {
+        tracing::error!(%error, "label scan counts since the last flush are lost");
+    }
+    served
 }

@@ -46,6 +46,13 @@ impl Modify for BearerAuth {
         api::lot_history,
         api::lot_genealogy,
         api::merge_lots,
+        api::issue_labels,
+        api::list_label_batches,
+        api::get_label_batch,
+        api::label_sheet,
+        api::label_zip,
+        api::cooperative_keys,
+        api::resolve_label,
     )
 )]
 pub struct ApiDoc;

@@ -144,6 +144,7 @@ impl Store {
         )
         .await?;
         let token = insert_token(&txn, leader_row.id, "first leader token").await?;
+        crate::labels::create_signing_key(&txn, row.id).await?;
         let member = member_from_row(&txn, leader_row).await?;
         txn.commit().await?;
         Ok((cooperative_from_row(row)?, member, token))

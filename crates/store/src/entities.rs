@@ -213,3 +213,61 @@ pub mod events {
     }
     entity_boilerplate!();
 }
+
+pub mod cooperative_keys {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "cooperative_keys")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub key_id: String,
+        pub public_key: String,
+        pub secret_key: String,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod label_batches {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "label_batches")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub cooperative_id: i64,
+        pub lot_id: i64,
+        pub count: i64,
+        pub pack_size: String,
+        pub chain_head: String,
+        pub event_count: i64,
+        pub issued_at: String,
+        pub issued_by: i64,
+        pub key_id: String,
+        pub record: String,
+        pub signature: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod labels {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "labels")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub serial: String,
+        pub batch_id: String,
+        pub position: i64,
+        pub url: String,
+        pub scan_count: i64,
+        pub first_scanned_at: Option<String>,
+        pub last_scanned_at: Option<String>,
+    }
+    entity_boilerplate!();
+}

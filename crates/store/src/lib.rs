@@ -8,6 +8,7 @@ mod admin;
 mod entities;
 mod error;
 mod events;
+mod labels;
 mod lots;
 mod records;
 mod registry;
@@ -22,6 +23,10 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
+pub use labels::{
+    CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
+    MAX_LABELS_PER_BATCH,
+};
 pub use records::*;
 pub use verify::{LotVerification, VerifyProgress};
 
@@ -33,6 +38,8 @@ pub struct Store {
     /// lock-upgrade failures ("database is locked") into orderly waiting.
     sqlite_writer: Arc<tokio::sync::Mutex<()>>,
     banned: Arc<farm_log::BannedList>,
+    /// Label scans counted since the last flush.
+    scans: Arc<labels::ScanBuffer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -80,6 +87,7 @@ impl Store {
             db,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
             banned: Arc::new(farm_log::BannedList::vietnam()),
+            scans: Arc::new(labels::ScanBuffer::default()),
         })
     }
 

@@ -28,6 +28,8 @@ pub struct Route {
     pub template: &'static str,
     pub allowed: &'static [Who],
     pub cooperative_scoped: bool,
+    /// Open to anyone, signed in or not (a buyer scanning a label).
+    pub public: bool,
     pub body: fn() -> Option<Value>,
 }
 
@@ -47,6 +49,7 @@ const fn route(method: Method, template: &'static str, allowed: &'static [Who], 
         template,
         allowed,
         cooperative_scoped: true,
+        public: false,
         body,
     }
 }
@@ -58,6 +61,7 @@ pub const ROUTES: &[Route] = &[
         template: "/me",
         allowed: EVERYONE,
         cooperative_scoped: false,
+        public: false,
         body: none,
     },
     route(Method::GET, "/cooperatives/{coop_id}", EVERYONE, none),
@@ -140,6 +144,52 @@ pub const ROUTES: &[Route] = &[
             "inputs": [ { "lot_code": "CN-2609-01", "quantity": "1 kg", "event_id": new_id() }, { "lot_code": "CC-2608-02", "quantity": "1 kg", "event_id": new_id() } ] }),
         )
     }),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/lots/{code}/labels",
+        LEADER,
+        || Some(json!({ "count": 1, "pack_size": "1 kg" })),
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/labels",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/label-batches/{batch_id}",
+        OVERSEERS,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/label-batches/{batch_id}/sheet.pdf",
+        LEADER,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/label-batches/{batch_id}/labels.zip",
+        LEADER,
+        none,
+    ),
+    Route {
+        method: Method::GET,
+        template: "/cooperatives/{coop_id}/keys",
+        allowed: EVERYONE,
+        cooperative_scoped: false,
+        public: true,
+        body: none,
+    },
+    Route {
+        method: Method::GET,
+        template: "/labels/{serial}",
+        allowed: EVERYONE,
+        cooperative_scoped: false,
+        public: true,
+        body: none,
+    },
 ];
 
 fn rand_digits() -> u32 {
@@ -159,8 +209,29 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
             .expect("auth")
             .expect("member");
         let plot = app.store.plots(veg.id).await.expect("plots")[0].id;
+        let leader = app
+            .store
+            .authenticate(&veg.leader)
+            .await
+            .expect("auth")
+            .expect("leader");
+        let batch = app
+            .store
+            .issue_labels(
+                &leader,
+                store::IssueRequest {
+                    lot_code: "CN-2609-01".into(),
+                    count: 2,
+                    pack_size: farm_log::Quantity::parse("1 kg", None, "pack_size").expect("quantity"),
+                    base_url: label::BaseUrl::parse(&app.base).expect("base"),
+                },
+            )
+            .await
+            .expect("labels issue");
         let fill = |template: &str, token_id: i64| {
             template
+                .replace("{batch_id}", &batch.signed.record.batch_id)
+                .replace("{serial}", &batch.labels[0].serial)
                 .replace("{coop_id}", &veg.id.to_string())
                 .replace("{member_id}", &assigned.member_id.to_string())
                 .replace("{token_id}", &token_id.to_string())
@@ -188,12 +259,20 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 .token_id;
             let path = format!("/api/v1{}", fill(route.template, spare));
             let (status, body) = app.call(route.method.clone(), &path, None, (route.body)()).await;
-            assert_eq!(
-                status,
-                StatusCode::UNAUTHORIZED,
-                "[{backend}] anonymous {} {path}: {body}",
-                route.method
-            );
+            if route.public {
+                assert!(
+                    status.is_success(),
+                    "[{backend}] anonymous {} {path}: {body}",
+                    route.method
+                );
+            } else {
+                assert_eq!(
+                    status,
+                    StatusCode::UNAUTHORIZED,
+                    "[{backend}] anonymous {} {path}: {body}",
+                    route.method
+                );
+            }
             for (who, token) in &callers {
                 let (status, body) = app.call(route.method.clone(), &path, Some(token), (route.body)()).await;
                 if route.allowed.contains(who) {

@@ -115,7 +115,15 @@ pub async fn spawn_empty(backend: &'static str) -> TestApp {
     store.migrate().await.expect("migrate");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().expect("address"));
-    let state = AppState { store: store.clone() };
+    let labels = server::api::LabelSettings {
+        base_url: label::BaseUrl::parse(&base).expect("base url"),
+        font: nguon::labels::load_font(std::path::Path::new(nguon::config::DEFAULT_LABEL_FONT))
+            .map(std::sync::Arc::new),
+    };
+    let state = AppState {
+        store: store.clone(),
+        labels: std::sync::Arc::new(labels),
+    };
     tokio::spawn(async move {
         let _ = server::serve(listener, state, std::future::pending()).await;
     });

@@ -7,4 +7,5 @@ mod concurrency;
 mod errors;
 mod events;
 mod helpers;
+mod labels;
 mod openapi;

@@ -3,6 +3,7 @@
 //! store.
 
 mod cooperatives;
+mod labels;
 mod lots;
 mod registry;
 
@@ -13,6 +14,7 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 
 pub use cooperatives::*;
+pub use labels::*;
 pub use lots::*;
 pub use registry::*;
 
@@ -79,4 +81,19 @@ pub fn routes() -> Router<AppState> {
         .route("/cooperatives/{coop_id}/lots/{code}/genealogy", get(lot_genealogy))
         .route("/cooperatives/{coop_id}/events/batch", post(append_batch))
         .route("/cooperatives/{coop_id}/merges", post(merge_lots))
+        .route(
+            "/cooperatives/{coop_id}/lots/{code}/labels",
+            get(list_label_batches).post(issue_labels),
+        )
+        .route("/cooperatives/{coop_id}/label-batches/{batch_id}", get(get_label_batch))
+        .route(
+            "/cooperatives/{coop_id}/label-batches/{batch_id}/sheet.pdf",
+            get(label_sheet),
+        )
+        .route(
+            "/cooperatives/{coop_id}/label-batches/{batch_id}/labels.zip",
+            get(label_zip),
+        )
+        .route("/cooperatives/{coop_id}/keys", get(cooperative_keys))
+        .route("/labels/{serial}", get(resolve_label))
 }

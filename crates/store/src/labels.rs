@@ -1,0 +1,755 @@
+//! Label batches: the cooperative's signing key, issuing labels for a lot (pre-label checks, the
+//! quantity cap, random serials, a signed batch record), resolving a scanned serial against the
+//! history it was printed with, and scan counts that are batched in memory and flushed.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use chrono::{DateTime, FixedOffset};
+use farm_log::chain::{genesis, link};
+use farm_log::prelabel::{self, LineageLot};
+use farm_log::validate::show_date;
+use farm_log::{ChainHead, Dimension, FieldError, LotState, Quantity, ValidationErrors};
+use label::{BaseUrl, BatchRecord, CoopSigningKey, LabelFace, LabelLink, PublicKey, Serial, SignedBatch};
+use rust_decimal::Decimal;
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{cooperative_keys, events, label_batches, labels, lot_parents, lots};
+use crate::lots::{event_from_row, genesis_input, initial_quantity, parse_head};
+use crate::{Lot, Principal, Store, StoreError, now, timestamp_text};
+
+/// Most labels one batch may hold (one print run).
+pub const MAX_LABELS_PER_BATCH: u32 = 10_000;
+
+/// What a leader asks for.
+#[derive(Debug, Clone)]
+pub struct IssueRequest {
+    /// The lot's code.
+    pub lot_code: String,
+    /// How many labels.
+    pub count: u32,
+    /// What one labelled pack holds, e.g. 1 KGM.
+    pub pack_size: Quantity,
+    /// Where the labels' links point.
+    pub base_url: BaseUrl,
+}
+
+/// A published signing key.
+#[derive(Debug, Clone, Serialize)]
+pub struct CooperativeKey {
+    /// Short id (hex) that batch records name.
+    pub key_id: String,
+    /// The ed25519 public key.
+    pub public_key: String,
+    /// The algorithm.
+    pub algorithm: &'static str,
+    /// When it was made.
+    pub created_at: String,
+}
+
+/// One printed label.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedLabel {
+    /// Its serial.
+    pub serial: String,
+    /// Its place in the batch, from 1.
+    pub position: u32,
+    /// The URL in its QR code.
+    pub url: String,
+}
+
+/// A signed label batch and its labels.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelBatch {
+    /// The signed record, its serials, the public key and the signature: verifiable offline.
+    pub signed: SignedBatch,
+    /// The labels in print order.
+    pub labels: Vec<IssuedLabel>,
+}
+
+/// What a scanned serial resolves to.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "verification", rename_all = "snake_case")]
+pub enum LabelResolution {
+    /// No label has this serial.
+    Unknown,
+    /// The label, and whether its lot's history still matches what it was printed with.
+    Found(Box<FoundLabel>),
+}
+
+/// A known label.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoundLabel {
+    /// `verified` or `altered`.
+    pub status: LabelStatus,
+    /// Why it is altered, in English and Vietnamese, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The same in Vietnamese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason_vi: Option<String>,
+    /// The label.
+    pub serial: String,
+    /// The URL printed in its QR code.
+    pub url: String,
+    /// The provenance digest printed in it.
+    pub digest: String,
+    /// Scans so far, this one included.
+    pub scan_count: u64,
+    /// When it was first scanned.
+    pub first_scanned_at: Option<String>,
+    /// The batch record it was issued in (signed).
+    pub batch: BatchRecord,
+    /// The batch's signature.
+    pub signature: String,
+    /// The public key it verifies with.
+    pub public_key: String,
+    /// The lot as it is now.
+    pub lot: Lot,
+}
+
+/// Whether a label's history is unchanged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabelStatus {
+    /// The stored history up to the issue point hashes to the label's digest and the batch
+    /// signature is valid.
+    Verified,
+    /// It does not.
+    Altered,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct PendingScan {
+    count: u64,
+    first: DateTime<FixedOffset>,
+    last: DateTime<FixedOffset>,
+}
+
+/// Scans counted in memory until the next flush, so a scan never waits on a database write.
+/// A crash loses at most the scans since the last flush.
+#[derive(Debug, Default)]
+pub(crate) struct ScanBuffer {
+    pending: Mutex<HashMap<String, PendingScan>>,
+}
+
+impl ScanBuffer {
+    fn record(&self, serial: &str, at: DateTime<FixedOffset>) -> Option<PendingScan> {
+        let mut pending = self.pending.lock().ok()?;
+        let entry = pending.entry(serial.to_owned()).or_insert(PendingScan {
+            count: 0,
+            first: at,
+            last: at,
+        });
+        entry.count += 1;
+        entry.last = at;
+        Some(*entry)
+    }
+
+    fn take(&self) -> HashMap<String, PendingScan> {
+        self.pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+
+    fn put_back(&self, scans: HashMap<String, PendingScan>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            for (serial, scan) in scans {
+                let entry = pending.entry(serial).or_insert(PendingScan { count: 0, ..scan });
+                entry.count += scan.count;
+                entry.first = Ord::min(entry.first, scan.first);
+                entry.last = Ord::max(entry.last, scan.last);
+            }
+        }
+    }
+}
+
+fn quantity_text(q: &Quantity) -> String {
+    format!("{} {}", q.value.normalize(), q.unit.code())
+}
+
+fn invalid(field: &str, code: &'static str, vi: String, en: String) -> StoreError {
+    let mut errors = ValidationErrors::default();
+    errors.push(FieldError::new(field, code, vi, en));
+    StoreError::Invalid(errors)
+}
+
+fn show(value: Decimal, unit: farm_log::Unit) -> String {
+    format!("{} {}", value.normalize(), unit.name_vi())
+}
+
+async fn signing_key(db: &impl ConnectionTrait, cooperative_id: i64) -> Result<CoopSigningKey, StoreError> {
+    let existing = cooperative_keys::Entity::find()
+        .filter(cooperative_keys::Column::CooperativeId.eq(cooperative_id))
+        .order_by_desc(cooperative_keys::Column::Id)
+        .one(db)
+        .await?;
+    if let Some(row) = existing {
+        let secret = ChainHead::from_hex(&row.secret_key)
+            .ok_or_else(|| StoreError::Corrupt(format!("cooperative {cooperative_id}'s signing key")))?;
+        return Ok(CoopSigningKey::from_secret_bytes(secret.0));
+    }
+    create_signing_key(db, cooperative_id).await
+}
+
+/// Makes and stores a new key pair for a cooperative.
+pub(crate) async fn create_signing_key(
+    db: &impl ConnectionTrait,
+    cooperative_id: i64,
+) -> Result<CoopSigningKey, StoreError> {
+    let key = CoopSigningKey::generate(&mut rand::rng());
+    let public = key.public_key();
+    cooperative_keys::ActiveModel {
+        cooperative_id: Set(cooperative_id),
+        key_id: Set(public.key_id()),
+        public_key: Set(public.to_string()),
+        secret_key: Set(ChainHead(key.secret_bytes()).to_hex()),
+        created_at: Set(timestamp_text(&now())),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(key)
+}
+
+/// The lot and its ancestors, each folded, the lot first.
+async fn lineage(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Vec<LineageLot>, StoreError> {
+    let mut result = Vec::new();
+    let mut queue = vec![row.clone()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(lot) = queue.pop() {
+        if !seen.insert(lot.id) {
+            continue;
+        }
+        let rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(lot.id))
+            .order_by_asc(events::Column::Seq)
+            .all(db)
+            .await?;
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::Corrupt)?;
+        let parent_ids: Vec<i64> = lot_parents::Entity::find()
+            .filter(lot_parents::Column::ChildLotId.eq(lot.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.parent_lot_id)
+            .collect();
+        if !parent_ids.is_empty() {
+            queue.extend(
+                lots::Entity::find()
+                    .filter(lots::Column::Id.is_in(parent_ids))
+                    .all(db)
+                    .await?,
+            );
+        }
+        result.push(LineageLot {
+            code: lot.code.clone(),
+            state: LotState::from_events(initial_quantity(db, &lot).await?, events),
+        });
+    }
+    Ok(result)
+}
+
+impl Store {
+    /// The cooperative's public signing keys, newest first.
+    pub async fn cooperative_keys(&self, cooperative_id: i64) -> Result<Vec<CooperativeKey>, StoreError> {
+        self.cooperative(cooperative_id).await?;
+        Ok(cooperative_keys::Entity::find()
+            .filter(cooperative_keys::Column::CooperativeId.eq(cooperative_id))
+            .order_by_desc(cooperative_keys::Column::Id)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|row| CooperativeKey {
+                key_id: row.key_id,
+                public_key: row.public_key,
+                algorithm: "ed25519",
+                created_at: row.created_at,
+            })
+            .collect())
+    }
+
+    /// Issues a batch of labels for a lot: pre-label checks, the quantity cap, random serials,
+    /// and a batch record signed with the cooperative's key, all in one transaction.
+    pub async fn issue_labels(&self, principal: &Principal, request: IssueRequest) -> Result<LabelBatch, StoreError> {
+        if request.count == 0 || request.count > MAX_LABELS_PER_BATCH {
+            return Err(invalid(
+                "count",
+                "out_of_range",
+                format!("Số tem phải từ 1 đến {MAX_LABELS_PER_BATCH}."),
+                format!("The number of labels must be between 1 and {MAX_LABELS_PER_BATCH}."),
+            ));
+        }
+        let cooperative = self.cooperative(principal.cooperative_id).await?;
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        let row = lots::Entity::find()
+            .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
+            .filter(lots::Column::Code.eq(&request.lot_code))
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::not_found("lot"))?;
+        let event_rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(row.id))
+            .order_by_asc(events::Column::Seq)
+            .all(&txn)
+            .await?;
+        let (chain, _) = self.verify_rows(&row, &event_rows).await?;
+        if !chain.is_intact() {
+            return Err(StoreError::conflict(
+                "lot",
+                format!(
+                    "Lot {}'s stored history does not verify, so no labels can vouch for it.",
+                    row.code
+                ),
+                format!(
+                    "Nhật ký của lô {} không còn nguyên vẹn nên không thể in tem xác nhận.",
+                    row.code
+                ),
+            ));
+        }
+        let lineage = lineage(&txn, &row).await?;
+        let problems = prelabel::check(&lineage, &self.banned, now());
+        if !problems.0.is_empty() {
+            return Err(StoreError::Invalid(problems));
+        }
+        self.check_cap(&txn, &row, &lineage[0].state, &request).await?;
+
+        let product = self.product(principal.cooperative_id, row.product_id).await?;
+        let key = signing_key(&txn, principal.cooperative_id).await?;
+        let serials: Vec<Serial> = (0..request.count).map(|_| Serial::random(&mut rand::rng())).collect();
+        let head = parse_head(&row.head)?;
+        let digest = label::Digest::of_head(&head.0);
+        let lot_code = farm_log::LotCode::parse(&row.code, "lot").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let gtin = product
+            .gtin
+            .as_deref()
+            .map(|g| farm_log::Gtin::parse(g, "gtin"))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let batch_id = Uuid::now_v7().to_string();
+        let record = BatchRecord {
+            format_version: label::sign::BATCH_FORMAT_VERSION,
+            cooperative_id: cooperative.id,
+            cooperative_name: cooperative.name.clone(),
+            batch_id: batch_id.clone(),
+            lot_code: lot_code.clone(),
+            gtin: gtin.clone(),
+            product_name: product.name.clone(),
+            count: request.count,
+            pack_size: quantity_text(&request.pack_size),
+            chain_head: head,
+            event_count: u64::try_from(row.event_count).unwrap_or(0),
+            issued_at: timestamp_text(&now()),
+            issued_by: principal.member_id,
+            serials_digest: String::new(),
+            key_id: String::new(),
+        };
+        let signed = label::sign(&key, record, serials.clone()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        label_batches::ActiveModel {
+            id: Set(batch_id.clone()),
+            cooperative_id: Set(cooperative.id),
+            lot_id: Set(row.id),
+            count: Set(i64::from(request.count)),
+            pack_size: Set(signed.record.pack_size.clone()),
+            chain_head: Set(signed.record.chain_head.to_hex()),
+            event_count: Set(row.event_count),
+            issued_at: Set(signed.record.issued_at.clone()),
+            issued_by: Set(principal.member_id),
+            key_id: Set(signed.record.key_id.clone()),
+            record: Set(serde_json::to_string(&signed.record).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            signature: Set(signed.signature.to_string()),
+        }
+        .insert(&txn)
+        .await?;
+        let mut issued = Vec::with_capacity(serials.len());
+        for (i, serial) in serials.iter().enumerate() {
+            let link = match &gtin {
+                Some(gtin) => LabelLink::DigitalLink {
+                    base: request.base_url.clone(),
+                    gtin: gtin.clone(),
+                    lot: lot_code.clone(),
+                    serial: *serial,
+                    digest,
+                },
+                None => LabelLink::Short {
+                    base: request.base_url.clone(),
+                    serial: *serial,
+                    digest,
+                },
+            };
+            issued.push(IssuedLabel {
+                serial: serial.to_string(),
+                position: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                url: link.to_url(),
+            });
+        }
+        for chunk in issued.chunks(500) {
+            labels::Entity::insert_many(chunk.iter().map(|l| labels::ActiveModel {
+                serial: Set(l.serial.clone()),
+                batch_id: Set(batch_id.clone()),
+                position: Set(i64::from(l.position)),
+                url: Set(l.url.clone()),
+                scan_count: Set(0),
+                first_scanned_at: Set(None),
+                last_scanned_at: Set(None),
+            }))
+            .exec(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        Ok(LabelBatch { signed, labels: issued })
+    }
+
+    /// Labels × pack size may not exceed what the lot holds less what earlier batches labelled.
+    async fn check_cap(
+        &self,
+        db: &impl ConnectionTrait,
+        row: &lots::Model,
+        state: &LotState,
+        request: &IssueRequest,
+    ) -> Result<(), StoreError> {
+        let dimension = request.pack_size.unit.dimension();
+        let base = farm_log::Unit::base_of(dimension);
+        let held = state.available(dimension);
+        let pack = show(request.pack_size.value, request.pack_size.unit);
+        if held <= Decimal::ZERO {
+            let kind_vi = match dimension {
+                Dimension::Mass => "khối lượng",
+                Dimension::Volume => "thể tích",
+                Dimension::Count => "số lượng (cái, trái)",
+                _ => "đơn vị này",
+            };
+            return Err(invalid(
+                "pack_size",
+                "unit_mismatch",
+                format!("Lô {} không có {kind_vi} để dán tem theo quy cách {}.", row.code, pack),
+                format!(
+                    "Lot {} holds nothing measured like {}; use the unit its harvest or packing was recorded in.",
+                    row.code, pack
+                ),
+            ));
+        }
+        let earlier = label_batches::Entity::find()
+            .filter(label_batches::Column::LotId.eq(row.id))
+            .all(db)
+            .await?;
+        let mut labelled = Decimal::ZERO;
+        for batch in &earlier {
+            let size = farm_log::Quantity::parse(&batch.pack_size, None, "pack_size")
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if size.unit.dimension() == dimension {
+                labelled += size.in_base_unit() * Decimal::from(batch.count);
+            }
+        }
+        let remaining = (held - labelled).max(Decimal::ZERO);
+        let per_label = request.pack_size.in_base_unit();
+        let wanted = per_label * Decimal::from(request.count);
+        if wanted > remaining {
+            let can = (remaining / per_label).floor();
+            return Err(invalid(
+                "count",
+                "exceeds_lot_quantity",
+                format!(
+                    "Vượt quá sản lượng của lô {}: {} tem × {} = {}, nhưng lô chỉ còn {} chưa dán tem. Có thể in tối đa {} tem.",
+                    row.code,
+                    request.count,
+                    pack,
+                    show(wanted, base),
+                    show(remaining, base),
+                    can
+                ),
+                format!(
+                    "More than lot {} holds: {} labels × {} = {}, but only {} is left unlabelled. At most {} labels can be issued.",
+                    row.code,
+                    request.count,
+                    pack,
+                    show(wanted, base),
+                    show(remaining, base),
+                    can
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A batch with its labels, for reprinting and for offline verification.
+    pub async fn label_batch(&self, cooperative_id: i64, batch_id: &str) -> Result<LabelBatch, StoreError> {
+        let batch = label_batches::Entity::find_by_id(batch_id.to_owned())
+            .filter(label_batches::Column::CooperativeId.eq(cooperative_id))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("label batch"))?;
+        let rows = labels::Entity::find()
+            .filter(labels::Column::BatchId.eq(batch_id))
+            .order_by_asc(labels::Column::Position)
+            .all(&self.db)
+            .await?;
+        let public_key = self.public_key(&batch.key_id).await?;
+        let record: BatchRecord =
+            serde_json::from_str(&batch.record).map_err(|e| StoreError::Corrupt(format!("batch record: {e}")))?;
+        let serials = rows
+            .iter()
+            .map(|r| Serial::parse(&r.serial))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(LabelBatch {
+            signed: SignedBatch {
+                record,
+                serials,
+                public_key,
+                signature: label::BatchSignature::parse(&batch.signature)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            },
+            labels: rows
+                .into_iter()
+                .map(|r| IssuedLabel {
+                    serial: r.serial,
+                    position: u32::try_from(r.position).unwrap_or(0),
+                    url: r.url,
+                })
+                .collect(),
+        })
+    }
+
+    /// What each label of a batch shows when printed, in print order.
+    pub async fn label_faces(&self, cooperative_id: i64, batch_id: &str) -> Result<Vec<LabelFace>, StoreError> {
+        let batch = self.label_batch(cooperative_id, batch_id).await?;
+        let record = &batch.signed.record;
+        let lot_row = self.lot_row(&self.db, cooperative_id, record.lot_code.as_ref()).await?;
+        let pack_date = self.pack_date(&lot_row).await?;
+        Ok(batch
+            .labels
+            .iter()
+            .zip(&batch.signed.serials)
+            .map(|(l, serial)| LabelFace {
+                url: l.url.clone(),
+                product_name: record.product_name.clone(),
+                lot_code: record.lot_code.to_string(),
+                pack_date: pack_date.clone(),
+                cooperative_name: record.cooperative_name.clone(),
+                serial_short: serial.short(),
+                certificate_mark: None,
+            })
+            .collect())
+    }
+
+    /// When the lot was packed (dd/mm/yyyy): the packing event that made it, else its latest
+    /// harvest or packing.
+    async fn pack_date(&self, lot_row: &lots::Model) -> Result<String, StoreError> {
+        let via = lot_parents::Entity::find()
+            .filter(lot_parents::Column::ChildLotId.eq(lot_row.id))
+            .one(&self.db)
+            .await?;
+        if let Some(via) = via
+            && let Some(event) = events::Entity::find_by_id(via.via_event_id).one(&self.db).await?
+            && let Ok(event) = event_from_row(&event)
+        {
+            return Ok(show_date(&event.occurred_at));
+        }
+        let rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(lot_row.id))
+            .filter(events::Column::Kind.is_in(["harvest", "packing"]))
+            .order_by_desc(events::Column::Seq)
+            .one(&self.db)
+            .await?;
+        Ok(match rows.as_ref().map(event_from_row) {
+            Some(Ok(event)) => show_date(&event.occurred_at),
+            _ => show_date(&now()),
+        })
+    }
+
+    /// The lot's label batches, newest first.
+    pub async fn label_batches(&self, cooperative_id: i64, lot_code: &str) -> Result<Vec<BatchRecord>, StoreError> {
+        let row = self.lot_row(&self.db, cooperative_id, lot_code).await?;
+        label_batches::Entity::find()
+            .filter(label_batches::Column::LotId.eq(row.id))
+            .order_by_desc(label_batches::Column::IssuedAt)
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|b| serde_json::from_str(&b.record).map_err(|e| StoreError::Corrupt(format!("batch record: {e}"))))
+            .collect()
+    }
+
+    async fn public_key(&self, key_id: &str) -> Result<PublicKey, StoreError> {
+        let row = cooperative_keys::Entity::find()
+            .filter(cooperative_keys::Column::KeyId.eq(key_id))
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("signing key {key_id} is missing")))?;
+        PublicKey::parse(&row.public_key).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+
+    /// Resolves a scanned serial and counts the scan: the lot, the signed batch, and whether
+    /// the lot's history up to the issue point still hashes to what the label was printed with.
+    pub async fn resolve_label(&self, serial: &Serial) -> Result<LabelResolution, StoreError> {
+        let Some(label_row) = labels::Entity::find_by_id(serial.to_string()).one(&self.db).await? else {
+            return Ok(LabelResolution::Unknown);
+        };
+        let batch = label_batches::Entity::find_by_id(label_row.batch_id.clone())
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("label {serial} has no batch")))?;
+        let lot_row = lots::Entity::find_by_id(batch.lot_id)
+            .one(&self.db)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt(format!("batch {} has no lot", batch.id)))?;
+        let public_key = self.public_key(&batch.key_id).await?;
+        let record: Result<BatchRecord, _> = serde_json::from_str(&batch.record);
+        let (status, reason, reason_vi, record) = match record {
+            Ok(record) => {
+                let (status, reason, reason_vi) = self.judge(&record, &batch, &lot_row, &public_key).await?;
+                (status, reason, reason_vi, record)
+            }
+            Err(e) => return Err(StoreError::Corrupt(format!("batch record: {e}"))),
+        };
+        let pending = self.scans.record(&label_row.serial, now());
+        let scan_count = u64::try_from(label_row.scan_count).unwrap_or(0) + pending.map_or(0, |p| p.count);
+        let first_scanned_at = label_row
+            .first_scanned_at
+            .clone()
+            .or_else(|| pending.map(|p| timestamp_text(&p.first)));
+        let digest = label::Digest::of_head(&record.chain_head.0).to_string();
+        Ok(LabelResolution::Found(Box::new(FoundLabel {
+            status,
+            reason,
+            reason_vi,
+            serial: label_row.serial,
+            url: label_row.url,
+            digest,
+            scan_count,
+            first_scanned_at,
+            batch: record,
+            signature: batch.signature,
+            public_key: public_key.to_string(),
+            lot: self.lot_from_row(lot_row).await?,
+        })))
+    }
+
+    /// Checks the signature over the stored record, that the record is the batch's, and that
+    /// the lot's events up to the issue point hash to the signed chain head.
+    async fn judge(
+        &self,
+        record: &BatchRecord,
+        batch: &label_batches::Model,
+        lot_row: &lots::Model,
+        public_key: &PublicKey,
+    ) -> Result<(LabelStatus, Option<String>, Option<String>), StoreError> {
+        let altered = |en: String, vi: String| Ok((LabelStatus::Altered, Some(en), Some(vi)));
+        let signature = label::BatchSignature::parse(&batch.signature);
+        if signature
+            .and_then(|s| label::verify_record(record, &s, public_key))
+            .is_err()
+        {
+            return altered(
+                "The label batch's signature does not match its record.".into(),
+                "Chữ ký của lô tem không khớp với bản ghi.".into(),
+            );
+        }
+        if record.batch_id != batch.id
+            || record.lot_code.as_ref() != lot_row.code
+            || record.cooperative_id != lot_row.cooperative_id
+        {
+            return altered(
+                "The label batch no longer points at the lot it was signed for.".into(),
+                "Lô tem không còn trỏ đúng lô hàng đã được ký.".into(),
+            );
+        }
+        let issued_count = record.event_count;
+        let rows = events::Entity::find()
+            .filter(events::Column::LotId.eq(lot_row.id))
+            .filter(events::Column::Seq.lte(i64::try_from(issued_count).unwrap_or(i64::MAX)))
+            .order_by_asc(events::Column::Seq)
+            .limit(issued_count)
+            .all(&self.db)
+            .await?;
+        let identity = genesis_input(&self.db, lot_row).await?;
+        let mut head = genesis(&identity);
+        let mut expected_seq = 1u64;
+        for row in &rows {
+            let event = match event_from_row(row) {
+                Ok(event) if event.seq == expected_seq => event,
+                _ => {
+                    return altered(
+                        format!("Event {expected_seq} of the lot can no longer be read as it was."),
+                        format!("Sự kiện thứ {expected_seq} của lô không còn như lúc in tem."),
+                    );
+                }
+            };
+            head = link(&head, &event);
+            expected_seq += 1;
+        }
+        if expected_seq - 1 != issued_count {
+            return altered(
+                format!(
+                    "The lot had {issued_count} events when the label was printed; only {} remain.",
+                    expected_seq - 1
+                ),
+                format!(
+                    "Lúc in tem lô có {issued_count} sự kiện; nay chỉ còn {}.",
+                    expected_seq - 1
+                ),
+            );
+        }
+        if head != record.chain_head {
+            return altered(
+                "The lot's history up to the printing no longer hashes to the label's digest: a recorded event was changed.".into(),
+                "Nhật ký của lô đến lúc in tem không còn khớp với mã xác thực trên tem: một sự kiện đã bị sửa.".into(),
+            );
+        }
+        Ok((LabelStatus::Verified, None, None))
+    }
+
+    /// Writes the scans counted since the last flush; on failure they are kept for the next one.
+    /// Returns how many labels were updated.
+    pub async fn flush_scans(&self) -> Result<usize, StoreError> {
+        let scans = self.scans.take();
+        if scans.is_empty() {
+            return Ok(0);
+        }
+        let result = self.write_scans(&scans).await;
+        if result.is_err() {
+            self.scans.put_back(scans);
+        }
+        result
+    }
+
+    async fn write_scans(&self, scans: &HashMap<String, PendingScan>) -> Result<usize, StoreError> {
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        for (serial, scan) in scans {
+            labels::Entity::update_many()
+                .col_expr(
+                    labels::Column::ScanCount,
+                    Expr::col(labels::Column::ScanCount).add(i64::try_from(scan.count).unwrap_or(i64::MAX)),
+                )
+                .col_expr(
+                    labels::Column::FirstScannedAt,
+                    Func::coalesce([
+                        Expr::col(labels::Column::FirstScannedAt),
+                        Expr::val(timestamp_text(&scan.first)),
+                    ])
+                    .into(),
+                )
+                .col_expr(labels::Column::LastScannedAt, Expr::val(timestamp_text(&scan.last)))
+                .filter(labels::Column::Serial.eq(serial.as_str()))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(scans.len())
+    }
+}

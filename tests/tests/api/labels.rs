@@ -1,0 +1,356 @@
+//! Labels through the API: issuing, the quantity cap and pre-label checks, resolving a scan
+//! (verified, altered, unknown, digest mismatch), scan counts, print files decoded by real QR
+//! decoders, and the published key.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, backends, new_id, spawn_demo};
+
+fn labels_path(app: &TestApp, code: &str) -> String {
+    format!("/api/v1/cooperatives/{}/lots/{code}/labels", app.veg().id)
+}
+
+async fn issue(app: &TestApp, code: &str, count: u32, pack_size: &str) -> (StatusCode, Value) {
+    app.post(
+        &format!("{}?lang=en", labels_path(app, code)),
+        &app.veg().leader,
+        json!({ "count": count, "pack_size": pack_size }),
+    )
+    .await
+}
+
+async fn resolve(app: &TestApp, serial: &str, digest: Option<&str>) -> (StatusCode, Value) {
+    let query = digest.map(|d| format!("?d={d}")).unwrap_or_default();
+    app.call(
+        reqwest::Method::GET,
+        &format!("/api/v1/labels/{serial}{query}"),
+        None,
+        None,
+    )
+    .await
+}
+
+fn digest_of(url: &str) -> String {
+    url.rsplit_once("?d=")
+        .map(|(_, d)| d.to_owned())
+        .expect("the URL carries a digest")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issued_labels_resolve_as_verified_until_the_history_is_altered() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (status, batch) = issue(&app, "CN-2609-01-A", 3, "1 kg").await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {batch}");
+        let labels = batch["labels"].as_array().expect("labels");
+        assert_eq!(labels.len(), 3);
+        let serials: BTreeSet<&str> = labels.iter().map(|l| l["serial"].as_str().expect("serial")).collect();
+        assert_eq!(serials.len(), 3, "serials are distinct");
+        let url = labels[0]["url"].as_str().expect("url");
+        // Cải ngọt has a GTIN, so the label is a GS1 Digital Link in qualifier order.
+        assert!(
+            url.starts_with(&format!("{}/01/08936049120015/10/CN-2609-01-A/21/", app.base)),
+            "[{backend}] {url}"
+        );
+        let serial = labels[0]["serial"].as_str().expect("serial");
+        let digest = digest_of(url);
+        assert!(digest.len() >= 20, "a ≥ 96-bit digest: {digest}");
+
+        let (status, first) = resolve(&app, serial, Some(&digest)).await;
+        assert_eq!(status, StatusCode::OK, "[{backend}] {first}");
+        assert_eq!(first["verification"], "verified", "[{backend}] {first}");
+        assert_eq!(first["digest_mismatch"], false);
+        assert_eq!(first["lot"]["code"], "CN-2609-01-A");
+        assert_eq!(first["batch"]["count"], 3);
+        assert_eq!(first["scan_count"], 1);
+        assert!(
+            first["first_scanned_at"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("+07:00"))
+        );
+
+        // Scans are counted in memory, flushed, and keep counting across the flush.
+        app.store.flush_scans().await.expect("flush");
+        let (_, second) = resolve(&app, serial, None).await;
+        assert_eq!(second["scan_count"], 2, "[{backend}] {second}");
+        assert_eq!(second["first_scanned_at"], first["first_scanned_at"]);
+        assert!(second.get("digest_mismatch").is_none());
+
+        // A URL whose digest was changed (a label copied onto other produce) is called out.
+        let (_, forged_digest) = resolve(&app, serial, Some("0000000000000000000A")).await;
+        assert_eq!(forged_digest["verification"], "verified");
+        assert_eq!(forged_digest["digest_mismatch"], true);
+
+        // A serial never issued is unknown, whatever its shape.
+        for forged in ["7ZZZZZZZZZZZZZZZ", "not-a-serial"] {
+            let (status, body) = resolve(&app, forged, None).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "[{backend}] {body}");
+            assert_eq!(body["verification"], "unknown");
+        }
+
+        // Events after printing do not touch what the label vouches for.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/lots/CN-2609-01-A/events", app.veg().id),
+                &app.veg().leader,
+                json!({ "id": new_id(), "type": "observation", "occurred_at": "2026-11-01T08:00:00+07:00", "subject": "Kiểm tra kho" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(resolve(&app, serial, None).await.1["verification"], "verified");
+
+        // Editing the stored shipping event (before printing) flips every label to altered.
+        app.store
+            .connection()
+            .execute_unprepared(
+                "UPDATE events SET body = REPLACE(body, '600', '900') WHERE kind = 'shipping' AND seq = 1 \
+                 AND lot_id = (SELECT id FROM lots WHERE code = 'CN-2609-01-A')",
+            )
+            .await
+            .expect("tamper");
+        let (status, altered) = resolve(&app, serial, Some(&digest)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(altered["verification"], "altered", "[{backend}] {altered}");
+        assert!(
+            altered["reason"].as_str().is_some_and(|r| r.contains("changed")),
+            "{altered}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_product_without_gtin_gets_the_short_form_and_the_cap_says_what_remains() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let leader = app.veg().leader.clone();
+        let (_, product) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/products"),
+                &leader,
+                json!({ "commodity": "Rau muống" }),
+            )
+            .await;
+        let (_, plots) = app.get(&format!("/api/v1/cooperatives/{coop}/plots"), &leader).await;
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots"),
+                &leader,
+                json!({ "code": "RM-2611-01", "product_id": product["id"], "plot_ids": [plots[0]["id"]] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = issue(&app, "RM-2611-01", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
+        assert_eq!(body["errors"][0]["code"], "not_harvested", "{body}");
+        assert_eq!(body["field"], "lot");
+
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/RM-2611-01/events"),
+                &leader,
+                json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-11-10T06:00:00+07:00", "quantity": "25 kg" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+
+        let (status, body) = issue(&app, "RM-2611-01", 60, "500 g").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
+        assert_eq!(body["field"], "count");
+        assert_eq!(body["errors"][0]["code"], "exceeds_lot_quantity");
+        let message = body["message"].as_str().expect("message");
+        assert!(message.contains("At most 50 labels"), "{message}");
+
+        let (status, batch) = issue(&app, "RM-2611-01", 20, "500 g").await;
+        assert_eq!(status, StatusCode::CREATED, "{batch}");
+        let url = batch["labels"][0]["url"].as_str().expect("url");
+        let serial = batch["labels"][0]["serial"].as_str().expect("serial");
+        assert_eq!(url, format!("{}/l/{serial}?d={}", app.base, digest_of(url)));
+
+        // 25 kg − 10 kg labelled leaves 15 kg: 30 more half-kilo bags, not 31.
+        let (status, body) = issue(&app, "RM-2611-01", 31, "0,5 kg").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("At most 30 labels")),
+            "{body}"
+        );
+        let (status, body) = issue(&app, "RM-2611-01", 2, "1 lít").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["field"], "pack_size");
+        let (status, _) = issue(&app, "RM-2611-01", 30, "0,5 kg").await;
+        assert_eq!(status, StatusCode::CREATED);
+
+        // A recalled lot gets no labels, and the answer says so.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/CC-2608-02/events"),
+                &leader,
+                json!({ "id": new_id(), "type": "recall", "occurred_at": "2026-11-12T09:00:00+07:00", "reason": "Mẫu kiểm tra có dư lượng vượt ngưỡng" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = issue(&app, "CC-2608-02", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["code"], "lot_recalled", "{body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains("recalled")),
+            "{body}"
+        );
+
+        for bad in [
+            json!({ "count": 0, "pack_size": "1 kg" }),
+            json!({ "count": 1, "pack_size": "1 thúng" }),
+        ] {
+            let (status, body) = app.post(&labels_path(&app, "CN-2609-01-A"), &leader, bad.clone()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad} → {body}");
+            assert!(
+                ["count", "pack_size"].contains(&body["field"].as_str().unwrap_or_default()),
+                "{body}"
+            );
+        }
+    }
+}
+
+fn decode_png(bytes: &[u8]) -> String {
+    let image = image::load_from_memory(bytes).expect("a PNG").to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(image);
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code per image");
+    grids[0].decode().expect("decodes").1
+}
+
+fn tool(name: &str) -> bool {
+    let found = std::process::Command::new(name).arg("-v").output().is_ok();
+    if !found {
+        if std::env::var("NGUON_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
+            panic!("{name} is required (NGUON_REQUIRE_TOOLS=1) but not installed");
+        }
+        eprintln!(
+            "\n*** SKIPPED: {name} not found — install poppler-utils and zbar-tools to decode printed sheets ***\n"
+        );
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn print_files_decode_back_to_the_issued_urls_and_the_batch_verifies_offline() {
+    let app = spawn_demo("sqlite").await;
+    let (status, batch) = issue(&app, "CN-2609-01-A", 12, "1 kg").await;
+    assert_eq!(status, StatusCode::CREATED, "{batch}");
+    let issued: BTreeSet<String> = batch["labels"]
+        .as_array()
+        .expect("labels")
+        .iter()
+        .map(|l| l["url"].as_str().expect("url").to_owned())
+        .collect();
+    let batch_id = batch["signed"]["record"]["batch_id"].as_str().expect("batch id");
+    let coop = app.veg().id;
+    let client = reqwest::Client::new();
+    let fetch = |path: String| {
+        client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&app.veg().leader)
+            .send()
+    };
+
+    let zip = fetch(format!(
+        "/api/v1/cooperatives/{coop}/label-batches/{batch_id}/labels.zip"
+    ))
+    .await
+    .expect("zip");
+    assert_eq!(zip.headers()["content-type"], "application/zip");
+    let bytes = zip.bytes().await.expect("zip bytes");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("a ZIP");
+    let mut decoded = BTreeSet::new();
+    for i in 0..archive.len() {
+        let mut file = archive.by_index(i).expect("entry");
+        let name = file.name().expect("entry name").to_string();
+        assert!(name.ends_with(".png"), "{name}");
+        let mut png = Vec::new();
+        file.read_to_end(&mut png).expect("read");
+        decoded.insert(decode_png(&png));
+    }
+    assert_eq!(decoded, issued, "every PNG decodes to its issued URL");
+
+    let pdf = fetch(format!(
+        "/api/v1/cooperatives/{coop}/label-batches/{batch_id}/sheet.pdf?layout=4x10"
+    ))
+    .await
+    .expect("pdf");
+    assert_eq!(pdf.status(), StatusCode::OK);
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    let pdf = pdf.bytes().await.expect("pdf bytes");
+    assert!(pdf.starts_with(b"%PDF"));
+    if tool("pdftoppm") && tool("zbarimg") {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("sheet.pdf");
+        std::fs::write(&path, &pdf).expect("write");
+        let out = std::process::Command::new("pdftoppm")
+            .args(["-r", "300", "-png"])
+            .arg(&path)
+            .arg(dir.path().join("page"))
+            .output()
+            .expect("pdftoppm");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut pages: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "png"))
+            .collect();
+        pages.sort();
+        let out = std::process::Command::new("zbarimg")
+            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
+            .args(&pages)
+            .output()
+            .expect("zbarimg");
+        let scanned: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(
+            scanned, issued,
+            "every label on the rasterized sheet decodes with zbarimg"
+        );
+    }
+
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/label-batches/{batch_id}/sheet.pdf?layout=9x99"),
+            &app.veg().leader,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "layout");
+
+    // The signed batch verifies against the key the cooperative publishes, and not once altered.
+    let (_, keys) = app
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/cooperatives/{coop}/keys"),
+            None,
+            None,
+        )
+        .await;
+    let public_key = keys[0]["public_key"].as_str().expect("a published key");
+    assert_eq!(keys[0]["algorithm"], "ed25519");
+    assert!(keys[0].get("secret_key").is_none() && !keys.to_string().contains("secret"));
+    let (_, stored) = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/label-batches/{batch_id}"),
+            &app.veg().leader,
+        )
+        .await;
+    let signed: label::SignedBatch = serde_json::from_value(stored["signed"].clone()).expect("signed batch");
+    let pinned = label::PublicKey::parse(public_key).expect("key");
+    signed.verify(Some(&pinned)).expect("the batch verifies");
+    let mut forged = signed.clone();
+    forged.record.count = 13;
+    assert!(forged.verify(Some(&pinned)).is_err(), "an altered record fails");
+}
