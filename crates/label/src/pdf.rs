@@ -167,8 +167,9 @@ impl SheetLayout {
         }
     }
 
-    /// The top-left corner of the `index`-th label on its page, in millimetres.
-    fn label_origin_mm(&self, index: usize) -> (f32, f32) {
+    /// The top-left corner of the `index`-th label on its page, in millimetres from the page's
+    /// top-left corner.
+    pub fn label_origin_mm(&self, index: usize) -> (f32, f32) {
         match *self {
             Self::Grid { columns, .. } => {
                 let columns = columns.max(1) as usize;

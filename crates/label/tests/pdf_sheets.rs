@@ -7,8 +7,6 @@
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
-use std::path::Path;
-use std::process::Command;
 
 use farm_log::ids::{Gtin, LotCode};
 use label::{BaseUrl, Digest, LabelFace, LabelFont, LabelLink, Serial, SheetLayout, render_pdf};
@@ -27,10 +25,6 @@ fn skip(what: &str, install: &str) {
         std::io::stderr(),
         "\n*** SKIPPED: {what} not found — install {install} ***\n"
     );
-}
-
-fn tool_exists(name: &str) -> bool {
-    Command::new(name).arg("-v").output().is_ok()
 }
 
 fn font() -> Option<LabelFont> {
@@ -85,61 +79,6 @@ fn faces(count: usize) -> Vec<LabelFace> {
         .collect()
 }
 
-/// Rasterizes `pdf` at 300 dpi and returns every QR code zbar finds, or `None` when the tools
-/// are missing (after reporting it).
-fn decode_all_qr_codes(pdf: &[u8], dir: &Path) -> Option<Vec<String>> {
-    if !tool_exists("pdftoppm") {
-        skip("pdftoppm", "poppler-utils");
-        return None;
-    }
-    if !tool_exists("zbarimg") {
-        skip("zbarimg", "zbar-tools");
-        return None;
-    }
-    let pdf_path = dir.join("labels.pdf");
-    std::fs::write(&pdf_path, pdf).expect("writes PDF");
-    let status = Command::new("pdftoppm")
-        .args(["-r", "300", "-png"])
-        .arg(&pdf_path)
-        .arg(dir.join("page"))
-        .status()
-        .expect("runs pdftoppm");
-    assert!(status.success(), "pdftoppm failed");
-    let mut pages: Vec<_> = std::fs::read_dir(dir)
-        .expect("reads dir")
-        .map(|entry| entry.expect("dir entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "png"))
-        .collect();
-    pages.sort();
-    let mut codes = Vec::new();
-    for page in pages {
-        let output = Command::new("zbarimg")
-            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
-            .arg(&page)
-            .output()
-            .expect("runs zbarimg");
-        let text = String::from_utf8(output.stdout).expect("zbar prints UTF-8");
-        codes.extend(text.lines().filter(|line| !line.is_empty()).map(str::to_owned));
-    }
-    Some(codes)
-}
-
-fn pdf_text(pdf: &[u8], dir: &Path) -> Option<String> {
-    if !tool_exists("pdftotext") {
-        skip("pdftotext", "poppler-utils");
-        return None;
-    }
-    let pdf_path = dir.join("text.pdf");
-    std::fs::write(&pdf_path, pdf).expect("writes PDF");
-    let output = Command::new("pdftotext")
-        .arg(&pdf_path)
-        .arg("-")
-        .output()
-        .expect("runs pdftotext");
-    assert!(output.status.success(), "pdftotext failed");
-    Some(String::from_utf8(output.stdout).expect("pdftotext prints UTF-8"))
-}
-
 #[test]
 fn a_three_by_eight_sheet_of_thirty_labels_scans_back_to_every_issued_url() {
     let Some(font) = font() else { return };
@@ -150,8 +89,7 @@ fn a_three_by_eight_sheet_of_thirty_labels_scans_back_to_every_issued_url() {
     assert!(pdf.starts_with(b"%PDF-"));
     assert_eq!(pages_done, vec![1, 2]);
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    if let Some(text) = pdf_text(&pdf, dir.path()) {
+    if let Some(text) = tests::pdf_text(&pdf) {
         // Long names may wrap onto two lines; compare with whitespace collapsed.
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains(COOPERATIVE), "cooperative name lost in:\n{text}");
@@ -162,7 +100,7 @@ fn a_three_by_eight_sheet_of_thirty_labels_scans_back_to_every_issued_url() {
         // The over-long name is cut with an ellipsis rather than spilling over.
         assert!(text.contains('…'), "long name was not truncated:\n{text}");
     }
-    if let Some(codes) = decode_all_qr_codes(&pdf, dir.path()) {
+    if let Some(codes) = tests::decode_sheet(&pdf, &layout) {
         let issued: BTreeSet<String> = faces.iter().map(|face| face.url.clone()).collect();
         assert_eq!(codes.len(), faces.len(), "one QR code per label: {codes:#?}");
         assert_eq!(codes.into_iter().collect::<BTreeSet<_>>(), issued);
@@ -175,8 +113,7 @@ fn the_dense_five_by_thirteen_sheet_still_scans() {
     let faces = faces(65);
     let layout = SheetLayout::parse("5x13").expect("valid layout");
     let pdf = render_pdf(&faces, &layout, &font, |_| {}).expect("renders");
-    let dir = tempfile::tempdir().expect("temp dir");
-    if let Some(codes) = decode_all_qr_codes(&pdf, dir.path()) {
+    if let Some(codes) = tests::decode_sheet(&pdf, &layout) {
         let issued: BTreeSet<String> = faces.iter().map(|face| face.url.clone()).collect();
         assert_eq!(codes.into_iter().collect::<BTreeSet<_>>(), issued);
     }
@@ -190,13 +127,12 @@ fn single_labels_print_one_per_page_and_scan() {
     let mut pages_done = Vec::new();
     let pdf = render_pdf(&faces, &layout, &font, |page| pages_done.push(page)).expect("renders");
     assert_eq!(pages_done, vec![1, 2, 3]);
-    let dir = tempfile::tempdir().expect("temp dir");
-    if let Some(text) = pdf_text(&pdf, dir.path()) {
+    if let Some(text) = tests::pdf_text(&pdf) {
         assert!(text.contains(PRODUCT));
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains(COOPERATIVE), "{text}");
     }
-    if let Some(codes) = decode_all_qr_codes(&pdf, dir.path()) {
+    if let Some(codes) = tests::decode_sheet(&pdf, &layout) {
         let issued: Vec<String> = faces.iter().map(|face| face.url.clone()).collect();
         assert_eq!(codes, issued, "pages come in label order");
     }
@@ -208,8 +144,7 @@ fn portrait_single_labels_stack_the_code_above_the_text() {
     let faces = faces(1);
     let layout = SheetLayout::parse("40x60mm").expect("valid layout");
     let pdf = render_pdf(&faces, &layout, &font, |_| {}).expect("renders");
-    let dir = tempfile::tempdir().expect("temp dir");
-    if let Some(codes) = decode_all_qr_codes(&pdf, dir.path()) {
+    if let Some(codes) = tests::decode_sheet(&pdf, &layout) {
         assert_eq!(codes, vec![faces[0].url.clone()]);
     }
 }

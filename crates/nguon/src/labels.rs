@@ -153,6 +153,13 @@ pub async fn issue(store: &Store, config: &Config, args: IssueArgs) -> anyhow::R
             other => anyhow::anyhow!("lot {}: {other}", args.lot),
         })?;
     let record = &batch.signed.record;
+    if is_local(&config.public_url) {
+        eprintln!(
+            "Warning: these labels point at {}, which a buyer's phone cannot reach. Set public_url in nguon.toml \
+             (or NGUON_PUBLIC_URL) to the cooperative's public address before printing labels for sale.",
+            config.public_url
+        );
+    }
     println!(
         "Issued {} labels for lot {} (batch {}, chain head {}).",
         record.count, record.lot_code, record.batch_id, record.chain_head
@@ -182,6 +189,16 @@ pub async fn issue(store: &Store, config: &Config, args: IssueArgs) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+fn is_local(url: &str) -> bool {
+    let host = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    matches!(host, "localhost" | "127.0.0.1" | "0.0.0.0" | "[") || host.ends_with(".local")
+}
+
 /// `nguon labels verify`: no database needed.
 pub fn verify(file: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -205,6 +222,13 @@ pub fn verify(file: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
                 batch.record.cooperative_name,
                 batch.record.key_id
             );
+            if pinned.is_none() {
+                println!(
+                    "Note: checked against the public key inside the file ({}). Anyone can sign with a key of their own: \
+                     compare it with the key the cooperative publishes at /api/v1/cooperatives/{}/keys, or pass it with --key.",
+                    batch.public_key, batch.record.cooperative_id
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(why) => {

@@ -110,24 +110,32 @@ pub async fn serve(
     let address: Option<SocketAddr> = listener.local_addr().ok();
     tracing::info!(?address, backend = state.store.backend_name(), "serving");
     let store = state.store.clone();
-    let flusher = tokio::spawn({
-        let store = store.clone();
-        async move {
-            let mut tick = tokio::time::interval(SCAN_FLUSH_INTERVAL);
-            loop {
-                tick.tick().await;
-                if let Err(error) = store.flush_scans().await {
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    // The flusher owns every write of scan counts, the last one included, so a shutdown never
+    // interrupts a flush halfway.
+    let flusher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SCAN_FLUSH_INTERVAL);
+        loop {
+            let last = tokio::select! {
+                _ = tick.tick() => false,
+                _ = &mut stopped => true,
+            };
+            if let Err(error) = store.flush_scans().await {
+                if last {
+                    tracing::error!(%error, "label scan counts since the last flush are lost");
+                } else {
                     tracing::warn!(%error, "could not write label scan counts; keeping them for the next try");
                 }
+            }
+            if last {
+                break;
             }
         }
     });
     let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await;
-    flusher.abort();
-    if let Err(error) = store.flush_scans().await {
-        tracing::error!(%error, "label scan counts since the last flush are lost");
-    }
+    let _ = stop.send(());
+    let _ = flusher.await;
     served
 }

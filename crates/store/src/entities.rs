@@ -217,7 +217,7 @@ pub mod events {
 pub mod cooperative_keys {
     use sea_orm::entity::prelude::*;
 
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[derive(Clone, PartialEq, Eq, DeriveEntityModel)]
     #[sea_orm(table_name = "cooperative_keys")]
     pub struct Model {
         #[sea_orm(primary_key)]
@@ -229,6 +229,19 @@ pub mod cooperative_keys {
         pub created_at: String,
     }
     entity_boilerplate!();
+
+    /// Never prints the secret key.
+    impl std::fmt::Debug for Model {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("cooperative_keys::Model")
+                .field("id", &self.id)
+                .field("cooperative_id", &self.cooperative_id)
+                .field("key_id", &self.key_id)
+                .field("public_key", &self.public_key)
+                .field("secret_key", &"<redacted>")
+                .finish()
+        }
+    }
 }
 
 pub mod label_batches {

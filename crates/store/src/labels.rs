@@ -219,47 +219,103 @@ pub(crate) async fn create_signing_key(
     Ok(key)
 }
 
-/// The lot and its ancestors, each folded, the lot first.
-async fn lineage(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Vec<LineageLot>, StoreError> {
-    let mut result = Vec::new();
+/// A lot's ancestors as they stood when each was packed or merged into its child.
+struct Ancestry {
+    /// Each ancestor's id and its history cut at the event that made the child, nearest first.
+    lots: Vec<(i64, LineageLot)>,
+    /// Why an ancestor's history no longer hashes to the head its child committed to.
+    altered: Option<(String, String)>,
+}
+
+/// What earlier batches of a lot labelled, in base units of one dimension.
+async fn labelled_quantity(
+    db: &impl ConnectionTrait,
+    lot_id: i64,
+    dimension: Dimension,
+) -> Result<Decimal, StoreError> {
+    let mut total = Decimal::ZERO;
+    for batch in label_batches::Entity::find()
+        .filter(label_batches::Column::LotId.eq(lot_id))
+        .all(db)
+        .await?
+    {
+        let size =
+            Quantity::parse(&batch.pack_size, None, "pack_size").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if size.unit.dimension() == dimension {
+            total += size.in_base_unit() * Decimal::from(batch.count);
+        }
+    }
+    Ok(total)
+}
+
+async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<events::Model>, StoreError> {
+    Ok(events::Entity::find()
+        .filter(events::Column::LotId.eq(lot_id))
+        .order_by_asc(events::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// Walks from a lot to every ancestor. For each parent link it re-hashes the parent's history up
+/// to the packing or merging event named in the link and compares it with the parent head the
+/// child's genesis committed to, so an edit anywhere upstream is caught, and it folds only that
+/// part of the parent's history (what came later, e.g. the next crop, is not this produce).
+async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Ancestry, StoreError> {
+    let mut result = Ancestry {
+        lots: Vec::new(),
+        altered: None,
+    };
     let mut queue = vec![row.clone()];
     let mut seen = std::collections::HashSet::new();
-    while let Some(lot) = queue.pop() {
-        if !seen.insert(lot.id) {
-            continue;
-        }
-        let rows = events::Entity::find()
-            .filter(events::Column::LotId.eq(lot.id))
-            .order_by_asc(events::Column::Seq)
+    while let Some(child) = queue.pop() {
+        let links = lot_parents::Entity::find()
+            .filter(lot_parents::Column::ChildLotId.eq(child.id))
             .all(db)
             .await?;
-        let events = rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::Corrupt)?;
-        let parent_ids: Vec<i64> = lot_parents::Entity::find()
-            .filter(lot_parents::Column::ChildLotId.eq(lot.id))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|p| p.parent_lot_id)
-            .collect();
-        if !parent_ids.is_empty() {
-            queue.extend(
-                lots::Entity::find()
-                    .filter(lots::Column::Id.is_in(parent_ids))
-                    .all(db)
-                    .await?,
-            );
+        for parent_link in links {
+            if !seen.insert((parent_link.parent_lot_id, parent_link.via_event_id.clone())) {
+                continue;
+            }
+            let parent = lots::Entity::find_by_id(parent_link.parent_lot_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("lot {}'s parent is missing", child.code)))?;
+            let rows = event_rows(db, parent.id).await?;
+            let upto = rows.iter().position(|r| r.id == parent_link.via_event_id);
+            let events: Result<Vec<_>, _> = rows[..upto.map_or(0, |i| i + 1)].iter().map(event_from_row).collect();
+            let mut head = genesis(&genesis_input(db, &parent).await?);
+            let events = events.unwrap_or_default();
+            for event in &events {
+                head = link(&head, event);
+            }
+            let intact = upto.is_some() && events.len() == upto.map_or(0, |i| i + 1);
+            if (!intact || head.to_hex() != parent_link.parent_head) && result.altered.is_none() {
+                result.altered = Some((
+                    format!(
+                        "The history of lot {}, which lot {} was made from, was changed after the packing.",
+                        parent.code, child.code
+                    ),
+                    format!(
+                        "Nhật ký của lô gốc {} (lô {} được tách/gộp từ lô này) đã bị sửa sau khi đóng gói.",
+                        parent.code, child.code
+                    ),
+                ));
+            }
+            result.lots.push((
+                parent.id,
+                LineageLot {
+                    code: parent.code.clone(),
+                    state: LotState::from_events(initial_quantity(db, &parent).await?, events),
+                },
+            ));
+            queue.push(parent);
         }
-        result.push(LineageLot {
-            code: lot.code.clone(),
-            state: LotState::from_events(initial_quantity(db, &lot).await?, events),
-        });
     }
     Ok(result)
 }
+
+/// A label's status, and why it is altered in English and Vietnamese.
+type Verdict = (LabelStatus, Option<String>, Option<String>);
 
 impl Store {
     /// The cooperative's public signing keys, newest first.
@@ -301,12 +357,8 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::not_found("lot"))?;
-        let event_rows = events::Entity::find()
-            .filter(events::Column::LotId.eq(row.id))
-            .order_by_asc(events::Column::Seq)
-            .all(&txn)
-            .await?;
-        let (chain, _) = self.verify_rows(&row, &event_rows).await?;
+        let own_rows = event_rows(&txn, row.id).await?;
+        let (chain, _) = self.verify_rows(&row, &own_rows).await?;
         if !chain.is_intact() {
             return Err(StoreError::conflict(
                 "lot",
@@ -320,12 +372,27 @@ impl Store {
                 ),
             ));
         }
-        let lineage = lineage(&txn, &row).await?;
+        let ancestry = ancestry(&txn, &row).await?;
+        if let Some((en, vi)) = ancestry.altered {
+            return Err(StoreError::conflict("lot", en, vi));
+        }
+        let own = own_rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::Corrupt)?;
+        let mut lineage = vec![LineageLot {
+            code: row.code.clone(),
+            state: LotState::from_events(initial_quantity(&txn, &row).await?, own),
+        }];
+        let ancestor_ids: Vec<i64> = ancestry.lots.iter().map(|(id, _)| *id).collect();
+        lineage.extend(ancestry.lots.into_iter().map(|(_, lot)| lot));
         let problems = prelabel::check(&lineage, &self.banned, now());
         if !problems.0.is_empty() {
             return Err(StoreError::Invalid(problems));
         }
-        self.check_cap(&txn, &row, &lineage[0].state, &request).await?;
+        self.check_cap(&txn, &row, &lineage[0].state, &ancestor_ids, &request)
+            .await?;
 
         let product = self.product(principal.cooperative_id, row.product_id).await?;
         let key = signing_key(&txn, principal.cooperative_id).await?;
@@ -419,13 +486,13 @@ impl Store {
         db: &impl ConnectionTrait,
         row: &lots::Model,
         state: &LotState,
+        ancestor_ids: &[i64],
         request: &IssueRequest,
     ) -> Result<(), StoreError> {
         let dimension = request.pack_size.unit.dimension();
         let base = farm_log::Unit::base_of(dimension);
-        let held = state.available(dimension);
         let pack = show(request.pack_size.value, request.pack_size.unit);
-        if held <= Decimal::ZERO {
+        if state.held.get(&dimension).is_none_or(|held| *held <= Decimal::ZERO) {
             let kind_vi = match dimension {
                 Dimension::Mass => "khối lượng",
                 Dimension::Volume => "thể tích",
@@ -442,19 +509,28 @@ impl Store {
                 ),
             ));
         }
-        let earlier = label_batches::Entity::find()
-            .filter(label_batches::Column::LotId.eq(row.id))
-            .all(db)
-            .await?;
-        let mut labelled = Decimal::ZERO;
-        for batch in &earlier {
-            let size = farm_log::Quantity::parse(&batch.pack_size, None, "pack_size")
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            if size.unit.dimension() == dimension {
-                labelled += size.in_base_unit() * Decimal::from(batch.count);
+        let labelled = labelled_quantity(db, row.id, dimension).await?;
+        // Labels already on an ancestor cover produce that was later packed into lots like this
+        // one: whatever an ancestor labelled beyond what it still holds is counted here too.
+        let mut upstream = Decimal::ZERO;
+        for &ancestor in ancestor_ids {
+            let on_ancestor = labelled_quantity(db, ancestor, dimension).await?;
+            if on_ancestor > Decimal::ZERO {
+                let ancestor_row = lots::Entity::find_by_id(ancestor)
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("ancestor lot".into()))?;
+                let events = event_rows(db, ancestor)
+                    .await?
+                    .iter()
+                    .map(event_from_row)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(StoreError::Corrupt)?;
+                let now_holds = LotState::from_events(initial_quantity(db, &ancestor_row).await?, events);
+                upstream += (on_ancestor - now_holds.available(dimension)).max(Decimal::ZERO);
             }
         }
-        let remaining = (held - labelled).max(Decimal::ZERO);
+        let remaining = (state.available(dimension) - labelled - upstream).max(Decimal::ZERO);
         let per_label = request.pack_size.in_base_unit();
         let wanted = per_label * Decimal::from(request.count);
         if wanted > remaining {
@@ -576,7 +652,7 @@ impl Store {
         let row = self.lot_row(&self.db, cooperative_id, lot_code).await?;
         label_batches::Entity::find()
             .filter(label_batches::Column::LotId.eq(row.id))
-            .order_by_desc(label_batches::Column::IssuedAt)
+            .order_by_desc(label_batches::Column::Id)
             .all(&self.db)
             .await?
             .into_iter()
@@ -647,8 +723,9 @@ impl Store {
         batch: &label_batches::Model,
         lot_row: &lots::Model,
         public_key: &PublicKey,
-    ) -> Result<(LabelStatus, Option<String>, Option<String>), StoreError> {
-        let altered = |en: String, vi: String| Ok((LabelStatus::Altered, Some(en), Some(vi)));
+    ) -> Result<Verdict, StoreError> {
+        let altered =
+            |en: String, vi: String| -> Result<Verdict, StoreError> { Ok((LabelStatus::Altered, Some(en), Some(vi))) };
         let signature = label::BatchSignature::parse(&batch.signature);
         if signature
             .and_then(|s| label::verify_record(record, &s, public_key))
@@ -667,6 +744,24 @@ impl Store {
                 "The label batch no longer points at the lot it was signed for.".into(),
                 "Lô tem không còn trỏ đúng lô hàng đã được ký.".into(),
             );
+        }
+        let serials: Vec<String> = labels::Entity::find()
+            .select_only()
+            .column(labels::Column::Serial)
+            .filter(labels::Column::BatchId.eq(&batch.id))
+            .order_by_asc(labels::Column::Position)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let serials: Result<Vec<Serial>, _> = serials.iter().map(|s| Serial::parse(s)).collect();
+        if serials.map(|s| label::serials_digest(&s)).ok().as_ref() != Some(&record.serials_digest) {
+            return altered(
+                "The batch's list of labels is not the one that was signed.".into(),
+                "Danh sách tem của lô tem không còn đúng như khi được ký.".into(),
+            );
+        }
+        if let Some((en, vi)) = ancestry(&self.db, lot_row).await?.altered {
+            return altered(en, vi);
         }
         let issued_count = record.event_count;
         let rows = events::Entity::find()

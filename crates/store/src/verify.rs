@@ -1,6 +1,7 @@
 //! Chain verification of stored lots: one lot for the history API, every lot for `nguon verify`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink, initial_holding};
 use farm_log::{ChainStatus, Event, LotState};
@@ -100,7 +101,8 @@ impl Store {
     }
 
     /// Verifies every lot, streaming events in pages in (lot, seq) order so memory stays flat
-    /// however many events there are.
+    /// however many events there are. The lots are split into contiguous ranges verified in
+    /// parallel, one per core, each over its own connection.
     pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<Vec<LotVerification>, StoreError> {
         let lot_rows = lots::Entity::find()
             .order_by_asc(lots::Column::Id)
@@ -112,6 +114,45 @@ impl Store {
         for row in &lot_rows {
             identities.insert(row.id, genesis_input(&self.db, row).await?);
         }
+        let identities = Arc::new(identities);
+        let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
+        let per_part = lot_rows.len().div_ceil(parts).max(1);
+        let (advance, mut advanced) = tokio::sync::mpsc::unbounded_channel::<u64>();
+        let mut tasks = Vec::with_capacity(parts);
+        for chunk in lot_rows.chunks(per_part) {
+            let store = self.clone();
+            let chunk = chunk.to_vec();
+            let identities = Arc::clone(&identities);
+            let advance = advance.clone();
+            tasks.push(tokio::spawn(async move {
+                store.verify_range(&chunk, &identities, &advance).await
+            }));
+        }
+        drop(advance);
+        while let Some(count) = advanced.recv().await {
+            progress.advance(count);
+        }
+        let mut results = Vec::with_capacity(lot_rows.len());
+        for task in tasks {
+            let part = task
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??;
+            results.extend(part);
+        }
+        Ok(results)
+    }
+
+    /// Verifies a contiguous range of lots (ascending ids), reporting events checked on `advance`.
+    async fn verify_range(
+        &self,
+        lot_rows: &[lots::Model],
+        identities: &HashMap<i64, GenesisInput>,
+        advance: &tokio::sync::mpsc::UnboundedSender<u64>,
+    ) -> Result<Vec<LotVerification>, StoreError> {
+        let (Some(first), Some(last)) = (lot_rows.first(), lot_rows.last()) else {
+            return Ok(Vec::new());
+        };
+        let (first_id, last_id) = (first.id, last.id);
         let mut results = Vec::with_capacity(lot_rows.len());
         let mut lot_index = 0usize;
         let mut current: Option<(usize, ChainVerifier, Vec<Event>)> = None;
@@ -142,6 +183,7 @@ impl Store {
         };
         loop {
             let mut query = events::Entity::find()
+                .filter(events::Column::LotId.between(first_id, last_id))
                 .order_by_asc(events::Column::LotId)
                 .order_by_asc(events::Column::Seq)
                 .limit(PAGE);
@@ -181,7 +223,7 @@ impl Store {
                     verifier.feed(link);
                 }
             }
-            progress.advance(page.len() as u64);
+            let _ = advance.send(page.len() as u64);
             cursor = page.last().map(|r| (r.lot_id, r.seq));
         }
         while lot_index < lot_rows.len() {

@@ -104,6 +104,24 @@ async fn issued_labels_resolve_as_verified_until_the_history_is_altered() {
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(resolve(&app, serial, None).await.1["verification"], "verified");
 
+        // Editing the parent's spraying (the history behind the packed lot) flips it too, and no
+        // more labels can be issued against it.
+        let parent_spraying = "UPDATE events SET occurred_at = '2026-10-20T16:30:00+07:00' WHERE kind = 'spraying' \
+             AND lot_id = (SELECT id FROM lots WHERE code = 'CN-2609-01')";
+        app.store
+            .connection()
+            .execute_unprepared(parent_spraying)
+            .await
+            .expect("tamper with the parent");
+        let (_, upstream) = resolve(&app, serial, Some(&digest)).await;
+        assert_eq!(upstream["verification"], "altered", "[{backend}] {upstream}");
+        assert!(
+            upstream["reason"].as_str().is_some_and(|r| r.contains("CN-2609-01,")),
+            "{upstream}"
+        );
+        let (status, body) = issue(&app, "CN-2609-01-A", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
         // Editing the stored shipping event (before printing) flips every label to altered.
         app.store
             .connection()
@@ -187,6 +205,24 @@ async fn a_product_without_gtin_gets_the_short_form_and_the_cap_says_what_remain
         let (status, _) = issue(&app, "RM-2611-01", 30, "0,5 kg").await;
         assert_eq!(status, StatusCode::CREATED);
 
+        // All 25 kg carry labels; packing 20 kg of it into a child lot does not make room for
+        // a second set of labels on the same produce.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/RM-2611-01/events"),
+                &leader,
+                json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-10T09:00:00+07:00",
+                        "children": [ { "code": "RM-2611-01-A", "quantity": "20 kg" } ] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = issue(&app, "RM-2611-01-A", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains("At most 0 labels")),
+            "{body}"
+        );
+
         // A recalled lot gets no labels, and the answer says so.
         let (status, body) = app
             .post(
@@ -224,19 +260,6 @@ fn decode_png(bytes: &[u8]) -> String {
     let grids = prepared.detect_grids();
     assert_eq!(grids.len(), 1, "one QR code per image");
     grids[0].decode().expect("decodes").1
-}
-
-fn tool(name: &str) -> bool {
-    let found = std::process::Command::new(name).arg("-v").output().is_ok();
-    if !found {
-        if std::env::var("NGUON_REQUIRE_TOOLS").is_ok_and(|v| v == "1") {
-            panic!("{name} is required (NGUON_REQUIRE_TOOLS=1) but not installed");
-        }
-        eprintln!(
-            "\n*** SKIPPED: {name} not found — install poppler-utils and zbar-tools to decode printed sheets ***\n"
-        );
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -288,32 +311,10 @@ async fn print_files_decode_back_to_the_issued_urls_and_the_batch_verifies_offli
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
     let pdf = pdf.bytes().await.expect("pdf bytes");
     assert!(pdf.starts_with(b"%PDF"));
-    if tool("pdftoppm") && tool("zbarimg") {
-        let dir = tempfile::tempdir().expect("dir");
-        let path = dir.path().join("sheet.pdf");
-        std::fs::write(&path, &pdf).expect("write");
-        let out = std::process::Command::new("pdftoppm")
-            .args(["-r", "300", "-png"])
-            .arg(&path)
-            .arg(dir.path().join("page"))
-            .output()
-            .expect("pdftoppm");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let mut pages: Vec<_> = std::fs::read_dir(dir.path())
-            .expect("dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "png"))
-            .collect();
-        pages.sort();
-        let out = std::process::Command::new("zbarimg")
-            .args(["--raw", "-q", "-Sdisable", "-Sqrcode.enable"])
-            .args(&pages)
-            .output()
-            .expect("zbarimg");
-        let scanned: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect();
+    let layout = label::SheetLayout::parse("4x10").expect("layout");
+    if let Some(scanned) = tests::decode_sheet(&pdf, &layout) {
+        assert_eq!(scanned.len(), issued.len(), "one code per label: {scanned:#?}");
+        let scanned: BTreeSet<String> = scanned.into_iter().collect();
         assert_eq!(
             scanned, issued,
             "every label on the rasterized sheet decodes with zbarimg"
