@@ -1,7 +1,9 @@
 //! Printable PDF label sheets: A4 sheets of equal labels for office printers, or one label
 //! per page for thermal label printers.
 //!
-//! Every label shows its QR code as vector squares (sharp at any printer resolution) and, beside
+//! Every label shows its QR code as an image of one pixel per module, drawn without interpolation
+//! at a whole number of 300 dpi dots per module and aligned to that grid (sharp on the printer,
+//! and a few hundred bytes per code instead of hundreds of path rectangles) and, beside
 //! or below it, the product name, cooperative, lot, pack date, short serial and an optional
 //! certificate mark. Text is shrunk to fit its line and, past a legible minimum, cut with "…";
 //! everything is also clipped to the label so nothing reaches a neighbour.
@@ -11,7 +13,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use krilla::Document;
-use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::geom::{PathBuilder, Point, Rect, Size as PageSize, Transform};
+use krilla::image::{BitsPerComponent, CustomImage, Image, ImageColorspace};
 use krilla::page::PageSettings;
 use krilla::paint::FillRule;
 use krilla::surface::Surface;
@@ -496,9 +499,11 @@ fn draw_label(
         return Err(layout_error("A label has no area.".to_owned()));
     };
     surface.push_clip_path(&clip, &FillRule::NonZero);
-    if let Some(qr) = qr {
-        surface.set_fill(Some(krilla::paint::Fill::default()));
-        surface.draw_path(&qr);
+    let image = Image::from_custom(QrPixels::of(matrix), false).map_err(LabelError::Pdf)?;
+    if let Some(size) = PageSize::from_wh(qr.side, qr.side) {
+        surface.push_transform(&Transform::from_translate(qr.left, qr.top));
+        surface.draw_image(image, size);
+        surface.pop();
     }
     for line in lines {
         surface.draw_text(
@@ -522,10 +527,69 @@ fn path_of_rects(rects: impl IntoIterator<Item = Option<Rect>>) -> Option<krilla
     builder.finish()
 }
 
-/// The QR code's dark modules as one path: the largest whole-dot module size (at 300 dpi)
-/// that fits `area`, centred and aligned to the 300 dpi grid, so every module prints as the
-/// same number of printer dots. Refuses sizes under [`MIN_DOTS_PER_MODULE`].
-fn plan_qr(area: Area, matrix: &QrMatrix, number: usize) -> Result<Option<krilla::geom::Path>, LabelError> {
+/// A QR code's modules, quiet zone included, as 8-bit gray pixels (one per module).
+#[derive(Clone, Hash)]
+struct QrPixels {
+    side: u32,
+    pixels: Arc<Vec<u8>>,
+}
+
+impl QrPixels {
+    fn of(matrix: &QrMatrix) -> Self {
+        let side = matrix.width_with_quiet_zone();
+        let quiet = crate::qr::QUIET_ZONE_MODULES;
+        let mut pixels = vec![255u8; side * side];
+        for y in 0..matrix.width() {
+            for x in 0..matrix.width() {
+                if matrix.is_dark(x, y) {
+                    pixels[(y + quiet) * side + x + quiet] = 0;
+                }
+            }
+        }
+        Self {
+            side: u32::try_from(side).unwrap_or(u32::MAX),
+            pixels: Arc::new(pixels),
+        }
+    }
+}
+
+impl CustomImage for QrPixels {
+    fn color_channel(&self) -> &[u8] {
+        &self.pixels
+    }
+
+    fn alpha_channel(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn bits_per_component(&self) -> BitsPerComponent {
+        BitsPerComponent::Eight
+    }
+
+    fn size(&self) -> (u32, u32) {
+        (self.side, self.side)
+    }
+
+    fn icc_profile(&self) -> Option<&[u8]> {
+        None
+    }
+
+    fn color_space(&self) -> ImageColorspace {
+        ImageColorspace::Luma
+    }
+}
+
+/// Where a QR code goes and how big it is, in points, quiet zone included.
+struct QrPlacement {
+    left: f32,
+    top: f32,
+    side: f32,
+}
+
+/// Places the QR code at the largest whole-dot module size (at 300 dpi) that fits `area`,
+/// centred and aligned to the 300 dpi grid, so every module prints as the same number of
+/// printer dots. Refuses sizes under [`MIN_DOTS_PER_MODULE`].
+fn plan_qr(area: Area, matrix: &QrMatrix, number: usize) -> Result<QrPlacement, LabelError> {
     let modules = matrix.width_with_quiet_zone() as f32;
     let pt_per_dot = 72.0 / PRINT_DPI;
     let available = area.width / pt_per_dot / modules;
@@ -536,20 +600,13 @@ fn plan_qr(area: Area, matrix: &QrMatrix, number: usize) -> Result<Option<krilla
             px_per_module: available,
         });
     }
-    let module = dots_per_module * pt_per_dot;
-    let side = module * modules;
+    let side = dots_per_module * pt_per_dot * modules;
     let snap = |value: f32| (value / pt_per_dot).round() * pt_per_dot;
-    let left = snap(area.x + (area.width - side) / 2.0);
-    let top = snap(area.y + (area.height - side) / 2.0);
-    let quiet = crate::qr::QUIET_ZONE_MODULES as f32;
-    Ok(path_of_rects(matrix.dark_runs().into_iter().map(|(x, y, length)| {
-        Rect::from_xywh(
-            left + (x as f32 + quiet) * module,
-            top + (y as f32 + quiet) * module,
-            length as f32 * module,
-            module,
-        )
-    })))
+    Ok(QrPlacement {
+        left: snap(area.x + (area.width - side) / 2.0),
+        top: snap(area.y + (area.height - side) / 2.0),
+        side,
+    })
 }
 
 /// One piece of label text: how much larger than the base size it is printed, and whether it
