@@ -204,7 +204,7 @@ impl ChainVerifier {
     }
 
     /// Feeds the next stored event. After the first mismatch, further events are ignored.
-    pub fn feed(&mut self, link: StoredLink) {
+    pub fn feed(&mut self, link: &StoredLink) {
         if self.failure.is_some() {
             return;
         }

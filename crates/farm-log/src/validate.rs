@@ -137,8 +137,21 @@ impl LotState {
         if let Some(initial) = self.initial_holding {
             add(&mut self.held, &initial);
         }
-        for event in effective(&self.events) {
-            self.fold(&event.body, &event);
+        if self
+            .events
+            .iter()
+            .any(|e| matches!(e.body, EventBody::Correction { .. }))
+        {
+            for event in effective(&self.events) {
+                self.fold(&event.body, &event);
+            }
+        } else {
+            // Without corrections the effective history is the stored one: fold it in place.
+            let events = std::mem::take(&mut self.events);
+            for event in &events {
+                self.fold(&event.body, event);
+            }
+            self.events = events;
         }
     }
 

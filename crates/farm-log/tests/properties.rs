@@ -277,7 +277,7 @@ proptest! {
         let stored_genesis = genesis(&identity());
         let mut verifier = ChainVerifier::start(&identity(), &stored_genesis);
         for (event, head) in tampered.iter().zip(&heads) {
-            verifier.feed(StoredLink { event_id: event.id, seq: event.seq, event: Ok(event.clone()), recorded_head: *head });
+            verifier.feed(&StoredLink { event_id: event.id, seq: event.seq, event: Ok(event.clone()), recorded_head: *head });
         }
         let status = verifier.finish(heads.last().expect("non-empty"), events.len() as u64);
         match status {
@@ -295,7 +295,7 @@ fn untouched_chain_verifies_intact() {
     let heads = chain_heads(&events);
     let mut verifier = ChainVerifier::start(&identity(), &genesis(&identity()));
     for (event, head) in events.iter().zip(&heads) {
-        verifier.feed(StoredLink {
+        verifier.feed(&StoredLink {
             event_id: event.id,
             seq: event.seq,
             event: Ok(event.clone()),
@@ -313,7 +313,7 @@ fn a_deleted_last_event_is_noticed() {
     let heads = chain_heads(&events);
     let mut verifier = ChainVerifier::start(&identity(), &genesis(&identity()));
     for (event, head) in events.iter().zip(&heads).take(2) {
-        verifier.feed(StoredLink {
+        verifier.feed(&StoredLink {
             event_id: event.id,
             seq: event.seq,
             event: Ok(event.clone()),

@@ -378,6 +378,37 @@ fn labels_issue_prints_a_sheet_that_decodes_and_a_batch_that_verifies_offline() 
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("At most 570 labels"), "{stderr}");
 
+    // Without a font that has Vietnamese letters nothing is issued, and the error says what to install.
+    let output = Command::new(env!("CARGO_BIN_EXE_nguon"))
+        .args([
+            "--database",
+            &db,
+            "labels",
+            "issue",
+            "--coop",
+            "1",
+            "--lot",
+            "CN-2609-01-A",
+            "--count",
+            "1",
+        ])
+        .args([
+            "--pack-size",
+            "1 kg",
+            "--pdf",
+            dir.path().join("none.pdf").to_str().expect("path"),
+        ])
+        .env("NGUON_LABEL_FONT", dir.path().join("missing.ttf"))
+        .output()
+        .expect("run nguon");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("fonts-dejavu-core") && stderr.contains("missing.ttf"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("none.pdf").exists());
+
     let sheet = std::fs::read(&pdf).expect("pdf");
     assert!(sheet.starts_with(b"%PDF"));
     let Some(scanned) = tests::decode_sheet(&sheet, &label::SheetLayout::parse("3x8").expect("layout")) else {
