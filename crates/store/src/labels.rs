@@ -86,7 +86,8 @@ pub enum LabelResolution {
 /// A known label.
 #[derive(Debug, Clone, Serialize)]
 pub struct FoundLabel {
-    /// `verified` or `altered`.
+    /// `verified` or `altered` (the HTTP answer names it `verification`).
+    #[serde(skip_serializing)]
     pub status: LabelStatus,
     /// Why it is altered, in English and Vietnamese, when it is.
     #[serde(skip_serializing_if = "Option::is_none")]
