@@ -302,6 +302,31 @@ async fn print_files_decode_back_to_the_issued_urls_and_the_batch_verifies_offli
     }
     assert_eq!(decoded, issued, "every PNG decodes to its issued URL");
 
+    let svg = fetch(format!(
+        "/api/v1/cooperatives/{coop}/label-batches/{batch_id}/labels.zip?format=svg"
+    ))
+    .await
+    .expect("svg zip")
+    .bytes()
+    .await
+    .expect("svg zip bytes");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(svg.to_vec())).expect("a ZIP");
+    assert_eq!(archive.len(), issued.len());
+    let mut first = archive.by_index(0).expect("entry");
+    let name = first.name().expect("entry name").to_string();
+    let mut text = String::new();
+    first.read_to_string(&mut text).expect("read");
+    assert!(name.ends_with(".svg") && text.contains("<svg"), "{name}: {text}");
+    drop(first);
+    let (status, body) = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/label-batches/{batch_id}/labels.zip?format=gif"),
+            &app.veg().leader,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["field"], "format");
+
     let pdf = fetch(format!(
         "/api/v1/cooperatives/{coop}/label-batches/{batch_id}/sheet.pdf?layout=4x10"
     ))
