@@ -494,12 +494,12 @@ fn draw_label(
 
     // Everything fallible happens before the clip is pushed, so it is always popped again.
     let qr = plan_qr(qr_area, matrix, number)?;
+    let image = Image::from_custom(QrPixels::of(matrix), false).map_err(LabelError::Pdf)?;
     let lines = layout_text(measure, text_area, &text_items(face));
     let Some(clip) = path_of_rects([cell.rect()]) else {
         return Err(layout_error("A label has no area.".to_owned()));
     };
     surface.push_clip_path(&clip, &FillRule::NonZero);
-    let image = Image::from_custom(QrPixels::of(matrix), false).map_err(LabelError::Pdf)?;
     if let Some(size) = PageSize::from_wh(qr.side, qr.side) {
         surface.push_transform(&Transform::from_translate(qr.left, qr.top));
         surface.draw_image(image, size);

@@ -9,13 +9,13 @@ use chrono::{DateTime, FixedOffset};
 use farm_log::chain::{genesis, link};
 use farm_log::prelabel::{self, LineageLot};
 use farm_log::validate::show_date;
-use farm_log::{ChainHead, Dimension, FieldError, LotState, Quantity, ValidationErrors};
+use farm_log::{ChainHead, Dimension, EventBody, FieldError, LotState, Quantity, ValidationErrors};
 use label::{BaseUrl, BatchRecord, CoopSigningKey, LabelFace, LabelLink, PublicKey, Serial, SignedBatch};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -138,6 +138,10 @@ struct PendingScan {
 #[derive(Debug, Default)]
 pub(crate) struct ScanBuffer {
     pending: Mutex<HashMap<String, PendingScan>>,
+    /// Readers hold it while they read a label's stored count and add their scan; a flush holds
+    /// it exclusively only while it moves counts to the database, so no scan is counted twice or
+    /// missed by an answer.
+    gate: tokio::sync::RwLock<()>,
 }
 
 impl ScanBuffer {
@@ -151,6 +155,10 @@ impl ScanBuffer {
         entry.count += 1;
         entry.last = at;
         Some(*entry)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.pending.lock().map_or(true, |p| p.is_empty())
     }
 
     fn take(&self) -> HashMap<String, PendingScan> {
@@ -249,6 +257,24 @@ async fn labelled_quantity(
     Ok(total)
 }
 
+/// Every lot made, directly or not, from `lot_id`.
+async fn descendants(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<i64>, StoreError> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut queue = vec![lot_id];
+    while let Some(parent) = queue.pop() {
+        for link in lot_parents::Entity::find()
+            .filter(lot_parents::Column::ParentLotId.eq(parent))
+            .all(db)
+            .await?
+        {
+            if found.insert(link.child_lot_id) {
+                queue.push(link.child_lot_id);
+            }
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
 async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<events::Model>, StoreError> {
     Ok(events::Entity::find()
         .filter(events::Column::LotId.eq(lot_id))
@@ -277,18 +303,28 @@ async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Ancest
             if !seen.insert((parent_link.parent_lot_id, parent_link.via_event_id.clone())) {
                 continue;
             }
-            let parent = lots::Entity::find_by_id(parent_link.parent_lot_id)
-                .one(db)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("lot {}'s parent is missing", child.code)))?;
+            let Some(parent) = lots::Entity::find_by_id(parent_link.parent_lot_id).one(db).await? else {
+                result.altered.get_or_insert_with(|| {
+                    (
+                        format!(
+                            "A lot that lot {} was made from is missing from the records.",
+                            child.code
+                        ),
+                        format!("Một lô gốc của lô {} không còn trong sổ.", child.code),
+                    )
+                });
+                continue;
+            };
             let rows = event_rows(db, parent.id).await?;
             let upto = rows.iter().position(|r| r.id == parent_link.via_event_id);
-            let events: Result<Vec<_>, _> = rows[..upto.map_or(0, |i| i + 1)].iter().map(event_from_row).collect();
+            let cut = upto.map_or(0, |i| i + 1);
+            let events: Result<Vec<_>, _> = rows[..cut].iter().map(event_from_row).collect();
             let mut head = genesis(&genesis_input(db, &parent).await?);
-            let events = events.unwrap_or_default();
+            let mut events = events.unwrap_or_default();
             for event in &events {
                 head = link(&head, event);
             }
+            let cut_ids: std::collections::HashSet<Uuid> = events.iter().map(|e| e.id).collect();
             let intact = upto.is_some() && events.len() == upto.map_or(0, |i| i + 1);
             if (!intact || head.to_hex() != parent_link.parent_head) && result.altered.is_none() {
                 result.altered = Some((
@@ -301,6 +337,20 @@ async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Ancest
                         parent.code, child.code
                     ),
                 ));
+            }
+            // What happened to the parent later still concerns this produce when it is a recall,
+            // or a correction of something before the packing (e.g. a spraying date).
+            for row in &rows[cut..] {
+                if let Ok(event) = event_from_row(row) {
+                    let concerns = match &event.body {
+                        EventBody::Recall { .. } => true,
+                        EventBody::Correction { corrects, .. } => cut_ids.contains(corrects),
+                        _ => false,
+                    };
+                    if concerns {
+                        events.push(event);
+                    }
+                }
             }
             result.lots.push((
                 parent.id,
@@ -511,27 +561,35 @@ impl Store {
             ));
         }
         let labelled = labelled_quantity(db, row.id, dimension).await?;
-        // Labels already on an ancestor cover produce that was later packed into lots like this
-        // one: whatever an ancestor labelled beyond what it still holds is counted here too.
-        let mut upstream = Decimal::ZERO;
-        for &ancestor in ancestor_ids {
-            let on_ancestor = labelled_quantity(db, ancestor, dimension).await?;
-            if on_ancestor > Decimal::ZERO {
-                let ancestor_row = lots::Entity::find_by_id(ancestor)
-                    .one(db)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("ancestor lot".into()))?;
-                let events = event_rows(db, ancestor)
-                    .await?
-                    .iter()
-                    .map(event_from_row)
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(StoreError::Corrupt)?;
-                let now_holds = LotState::from_events(initial_quantity(db, &ancestor_row).await?, events);
-                upstream += (on_ancestor - now_holds.available(dimension)).max(Decimal::ZERO);
+        let mut remaining = state.available(dimension) - labelled;
+        // Everything labelled under an ancestor (on it or on any lot made from it) came out of
+        // what that ancestor held, so it can never exceed that.
+        let mut ancestors = ancestor_ids.to_vec();
+        ancestors.sort_unstable();
+        ancestors.dedup();
+        for ancestor in ancestors {
+            let ancestor_row = lots::Entity::find_by_id(ancestor)
+                .one(db)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt("ancestor lot".into()))?;
+            let events = event_rows(db, ancestor)
+                .await?
+                .iter()
+                .map(event_from_row)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(StoreError::Corrupt)?;
+            let held = LotState::from_events(initial_quantity(db, &ancestor_row).await?, events)
+                .held
+                .get(&dimension)
+                .copied()
+                .unwrap_or_default();
+            let mut under = labelled_quantity(db, ancestor, dimension).await?;
+            for descendant in descendants(db, ancestor).await? {
+                under += labelled_quantity(db, descendant, dimension).await?;
             }
+            remaining = remaining.min(held - under);
         }
-        let remaining = (state.available(dimension) - labelled - upstream).max(Decimal::ZERO);
+        let remaining = remaining.max(Decimal::ZERO);
         let per_label = request.pack_size.in_base_unit();
         let wanted = per_label * Decimal::from(request.count);
         if wanted > remaining {
@@ -673,8 +731,13 @@ impl Store {
     /// Resolves a scanned serial and counts the scan: the lot, the signed batch, and whether
     /// the lot's history up to the issue point still hashes to what the label was printed with.
     pub async fn resolve_label(&self, serial: &Serial) -> Result<LabelResolution, StoreError> {
-        let Some(label_row) = labels::Entity::find_by_id(serial.to_string()).one(&self.db).await? else {
-            return Ok(LabelResolution::Unknown);
+        let (label_row, pending) = {
+            let _reading = self.scans.gate.read().await;
+            let Some(label_row) = labels::Entity::find_by_id(serial.to_string()).one(&self.db).await? else {
+                return Ok(LabelResolution::Unknown);
+            };
+            let pending = self.scans.record(&label_row.serial, now());
+            (label_row, pending)
         };
         let batch = label_batches::Entity::find_by_id(label_row.batch_id.clone())
             .one(&self.db)
@@ -693,7 +756,6 @@ impl Store {
             }
             Err(e) => return Err(StoreError::Corrupt(format!("batch record: {e}"))),
         };
-        let pending = self.scans.record(&label_row.serial, now());
         let scan_count = u64::try_from(label_row.scan_count).unwrap_or(0) + pending.map_or(0, |p| p.count);
         let first_scanned_at = label_row
             .first_scanned_at
@@ -812,40 +874,45 @@ impl Store {
     /// Writes the scans counted since the last flush; on failure they are kept for the next one.
     /// Returns how many labels were updated.
     pub async fn flush_scans(&self) -> Result<usize, StoreError> {
+        if self.scans.is_empty() {
+            return Ok(0);
+        }
+        // Wait for the database first, so scans are held back only while the counts move.
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        let _moving = self.scans.gate.write().await;
         let scans = self.scans.take();
         if scans.is_empty() {
             return Ok(0);
         }
-        let result = self.write_scans(&scans).await;
+        let result = write_scans(txn, &scans).await;
         if result.is_err() {
             self.scans.put_back(scans);
         }
         result
     }
+}
 
-    async fn write_scans(&self, scans: &HashMap<String, PendingScan>) -> Result<usize, StoreError> {
-        let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
-        for (serial, scan) in scans {
-            labels::Entity::update_many()
-                .col_expr(
-                    labels::Column::ScanCount,
-                    Expr::col(labels::Column::ScanCount).add(i64::try_from(scan.count).unwrap_or(i64::MAX)),
-                )
-                .col_expr(
-                    labels::Column::FirstScannedAt,
-                    Func::coalesce([
-                        Expr::col(labels::Column::FirstScannedAt),
-                        Expr::val(timestamp_text(&scan.first)),
-                    ])
-                    .into(),
-                )
-                .col_expr(labels::Column::LastScannedAt, Expr::val(timestamp_text(&scan.last)))
-                .filter(labels::Column::Serial.eq(serial.as_str()))
-                .exec(&txn)
-                .await?;
-        }
-        txn.commit().await?;
-        Ok(scans.len())
+async fn write_scans(txn: DatabaseTransaction, scans: &HashMap<String, PendingScan>) -> Result<usize, StoreError> {
+    for (serial, scan) in scans {
+        labels::Entity::update_many()
+            .col_expr(
+                labels::Column::ScanCount,
+                Expr::col(labels::Column::ScanCount).add(i64::try_from(scan.count).unwrap_or(i64::MAX)),
+            )
+            .col_expr(
+                labels::Column::FirstScannedAt,
+                Func::coalesce([
+                    Expr::col(labels::Column::FirstScannedAt),
+                    Expr::val(timestamp_text(&scan.first)),
+                ])
+                .into(),
+            )
+            .col_expr(labels::Column::LastScannedAt, Expr::val(timestamp_text(&scan.last)))
+            .filter(labels::Column::Serial.eq(serial.as_str()))
+            .exec(&txn)
+            .await?;
     }
+    txn.commit().await?;
+    Ok(scans.len())
 }

@@ -240,6 +240,56 @@ async fn a_product_without_gtin_gets_the_short_form_and_the_cap_says_what_remain
             "{body}"
         );
 
+        // A recall of the parent after packing stops labels on the lots packed from it.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-2609-01/events"),
+                &leader,
+                json!({ "id": new_id(), "type": "recall", "occurred_at": "2026-11-12T09:30:00+07:00", "reason": "Nguồn nước tưới bị nhiễm bẩn" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = issue(&app, "CN-2609-01-B", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["code"], "parent_lot_recalled", "{body}");
+
+        // 30 kg harvested, 10 kg labelled on the lot, then all of it packed into three 10 kg lots:
+        // two of them can still be labelled in full, the third not at all.
+        let (_, lot) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots"),
+                &leader,
+                json!({ "code": "RM-2611-02", "product_id": product["id"], "plot_ids": [plots[0]["id"]] }),
+            )
+            .await;
+        assert_eq!(lot["code"], "RM-2611-02");
+        for event in [
+            json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-11-11T06:00:00+07:00", "quantity": "30 kg" }),
+            json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-11T09:00:00+07:00",
+                    "children": [ { "code": "RM-2611-02-A", "quantity": "10 kg" }, { "code": "RM-2611-02-B", "quantity": "10 kg" },
+                                  { "code": "RM-2611-02-C", "quantity": "10 kg" } ] }),
+        ] {
+            if event["type"] == "packing" {
+                assert_eq!(issue(&app, "RM-2611-02", 10, "1 kg").await.0, StatusCode::CREATED);
+            }
+            let (status, body) = app
+                .post(
+                    &format!("/api/v1/cooperatives/{coop}/lots/RM-2611-02/events"),
+                    &leader,
+                    event,
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        assert_eq!(issue(&app, "RM-2611-02-A", 10, "1 kg").await.0, StatusCode::CREATED);
+        assert_eq!(issue(&app, "RM-2611-02-B", 10, "1 kg").await.0, StatusCode::CREATED);
+        let (status, body) = issue(&app, "RM-2611-02-C", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains("At most 0 labels")),
+            "{body}"
+        );
+
         for bad in [
             json!({ "count": 0, "pack_size": "1 kg" }),
             json!({ "count": 1, "pack_size": "1 thúng" }),
