@@ -36,6 +36,33 @@
 //! [`LinkError`], [`LabelError`] and [`SignatureError`] carry plain-words messages and a
 //! stable `code()` such as `bad_gtin_check_digit`.
 
+/// `FromStr` and serde for a value whose text form is its `Display` and whose `parse` reads it
+/// back: serials, digests, keys and signatures travel in JSON as those strings.
+macro_rules! text_form {
+    ($name:ident, $error:ty) => {
+        impl std::str::FromStr for $name {
+            type Err = $error;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                Self::parse(text)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+                Self::parse(&text).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 mod crockford;
 pub mod digest;
 pub mod error;

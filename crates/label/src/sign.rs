@@ -134,25 +134,8 @@ impl fmt::Debug for BatchSignature {
     }
 }
 
-macro_rules! hex_serde {
-    ($name:ident) => {
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                Self::parse(&text).map_err(serde::de::Error::custom)
-            }
-        }
-    };
-}
-
-hex_serde!(PublicKey);
-hex_serde!(BatchSignature);
+text_form!(PublicKey, SignatureError);
+text_form!(BatchSignature, SignatureError);
 
 /// What a cooperative states when it issues a batch of labels for a lot.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
