@@ -5,6 +5,8 @@
 //! is missing the caller is told to skip, loudly on stderr; with `NGUON_REQUIRE_TOOLS=1` (as in
 //! CI) a missing tool is a failure instead.
 
+pub mod browser;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
