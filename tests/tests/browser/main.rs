@@ -8,5 +8,11 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+mod accessibility;
 mod harness;
+mod label_page;
+mod language;
+mod not_found;
+mod recall;
 mod support;
+mod xss;
