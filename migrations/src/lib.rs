@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_foundation;
 mod m20261125_000001_labels;
+mod m20261126_000001_lookup;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261125_000001_labels::Migration),
+            Box::new(m20261126_000001_lookup::Migration),
         ]
     }
 }

@@ -19,6 +19,7 @@ pub mod model;
 pub mod prelabel;
 pub mod quantity;
 pub mod text;
+pub mod timeline;
 pub mod validate;
 
 pub use banned::BannedList;
@@ -26,7 +27,7 @@ pub use chain::{ChainHead, ChainStatus, GenesisInput, ParentLink};
 pub use error::{FieldError, ValidationErrors};
 pub use event::{AppliedInput, ChildLot, Event, EventBody, EventKind, GeoPoint, InputSnapshot, PhiOverride};
 pub use ids::{Gln, Gs1CompanyPrefix, Gtin, LotCode, PhoneNumber};
-pub use model::{InputKind, LotStatus, Region, Role};
+pub use model::{CertificateScheme, GrowerDisplay, InputKind, LotStatus, Region, Role};
 pub use quantity::{Dimension, Quantity, Unit};
 pub use text::{Note, ShortText};
 pub use validate::{LotState, ValidationContext};

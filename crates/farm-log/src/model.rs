@@ -123,3 +123,42 @@ impl LotStatus {
         }
     }
 }
+
+text_enum!(
+    /// How the public pages name the household that grew a lot; the cooperative chooses.
+    GrowerDisplay {
+        /// The member's name as registered ("Hộ ông Nguyễn Văn An").
+        Name => "name",
+        /// Only "a member household of the cooperative".
+        Hidden => "hidden",
+    }
+);
+
+text_enum!(
+    /// The scheme a certificate belongs to.
+    CertificateScheme {
+        /// VietGAP (TCVN 11892-1:2017).
+        VietGap => "vietgap",
+        /// GlobalG.A.P.
+        GlobalGap => "globalgap",
+        /// Hữu cơ (TCVN 11041 or a foreign organic standard).
+        Organic => "organic",
+        /// OCOP stars.
+        Ocop => "ocop",
+        /// Anything else, named in the certificate's scope.
+        Other => "other",
+    }
+);
+
+impl CertificateScheme {
+    /// The name printed on packaging, the same in both languages.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            CertificateScheme::VietGap => "VietGAP",
+            CertificateScheme::GlobalGap => "GlobalG.A.P.",
+            CertificateScheme::Organic => "Hữu cơ / Organic",
+            CertificateScheme::Ocop => "OCOP",
+            CertificateScheme::Other => "—",
+        }
+    }
+}

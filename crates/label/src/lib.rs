@@ -75,7 +75,7 @@ pub mod zip;
 
 pub use digest::Digest;
 pub use error::{LabelError, LinkError, SignatureError};
-pub use link::{BaseUrl, LabelLink, ScannedDigest, ScannedPath};
+pub use link::{BaseUrl, LabelLink, ResolverPath, ScannedDigest, ScannedPath};
 pub use pdf::{LabelFace, LabelFont, SheetLayout, render_pdf};
 pub use qr::{PRINT_MODULE_PX, QUIET_ZONE_MODULES, QrMatrix, qr_png, qr_svg};
 pub use serial::Serial;

@@ -280,6 +280,47 @@ impl ScannedPath {
     }
 }
 
+/// What a GS1 Digital Link path (or the short `/l/` form) names, for the resolver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResolverPath {
+    /// `/01/{gtin}`: a product.
+    Product {
+        /// The GTIN, normalized to 14 digits.
+        gtin: Gtin,
+    },
+    /// `/01/{gtin}/10/{lot}`: a lot of a product.
+    Lot {
+        /// The GTIN, normalized to 14 digits.
+        gtin: Gtin,
+        /// The lot.
+        lot: LotCode,
+    },
+    /// A label: `/01/{gtin}/10/{lot}/21/{serial}`, `/01/{gtin}/21/{serial}` or `/l/{serial}`.
+    Label(ScannedPath),
+}
+
+impl ResolverPath {
+    /// Reads a path after the base URL's prefix. A path outside `/01/` and `/l/` is
+    /// [`LinkError::NotALabelPath`]; a bad GTIN, lot or serial names its rule.
+    pub fn parse(path: &str, query: Option<&str>) -> Result<Self, LinkError> {
+        let trimmed = path.strip_suffix('/').unwrap_or(path);
+        let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
+        match segments.as_slice() {
+            ["01", gtin] => Ok(Self::Product {
+                gtin: parse_gtin(gtin)?,
+            }),
+            ["01", gtin, "10", lot] => {
+                let gtin = parse_gtin(gtin)?;
+                let lot = LotCode::parse(lot, "lot").map_err(|error| LinkError::LotCode {
+                    message: error.message_en,
+                })?;
+                Ok(Self::Lot { gtin, lot })
+            }
+            _ => ScannedPath::parse(path, query).map(Self::Label),
+        }
+    }
+}
+
 /// Reads a GTIN-8/12/13/14, naming which rule it breaks.
 fn parse_gtin(digits: &str) -> Result<Gtin, LinkError> {
     if !digits.chars().all(|c| c.is_ascii_digit()) {
@@ -311,6 +352,31 @@ mod tests {
 
     fn digest() -> Digest {
         Digest::of_head(&[7; 32])
+    }
+
+    #[test]
+    fn the_resolver_reads_product_lot_and_label_paths() {
+        let gtin = "08936049120015";
+        assert!(matches!(
+            ResolverPath::parse(&format!("/01/{gtin}"), None),
+            Ok(ResolverPath::Product { gtin: g }) if g.as_ref() == gtin
+        ));
+        assert!(matches!(
+            ResolverPath::parse(&format!("/01/{gtin}/10/CN-1/"), None),
+            Ok(ResolverPath::Lot { lot, .. }) if lot.as_ref() == "CN-1"
+        ));
+        assert!(matches!(
+            ResolverPath::parse("/l/ABCDEFGHJKMNPQRS", None),
+            Ok(ResolverPath::Label(_))
+        ));
+        assert_eq!(
+            ResolverPath::parse("/01/08936049120016", None),
+            Err(LinkError::GtinCheckDigit)
+        );
+        assert_eq!(
+            ResolverPath::parse(&format!("/01/{gtin}/17/261231"), None),
+            Err(LinkError::NotALabelPath)
+        );
     }
 
     #[test]

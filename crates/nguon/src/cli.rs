@@ -217,8 +217,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
             eprintln!("Nguồn is listening on http://{}", listener.local_addr()?);
-            let labels = std::sync::Arc::new(crate::labels::settings(&config)?);
-            server::serve(listener, AppState { store, labels }, async {
+            let labels = crate::labels::settings(&config)?;
+            server::serve(listener, AppState::new(store, labels), async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await?;

@@ -27,11 +27,26 @@ struct DemoCooperative {
     phone: String,
     region: String,
     gs1_company_prefix: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    certificates: Vec<DemoCertificate>,
     members: Vec<DemoMember>,
     plots: Vec<DemoPlot>,
     products: Vec<DemoProduct>,
     inputs: Vec<DemoInput>,
     lots: Vec<DemoLot>,
+}
+
+#[derive(Deserialize)]
+struct DemoCertificate {
+    scheme: String,
+    number: String,
+    body: String,
+    scope: Option<String>,
+    product: Option<String>,
+    valid_from: chrono::NaiveDate,
+    valid_to: chrono::NaiveDate,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +73,8 @@ struct DemoProduct {
     commodity: String,
     variety: Option<String>,
     gtin: Option<String>,
+    #[serde(default)]
+    shelf_life_days: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -255,7 +272,43 @@ async fn load_cooperative(
                 },
             )
             .await?;
+        if product.shelf_life_days.is_some() {
+            store
+                .set_product_shelf_life(coop.id, created.id, product.shelf_life_days)
+                .await?;
+        }
         products.insert(product.key.clone(), created.id);
+    }
+    store
+        .set_cooperative_profile(
+            coop.id,
+            store::CooperativeProfile {
+                description: demo
+                    .description
+                    .as_deref()
+                    .map(|d| farm_log::Note::parse(d, "description"))
+                    .transpose()
+                    .map_err(|e| anyhow!(e.message_en))?,
+                grower_display: farm_log::GrowerDisplay::Name,
+            },
+        )
+        .await?;
+    for certificate in &demo.certificates {
+        store
+            .add_certificate(
+                coop.id,
+                store::NewCertificate {
+                    product_id: certificate.product.as_ref().and_then(|k| products.get(k).copied()),
+                    scheme: farm_log::CertificateScheme::parse(&certificate.scheme, "scheme")
+                        .map_err(|e| anyhow!(e.message_en))?,
+                    number: text(&certificate.number, "number")?,
+                    body: text(&certificate.body, "body")?,
+                    scope: certificate.scope.as_deref().map(|s| text(s, "scope")).transpose()?,
+                    valid_from: certificate.valid_from,
+                    valid_to: certificate.valid_to,
+                },
+            )
+            .await?;
     }
     let mut inputs = HashMap::new();
     for input in &demo.inputs {

@@ -56,6 +56,11 @@ tokio::task_local! {
     pub static REQUEST: RequestContext;
 }
 
+/// The id of the request being served (empty outside one).
+pub fn request_id() -> String {
+    current().request_id
+}
+
 fn current() -> RequestContext {
     REQUEST.try_with(Clone::clone).unwrap_or(RequestContext {
         lang: Lang::Vi,

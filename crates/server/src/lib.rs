@@ -9,6 +9,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use store::Store;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -37,6 +39,20 @@ pub struct AppState {
     pub store: Store,
     /// Label links and the print font.
     pub labels: Arc<api::LabelSettings>,
+    /// The public lookup site and what it keeps in memory.
+    pub site: Arc<web::Site>,
+}
+
+impl AppState {
+    /// The state for a store and label settings; the public site lives under the label links'
+    /// base URL.
+    pub fn new(store: Store, labels: api::LabelSettings) -> Self {
+        Self {
+            site: Arc::new(web::Site::new(&labels.base_url)),
+            store,
+            labels: Arc::new(labels),
+        }
+    }
 }
 
 /// How often counted label scans are written to the database; a crash loses at most this much.
@@ -80,13 +96,21 @@ async fn not_found() -> error::AppError {
     error::AppError::NotFound("page")
 }
 
-/// The whole application: API, health check, request ids, tracing, body limit.
+/// The whole application: API, health check, public pages, request ids, tracing, body limit,
+/// compression.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let prefix = state.site.prefix().to_owned();
+    let app = Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes())
-        .fallback(not_found)
+        .nest("/api/v1", api::routes());
+    let app = if prefix.is_empty() {
+        app.merge(web::routes())
+    } else {
+        app.nest(&prefix, web::routes())
+    };
+    app.fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(middleware::from_fn(request_context))
         .layer(SetResponseHeaderLayer::overriding(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,

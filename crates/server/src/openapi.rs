@@ -53,6 +53,11 @@ impl Modify for BearerAuth {
         api::label_zip,
         api::cooperative_keys,
         api::resolve_label,
+        api::set_profile,
+        api::add_certificate,
+        api::list_certificates,
+        api::set_shelf_life,
+        api::set_product_photo,
     )
 )]
 pub struct ApiDoc;

@@ -1,6 +1,6 @@
 //! Cooperatives, members, API tokens and authentication.
 
-use farm_log::{Region, Role};
+use farm_log::{GrowerDisplay, Region, Role};
 use rand::RngCore;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -41,6 +41,9 @@ pub(crate) fn cooperative_from_row(row: cooperatives::Model) -> Result<Cooperati
         gs1_company_prefix: row.gs1_company_prefix,
         gln: row.gln,
         created_at: row.created_at,
+        description: row.description,
+        grower_display: GrowerDisplay::parse(&row.grower_display, "grower_display")
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
     })
 }
 

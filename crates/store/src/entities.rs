@@ -28,6 +28,8 @@ pub mod cooperatives {
         pub gs1_company_prefix: Option<String>,
         pub gln: Option<String>,
         pub created_at: String,
+        pub description: Option<String>,
+        pub grower_display: String,
     }
     entity_boilerplate!();
 }
@@ -115,6 +117,8 @@ pub mod products {
         pub variety: Option<String>,
         pub gtin: Option<String>,
         pub created_at: String,
+        pub photo: Option<String>,
+        pub shelf_life_days: Option<i32>,
     }
     entity_boilerplate!();
 }
@@ -281,6 +285,46 @@ pub mod labels {
         pub scan_count: i64,
         pub first_scanned_at: Option<String>,
         pub last_scanned_at: Option<String>,
+    }
+    entity_boilerplate!();
+}
+
+pub mod certificates {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "certificates")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub product_id: Option<i64>,
+        pub scheme: String,
+        pub number: String,
+        pub body: String,
+        pub scope: Option<String>,
+        pub valid_from: String,
+        pub valid_to: String,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod media {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "media")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub hash: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub variant: String,
+        pub content_type: String,
+        pub width: i32,
+        pub height: i32,
+        pub bytes: Vec<u8>,
+        pub created_at: String,
     }
     entity_boilerplate!();
 }

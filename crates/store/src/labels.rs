@@ -157,6 +157,10 @@ impl ScanBuffer {
         Some(*entry)
     }
 
+    fn peek(&self, serial: &str) -> Option<PendingScan> {
+        self.pending.lock().ok()?.get(serial).copied()
+    }
+
     fn is_empty(&self) -> bool {
         self.pending.lock().map_or(true, |p| p.is_empty())
     }
@@ -228,12 +232,22 @@ pub(crate) async fn create_signing_key(
     Ok(key)
 }
 
+/// One ancestor of a lot, as it stood when it was packed or merged into its child.
+pub(crate) struct Ancestor {
+    /// The ancestor's id.
+    pub(crate) id: i64,
+    /// The lot made from it (the starting lot for a direct parent).
+    pub(crate) child_id: i64,
+    /// Its history cut at the event that made the child, plus later recalls and corrections.
+    pub(crate) lineage: LineageLot,
+}
+
 /// A lot's ancestors as they stood when each was packed or merged into its child.
-struct Ancestry {
-    /// Each ancestor's id and its history cut at the event that made the child, nearest first.
-    lots: Vec<(i64, LineageLot)>,
+pub(crate) struct Ancestry {
+    /// Nearest first.
+    pub(crate) lots: Vec<Ancestor>,
     /// Why an ancestor's history no longer hashes to the head its child committed to.
-    altered: Option<(String, String)>,
+    pub(crate) altered: Option<(String, String)>,
 }
 
 /// What earlier batches of a lot labelled, in base units of one dimension.
@@ -275,7 +289,7 @@ async fn descendants(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<i64>,
     Ok(found.into_iter().collect())
 }
 
-async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<events::Model>, StoreError> {
+pub(crate) async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<events::Model>, StoreError> {
     Ok(events::Entity::find()
         .filter(events::Column::LotId.eq(lot_id))
         .order_by_asc(events::Column::Seq)
@@ -287,7 +301,7 @@ async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<events
 /// to the packing or merging event named in the link and compares it with the parent head the
 /// child's genesis committed to, so an edit anywhere upstream is caught, and it folds only that
 /// part of the parent's history (what came later, e.g. the next crop, is not this produce).
-async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Ancestry, StoreError> {
+pub(crate) async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Ancestry, StoreError> {
     let mut result = Ancestry {
         lots: Vec::new(),
         altered: None,
@@ -352,13 +366,14 @@ async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Result<Ancest
                     }
                 }
             }
-            result.lots.push((
-                parent.id,
-                LineageLot {
+            result.lots.push(Ancestor {
+                id: parent.id,
+                child_id: child.id,
+                lineage: LineageLot {
                     code: parent.code.clone(),
                     state: LotState::from_events(initial_quantity(db, &parent).await?, events),
                 },
-            ));
+            });
             queue.push(parent);
         }
     }
@@ -436,8 +451,8 @@ impl Store {
             code: row.code.clone(),
             state: LotState::from_events(initial_quantity(&txn, &row).await?, own),
         }];
-        let ancestor_ids: Vec<i64> = ancestry.lots.iter().map(|(id, _)| *id).collect();
-        lineage.extend(ancestry.lots.into_iter().map(|(_, lot)| lot));
+        let ancestor_ids: Vec<i64> = ancestry.lots.iter().map(|a| a.id).collect();
+        lineage.extend(ancestry.lots.into_iter().map(|a| a.lineage));
         let problems = prelabel::check(&lineage, &self.banned, now());
         if !problems.0.is_empty() {
             return Err(StoreError::Invalid(problems));
@@ -728,15 +743,20 @@ impl Store {
         PublicKey::parse(&row.public_key).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    /// Resolves a scanned serial and counts the scan: the lot, the signed batch, and whether
-    /// the lot's history up to the issue point still hashes to what the label was printed with.
-    pub async fn resolve_label(&self, serial: &Serial) -> Result<LabelResolution, StoreError> {
+    /// Resolves a scanned serial, counting the scan when `count` says so: the lot, the signed
+    /// batch, and whether the lot's history up to the issue point still hashes to what the label
+    /// was printed with.
+    pub async fn resolve_label(&self, serial: &Serial, count: bool) -> Result<LabelResolution, StoreError> {
         let (label_row, pending) = {
             let _reading = self.scans.gate.read().await;
             let Some(label_row) = labels::Entity::find_by_id(serial.to_string()).one(&self.db).await? else {
                 return Ok(LabelResolution::Unknown);
             };
-            let pending = self.scans.record(&label_row.serial, now());
+            let pending = if count {
+                self.scans.record(&label_row.serial, now())
+            } else {
+                self.scans.peek(&label_row.serial)
+            };
             (label_row, pending)
         };
         let batch = label_batches::Entity::find_by_id(label_row.batch_id.clone())
@@ -871,6 +891,13 @@ impl Store {
         Ok((LabelStatus::Verified, None, None))
     }
 
+    /// Counts one more scan of a label already known to exist (the caller resolved it earlier
+    /// and kept what it found); it is written with the next flush.
+    pub async fn count_scan(&self, serial: &Serial) {
+        let _reading = self.scans.gate.read().await;
+        self.scans.record(&serial.to_string(), now());
+    }
+
     /// Writes the scans counted since the last flush; on failure they are kept for the next one.
     /// Returns how many labels were updated.
     pub async fn flush_scans(&self) -> Result<usize, StoreError> {
@@ -878,7 +905,7 @@ impl Store {
             return Ok(0);
         }
         // Wait for the database first, so scans are held back only while the counts move.
-        let _guard = self.write_guard().await;
+        let _guard = self.quiet_write_guard().await;
         let txn = self.db.begin().await?;
         let _moving = self.scans.gate.write().await;
         let scans = self.scans.take();

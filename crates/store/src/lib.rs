@@ -10,11 +10,13 @@ mod error;
 mod events;
 mod labels;
 mod lots;
+mod public;
 mod records;
 mod registry;
 mod verify;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
@@ -26,6 +28,9 @@ pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
 pub use labels::{
     CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
     MAX_LABELS_PER_BATCH,
+};
+pub use public::{
+    LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };
 pub use records::*;
 pub use verify::{LotVerification, VerifyProgress};
@@ -40,6 +45,24 @@ pub struct Store {
     banned: Arc<farm_log::BannedList>,
     /// Label scans counted since the last flush.
     scans: Arc<labels::ScanBuffer>,
+    /// Bumped after every write that can change what a page shows (scan flushes excepted), so
+    /// callers can cache what they read and know when to read again.
+    generation: Arc<AtomicU64>,
+}
+
+/// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
+/// store's generation.
+pub(crate) struct WriteGuard<'a> {
+    _sqlite: Option<tokio::sync::MutexGuard<'a, ()>>,
+    generation: Option<&'a AtomicU64>,
+}
+
+impl Drop for WriteGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(generation) = self.generation {
+            generation.fetch_add(1, Ordering::Release);
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -88,6 +111,7 @@ impl Store {
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
             banned: Arc::new(farm_log::BannedList::vietnam()),
             scans: Arc::new(labels::ScanBuffer::default()),
+            generation: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -115,12 +139,35 @@ impl Store {
         &self.banned
     }
 
-    /// Takes the single-writer lock on SQLite; a no-op guard on PostgreSQL, which locks rows.
-    async fn write_guard(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    /// Takes the single-writer lock on SQLite (PostgreSQL locks rows instead); when the guard
+    /// is dropped, the generation moves on.
+    async fn write_guard(&self) -> WriteGuard<'_> {
+        WriteGuard {
+            _sqlite: self.sqlite_lock().await,
+            generation: Some(&self.generation),
+        }
+    }
+
+    /// The single-writer lock alone, for writes no page shows (scan counts).
+    async fn quiet_write_guard(&self) -> WriteGuard<'_> {
+        WriteGuard {
+            _sqlite: self.sqlite_lock().await,
+            generation: None,
+        }
+    }
+
+    async fn sqlite_lock(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match self.db.get_database_backend() {
             DbBackend::Sqlite => Some(self.sqlite_writer.lock().await),
             _ => None,
         }
+    }
+
+    /// A number that changes after every write this store made that a page could show. Data
+    /// read after observing generation `g` is current until the generation differs from `g`
+    /// (writes by other processes, or by hand, are not seen: cache with a time limit too).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// The raw connection, for tests and benchmarks that must reach under the API (e.g. to

@@ -1,8 +1,9 @@
 //! What the store hands out and takes in: plain records with parsed, valid fields.
 
+use chrono::NaiveDate;
 use farm_log::{
-    ChainStatus, Event, GeoPoint, Gln, Gs1CompanyPrefix, Gtin, InputKind, LotCode, LotStatus, PhoneNumber, Quantity,
-    Region, Role, ShortText,
+    CertificateScheme, ChainStatus, Event, GeoPoint, Gln, GrowerDisplay, Gs1CompanyPrefix, Gtin, InputKind, LotCode,
+    LotStatus, Note, PhoneNumber, Quantity, Region, Role, ShortText,
 };
 use serde::Serialize;
 
@@ -29,6 +30,68 @@ pub struct Cooperative {
     pub gln: Option<String>,
     /// When it was registered.
     pub created_at: String,
+    /// Who they are, in their own words, for the public page.
+    pub description: Option<String>,
+    /// How the public pages name the household that grew a lot.
+    pub grower_display: GrowerDisplay,
+}
+
+/// What a leader may change of how the cooperative shows itself to buyers.
+#[derive(Debug, Clone)]
+pub struct CooperativeProfile {
+    /// Who they are (a few sentences), or none to remove it.
+    pub description: Option<Note>,
+    /// How growers are named on public pages.
+    pub grower_display: GrowerDisplay,
+}
+
+/// A certificate the cooperative holds (VietGAP, organic …), for all its products or one.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    /// Id.
+    pub id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// The product it covers; none when it covers the cooperative's production as a whole.
+    pub product_id: Option<i64>,
+    /// The scheme.
+    pub scheme: CertificateScheme,
+    /// The certificate's number.
+    pub number: String,
+    /// Tổ chức chứng nhận.
+    pub body: String,
+    /// What it covers, in the certificate's words.
+    pub scope: Option<String>,
+    /// First day it is valid (yyyy-mm-dd).
+    pub valid_from: NaiveDate,
+    /// Last day it is valid (yyyy-mm-dd).
+    pub valid_to: NaiveDate,
+}
+
+impl Certificate {
+    /// Whether it is valid on that day.
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.valid_from <= day && day <= self.valid_to
+    }
+}
+
+/// Input for a new certificate.
+#[derive(Debug, Clone)]
+pub struct NewCertificate {
+    /// Product covered, if only one.
+    pub product_id: Option<i64>,
+    /// Scheme.
+    pub scheme: CertificateScheme,
+    /// Number.
+    pub number: ShortText,
+    /// Certifying body.
+    pub body: ShortText,
+    /// Scope.
+    pub scope: Option<ShortText>,
+    /// Valid from.
+    pub valid_from: NaiveDate,
+    /// Valid to.
+    pub valid_to: NaiveDate,
 }
 
 /// Input for a new cooperative.
@@ -198,6 +261,10 @@ pub struct Product {
     pub gtin: Option<String>,
     /// Display name: commodity and variety.
     pub name: String,
+    /// The blake3 hash of its photo, when it has one.
+    pub photo: Option<String>,
+    /// Days it keeps after packing (hạn sử dụng), when known.
+    pub shelf_life_days: Option<u32>,
 }
 
 /// Input for a new product.

@@ -17,7 +17,7 @@ pub(crate) fn quantity_from_columns(value: &str, unit: &str) -> Result<Quantity,
     Quantity::new(value, unit, "quantity").map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-fn product_from_row(row: products::Model) -> Product {
+pub(crate) fn product_from_row(row: products::Model) -> Product {
     let name = match &row.variety {
         Some(variety) => format!("{} {}", row.commodity, variety),
         None => row.commodity.clone(),
@@ -29,6 +29,8 @@ fn product_from_row(row: products::Model) -> Product {
         variety: row.variety,
         gtin: row.gtin,
         name,
+        photo: row.photo,
+        shelf_life_days: row.shelf_life_days.and_then(|d| u32::try_from(d).ok()),
     }
 }
 

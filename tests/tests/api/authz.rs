@@ -31,6 +31,8 @@ pub struct Route {
     /// Open to anyone, signed in or not (a buyer scanning a label).
     pub public: bool,
     pub body: fn() -> Option<Value>,
+    /// The body is a photo (raw image bytes), not JSON.
+    pub photo: bool,
 }
 
 fn none() -> Option<Value> {
@@ -51,7 +53,14 @@ const fn route(method: Method, template: &'static str, allowed: &'static [Who], 
         cooperative_scoped: true,
         public: false,
         body,
+        photo: false,
     }
+}
+
+fn certificate() -> Option<Value> {
+    Some(
+        json!({ "scheme": "vietgap", "number": "VG-1", "body": "QUACERT", "valid_from": "01/01/2026", "valid_to": "31/12/2028" }),
+    )
 }
 
 /// Every operation of the API. The OpenAPI test checks this list matches the document.
@@ -63,6 +72,7 @@ pub const ROUTES: &[Route] = &[
         cooperative_scoped: false,
         public: false,
         body: none,
+        photo: false,
     },
     route(Method::GET, "/cooperatives/{coop_id}", EVERYONE, none),
     route(Method::GET, "/cooperatives/{coop_id}/members", OVERSEERS, none),
@@ -181,6 +191,32 @@ pub const ROUTES: &[Route] = &[
         cooperative_scoped: false,
         public: true,
         body: none,
+        photo: false,
+    },
+    route(Method::PUT, "/cooperatives/{coop_id}/profile", LEADER, || {
+        Some(json!({ "description": "HTX thử", "grower_display": "hidden" }))
+    }),
+    route(Method::GET, "/cooperatives/{coop_id}/certificates", EVERYONE, none),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/certificates",
+        LEADER,
+        certificate,
+    ),
+    route(
+        Method::PUT,
+        "/cooperatives/{coop_id}/products/{product_id}/shelf-life",
+        LEADER,
+        || Some(json!({ "shelf_life_days": 7 })),
+    ),
+    Route {
+        method: Method::PUT,
+        template: "/cooperatives/{coop_id}/products/{product_id}/photo",
+        allowed: LEADER,
+        cooperative_scoped: true,
+        public: false,
+        body: none,
+        photo: true,
     },
     Route {
         method: Method::GET,
@@ -189,8 +225,31 @@ pub const ROUTES: &[Route] = &[
         cooperative_scoped: false,
         public: true,
         body: none,
+        photo: false,
     },
 ];
+
+async fn call(
+    app: &crate::helpers::TestApp,
+    route: &Route,
+    path: &str,
+    token: Option<&str>,
+    photo: &[u8],
+) -> (StatusCode, Value) {
+    app.call_route(route, path, token, photo).await
+}
+
+impl crate::helpers::TestApp {
+    /// Calls a route with its JSON body, or with `photo` as the body of a photo upload.
+    async fn call_route(&self, route: &Route, path: &str, token: Option<&str>, photo: &[u8]) -> (StatusCode, Value) {
+        if route.photo {
+            self.upload(route.method.clone(), path, token, photo.to_vec(), "image/png")
+                .await
+        } else {
+            self.call(route.method.clone(), path, token, (route.body)()).await
+        }
+    }
+}
 
 fn rand_digits() -> u32 {
     (uuid::Uuid::new_v4().as_u128() % 100_000_000) as u32
@@ -209,6 +268,8 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
             .expect("auth")
             .expect("member");
         let plot = app.store.plots(veg.id).await.expect("plots")[0].id;
+        let product = app.store.products(veg.id).await.expect("products")[0].id;
+        let photo = crate::helpers::png_photo(64, 48);
         let leader = app
             .store
             .authenticate(&veg.leader)
@@ -236,6 +297,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 .replace("{member_id}", &assigned.member_id.to_string())
                 .replace("{token_id}", &token_id.to_string())
                 .replace("{plot_id}", &plot.to_string())
+                .replace("{product_id}", &product.to_string())
                 .replace("{code}", "CN-2609-01")
         };
         let callers = [
@@ -258,7 +320,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 .expect("spare token")
                 .token_id;
             let path = format!("/api/v1{}", fill(route.template, spare));
-            let (status, body) = app.call(route.method.clone(), &path, None, (route.body)()).await;
+            let (status, body) = call(&app, route, &path, None, &photo).await;
             if route.public {
                 assert!(
                     status.is_success(),
@@ -274,7 +336,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 );
             }
             for (who, token) in &callers {
-                let (status, body) = app.call(route.method.clone(), &path, Some(token), (route.body)()).await;
+                let (status, body) = call(&app, route, &path, Some(token), &photo).await;
                 if route.allowed.contains(who) {
                     assert!(
                         status.is_success(),
@@ -291,9 +353,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                     assert_eq!(body["error"], "forbidden");
                 }
             }
-            let (status, body) = app
-                .call(route.method.clone(), &path, Some(&foreign_leader), (route.body)())
-                .await;
+            let (status, body) = app.call_route(route, &path, Some(&foreign_leader), &photo).await;
             if route.cooperative_scoped {
                 assert_eq!(
                     status,

@@ -120,10 +120,7 @@ pub async fn spawn_empty(backend: &'static str) -> TestApp {
         font: nguon::labels::load_font(std::path::Path::new(nguon::config::DEFAULT_LABEL_FONT))
             .map(std::sync::Arc::new),
     };
-    let state = AppState {
-        store: store.clone(),
-        labels: std::sync::Arc::new(labels),
-    };
+    let state = AppState::new(store.clone(), labels);
     tokio::spawn(async move {
         let _ = server::serve(listener, state, std::future::pending()).await;
     });
@@ -204,6 +201,29 @@ impl TestApp {
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
+    /// Sends raw bytes (a photo) with a content type.
+    pub async fn upload(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .body(bytes);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request sent");
+        let status = response.status();
+        let text = response.text().await.expect("body read");
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         self.call(Method::GET, path, Some(token), None).await
     }
@@ -259,4 +279,16 @@ impl TestApp {
 /// A fresh event id.
 pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+/// A real PNG photo of `width` × `height` pixels.
+pub fn png_photo(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 3 % 256) as u8, (y * 5 % 256) as u8, 120])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png)
+        .expect("png");
+    bytes
 }

@@ -274,7 +274,7 @@ pub async fn resolve_label(
     let Ok(serial) = label::Serial::parse(&serial) else {
         return Ok(unknown());
     };
-    let found = match state.store.resolve_label(&serial).await? {
+    let found = match state.store.resolve_label(&serial, true).await? {
         LabelResolution::Unknown => return Ok(unknown()),
         LabelResolution::Found(found) => found,
     };

@@ -5,17 +5,20 @@
 mod cooperatives;
 mod labels;
 mod lots;
+mod public;
 mod registry;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
 
 pub use cooperatives::*;
 pub use labels::*;
 pub use lots::*;
+pub use public::*;
 pub use registry::*;
 
 use crate::AppState;
@@ -96,4 +99,17 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cooperatives/{coop_id}/keys", get(cooperative_keys))
         .route("/labels/{serial}", get(resolve_label))
+        .route("/cooperatives/{coop_id}/profile", put(set_profile))
+        .route(
+            "/cooperatives/{coop_id}/certificates",
+            get(list_certificates).post(add_certificate),
+        )
+        .route(
+            "/cooperatives/{coop_id}/products/{product_id}/shelf-life",
+            put(set_shelf_life),
+        )
+        .route(
+            "/cooperatives/{coop_id}/products/{product_id}/photo",
+            put(set_product_photo).layer(DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES + 1)),
+        )
 }

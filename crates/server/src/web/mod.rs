@@ -1,0 +1,875 @@
+//! The public lookup site: server-rendered HTML for buyers who scan a label (the Digital Link
+//! and short URLs printed in the QR code), lot and cooperative pages, and a GS1 Digital Link
+//! resolver around them (400 for a malformed link, 404 for an unknown one, CORS, linksets,
+//! `/.well-known/gs1resolver`). No page needs JavaScript, and the Content-Security-Policy
+//! allows none.
+
+mod assets;
+mod cache;
+pub mod i18n;
+mod resolver;
+mod view;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use askama::Template;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, FixedOffset};
+use farm_log::validate::show_date;
+use label::Serial;
+use store::{FoundLabel, LabelResolution, LabelStatus, PublicLot, StoreError};
+
+use crate::AppState;
+use i18n::{Messages, PageLang, fill};
+use view::{CertView, EntryView, Fact, LotSection, ProductCard};
+
+pub use cache::{MAX_AGE as PAGE_CACHE_MAX_AGE, MAX_ENTRIES as PAGE_CACHE_MAX_ENTRIES};
+
+/// A label scanned at least this many times …
+pub const COPY_MIN_SCANS: u64 = 20;
+/// … over at least this many days since its first scan looks like a copied label.
+pub const COPY_MIN_DAYS: i64 = 30;
+
+const CSP: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Where the public site lives and what it keeps in memory.
+#[derive(Debug)]
+pub struct Site {
+    /// The absolute base URL (`https://host[/prefix]`), for canonical links and linksets.
+    base: String,
+    /// The path prefix (`""` or `/prefix`), for links inside pages.
+    prefix: String,
+    labels: cache::Cache<String, LabelData>,
+    lots: cache::Cache<(i64, String), PublicLot>,
+}
+
+impl Site {
+    /// A site whose printed links start with `base`.
+    pub fn new(base: &label::BaseUrl) -> Self {
+        Self {
+            base: base.to_string(),
+            prefix: base.path_prefix().to_owned(),
+            labels: cache::Cache::default(),
+            lots: cache::Cache::default(),
+        }
+    }
+
+    /// The path prefix the pages are served under.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
+/// A resolved label and its lot, with the scans counted since they were read.
+#[derive(Debug)]
+struct LabelData {
+    found: FoundLabel,
+    lot: PublicLot,
+    scans_since: AtomicU64,
+    first_scan_since: OnceLock<DateTime<FixedOffset>>,
+}
+
+/// Every public page and the resolver.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/htx/{coop_id}", get(cooperative_page))
+        .route("/htx/{coop_id}/lo/{code}", get(lot_page))
+        .route("/01/{*rest}", get(resolve).options(preflight))
+        .route("/l/{*rest}", get(resolve).options(preflight))
+        .route("/.well-known/gs1resolver", get(resolver::well_known))
+        .route("/media/{hash}/{file}", get(media_file))
+        .route("/static/{name}", get(assets::serve))
+        .layer(middleware::from_fn(page_headers))
+}
+
+/// Security headers on every public response.
+async fn page_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    response
+}
+
+/// The parts every page shares (base.html).
+#[derive(Debug, Clone)]
+pub struct PageMeta {
+    lang: &'static str,
+    title: String,
+    description: String,
+    css: String,
+    icon: String,
+    canonical: Option<String>,
+    og_type: &'static str,
+    og_locale: String,
+    og_image: Option<String>,
+    json_ld: Option<String>,
+    home: String,
+    switch_href: String,
+    switch_lang: &'static str,
+    switch_label: String,
+}
+
+/// What a request asked for that every page needs.
+struct Ask {
+    lang: PageLang,
+    remember: bool,
+    query: Vec<(String, String)>,
+}
+
+impl Ask {
+    fn new(headers: &HeaderMap, query: Option<&str>) -> Self {
+        let query: Vec<(String, String)> = query
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => (pair.to_owned(), String::new()),
+            })
+            .collect();
+        let lang_param = query.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.as_str());
+        let (lang, remember) = i18n::choose(headers, lang_param);
+        Self { lang, remember, query }
+    }
+
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn m(&self) -> &'static Messages {
+        self.lang.messages()
+    }
+
+    /// The same address in the other language (other parameters kept, e.g. `d=`).
+    fn switch_href(&self) -> String {
+        let mut parts: Vec<String> = self
+            .query
+            .iter()
+            .filter(|(k, _)| k != "lang")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        parts.push(format!("lang={}", self.lang.other().code()));
+        format!("?{}", parts.join("&"))
+    }
+}
+
+impl Site {
+    fn meta(&self, ask: &Ask, title: String, description: String) -> PageMeta {
+        let m = ask.m();
+        let other = ask.lang.other();
+        PageMeta {
+            lang: ask.lang.code(),
+            title,
+            description,
+            css: assets::css_path(&self.prefix),
+            icon: assets::icon_path(&self.prefix),
+            canonical: None,
+            og_type: "website",
+            og_locale: m.og_locale.clone(),
+            og_image: None,
+            json_ld: None,
+            home: format!("{}/", self.prefix),
+            switch_href: ask.switch_href(),
+            switch_lang: other.code(),
+            switch_label: m.switch_label.clone(),
+        }
+    }
+}
+
+/// Renders a template into an HTML response with caching headers; a matching `If-None-Match`
+/// gets a 304.
+fn html(
+    status: StatusCode,
+    rendered: Result<String, askama::Error>,
+    ask: &Ask,
+    request_headers: &HeaderMap,
+    cache_control: &'static str,
+) -> Response {
+    let body = match rendered {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "a page template failed to render");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    let etag = format!("W/\"{}\"", &blake3::hash(body.as_bytes()).to_hex()[..20]);
+    let not_modified = status == StatusCode::OK
+        && request_headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (status, body).into_response()
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache_control));
+    headers.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Language, Cookie, Accept"),
+    );
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(ask.lang.code()));
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    if ask.remember {
+        let cookie = format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            i18n::LANG_COOKIE,
+            ask.lang.code()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.insert(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+#[derive(Template)]
+#[template(path = "problem.html")]
+struct ProblemPage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    class: &'static str,
+    heading: String,
+    lines: Vec<String>,
+}
+
+/// The kinds of answer that are not a page of something.
+enum Problem {
+    /// 400: the address is not a link we can read; the reason.
+    Invalid(String),
+    /// 404 for a label serial nobody issued.
+    UnknownLabel,
+    /// 404 for anything else.
+    NotFound,
+    /// 500, logged with its cause.
+    Failed(StoreError),
+}
+
+impl Site {
+    fn problem(&self, problem: Problem, ask: &Ask, headers: &HeaderMap) -> Response {
+        let m = ask.m();
+        let (status, class, heading, lines) = match problem {
+            Problem::Invalid(reason) => (
+                StatusCode::BAD_REQUEST,
+                "invalid",
+                m.invalid_title.clone(),
+                vec![m.invalid_text.clone(), reason],
+            ),
+            Problem::UnknownLabel => (
+                StatusCode::NOT_FOUND,
+                "unknown",
+                m.unknown_title.clone(),
+                vec![m.unknown_text.clone(), m.unknown_hint.clone()],
+            ),
+            Problem::NotFound => (
+                StatusCode::NOT_FOUND,
+                "unknown",
+                m.not_found_title.clone(),
+                vec![m.not_found_text.clone()],
+            ),
+            Problem::Failed(error) => {
+                let request_id = crate::error::request_id();
+                tracing::error!(%error, %request_id, "a public page failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "invalid",
+                    m.error_title.clone(),
+                    vec![fill(&m.error_text, &[("id", &request_id)])],
+                )
+            }
+        };
+        let page = ProblemPage {
+            page: self.meta(ask, heading.clone(), lines.join(" ")),
+            m,
+            class,
+            heading,
+            lines,
+        };
+        html(status, page.render(), ask, headers, "no-cache")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    cooperatives: Vec<CoopLink>,
+}
+
+struct CoopLink {
+    name: String,
+    place: String,
+    href: String,
+}
+
+async fn home(State(state): State<AppState>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(&headers, query.as_deref());
+    let m = ask.m();
+    let cooperatives = match state.store.cooperatives().await {
+        Ok(list) => list,
+        Err(error) => return site.problem(Problem::Failed(error), &ask, &headers),
+    };
+    let page = HomePage {
+        page: site.meta(&ask, format!("Nguồn — {}", m.home_heading), m.home_text.clone()),
+        m,
+        cooperatives: cooperatives
+            .into_iter()
+            .map(|c| CoopLink {
+                href: format!("{}/htx/{}", site.prefix, c.id),
+                place: format!("{}, {}", c.commune, c.province),
+                name: c.name,
+            })
+            .collect(),
+    };
+    html(StatusCode::OK, page.render(), &ask, &headers, "public, max-age=60")
+}
+
+#[derive(Template)]
+#[template(path = "label.html")]
+struct LabelPage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    recalls: Vec<String>,
+    badge: Badge,
+    warnings: Vec<String>,
+    proof: Vec<Fact>,
+    product: ProductCard,
+    scans: String,
+    copy_warning: Option<String>,
+    facts: Vec<Fact>,
+    certificates: Vec<CertView>,
+    history_heading: String,
+    entries: Vec<EntryView>,
+    parents: Vec<LotSection>,
+    lot_href: String,
+}
+
+struct Badge {
+    class: &'static str,
+    title: String,
+    summary: String,
+    reason: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "lot.html")]
+struct LotPage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    recalls: Vec<String>,
+    product: ProductCard,
+    facts: Vec<Fact>,
+    certificates: Vec<CertView>,
+    history_heading: String,
+    entries: Vec<EntryView>,
+    parents: Vec<LotSection>,
+}
+
+#[derive(Template)]
+#[template(path = "cooperative.html")]
+struct CooperativePage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    name: String,
+    description: Option<String>,
+    facts: Vec<Fact>,
+    certificates: Vec<CertView>,
+    products: Vec<ProductItem>,
+    lots: Vec<LotItem>,
+}
+
+struct ProductItem {
+    anchor: String,
+    name: String,
+    photo: Option<view::PhotoView>,
+    lines: Vec<String>,
+}
+
+struct LotItem {
+    code: String,
+    product: String,
+    status: String,
+    href: String,
+}
+
+fn today() -> chrono::NaiveDate {
+    store::now().date_naive()
+}
+
+impl Site {
+    fn lot_href(&self, coop_id: i64, code: &str) -> String {
+        format!("{}/htx/{coop_id}/lo/{code}", self.prefix)
+    }
+
+    fn absolute(&self, path_with_prefix: &str) -> String {
+        let origin_len = self.base.len() - self.prefix.len();
+        format!("{}{path_with_prefix}", &self.base[..origin_len])
+    }
+
+    fn json_ld(&self, lot: &PublicLot, url: &str, serial: Option<&str>) -> String {
+        let coop = &lot.cooperative;
+        let mut product = serde_json::json!({
+            "@context": "https://schema.org",
+            "@type": "Product",
+            "name": lot.product.name,
+            "url": url,
+            "brand": { "@type": "Brand", "name": coop.name },
+            "manufacturer": {
+                "@type": "Organization",
+                "name": coop.name,
+                "telephone": coop.phone,
+                "address": {
+                    "@type": "PostalAddress",
+                    "streetAddress": coop.address,
+                    "addressLocality": coop.commune,
+                    "addressRegion": coop.province,
+                    "addressCountry": "VN"
+                }
+            },
+            "countryOfOrigin": { "@type": "Country", "name": "Việt Nam" },
+            "sku": lot.lot.code,
+        });
+        if let Some(gtin) = &lot.product.gtin {
+            product["gtin14"] = gtin.clone().into();
+        }
+        if let Some(serial) = serial {
+            product["serialNumber"] = serial.into();
+        }
+        if let Some(at) = lot.packed_at.or(lot.harvested_at) {
+            product["productionDate"] = at.date_naive().to_string().into();
+        }
+        if let Some(hash) = &lot.product.photo {
+            product["image"] = self.absolute(&format!("{}/media/{hash}/full.jpg", self.prefix)).into();
+        }
+        let certifications: Vec<serde_json::Value> = lot
+            .certificates
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "@type": "Certification",
+                    "name": c.scheme.display_name(),
+                    "certificationIdentification": c.number,
+                    "issuedBy": { "@type": "Organization", "name": c.body },
+                    "validFrom": c.valid_from.to_string(),
+                    "expires": c.valid_to.to_string(),
+                })
+            })
+            .collect();
+        if !certifications.is_empty() {
+            product["hasCertification"] = certifications.into();
+        }
+        // `</script>` inside a string must not end the element.
+        product.to_string().replace('<', "\\u003c")
+    }
+
+    fn og_image(&self, lot: &PublicLot) -> Option<String> {
+        lot.product
+            .photo
+            .as_ref()
+            .map(|hash| self.absolute(&format!("{}/media/{hash}/card.jpg", self.prefix)))
+    }
+}
+
+async fn cooperative_page(
+    State(state): State<AppState>,
+    Path(coop_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(&headers, query.as_deref());
+    let m = ask.m();
+    let Ok(coop_id) = coop_id.parse::<i64>() else {
+        return site.problem(Problem::NotFound, &ask, &headers);
+    };
+    let public = match state.store.public_cooperative(coop_id).await {
+        Ok(public) => public,
+        Err(StoreError::NotFound { .. }) => return site.problem(Problem::NotFound, &ask, &headers),
+        Err(error) => return site.problem(Problem::Failed(error), &ask, &headers),
+    };
+    let coop = &public.cooperative;
+    let mut facts = vec![
+        Fact::new(
+            &m.fact_address,
+            format!("{}, {}, {}", coop.address, coop.commune, coop.province),
+        ),
+        Fact::new(&m.fact_phone, coop.phone.clone()),
+    ];
+    if let Some(gln) = &coop.gln {
+        facts.push(Fact::new(&m.fact_gln, gln.clone()));
+    }
+    let mut page = CooperativePage {
+        page: site.meta(
+            &ask,
+            coop.name.clone(),
+            coop.description
+                .clone()
+                .unwrap_or_else(|| format!("{} — {}, {}", coop.name, coop.commune, coop.province)),
+        ),
+        m,
+        name: coop.name.clone(),
+        description: coop.description.clone(),
+        facts,
+        certificates: view::certificates(&public.certificates, &public.products, m, today()),
+        products: public
+            .products
+            .iter()
+            .map(|p| ProductItem {
+                anchor: format!("sp-{}", p.id),
+                name: p.name.clone(),
+                photo: view::photo(p, &site.prefix, m),
+                lines: p.gtin.iter().map(|g| format!("{}: {g}", m.fact_gtin)).collect(),
+            })
+            .collect(),
+        lots: public
+            .lots
+            .iter()
+            .map(|l| LotItem {
+                href: site.lot_href(coop.id, &l.code),
+                code: l.code.clone(),
+                product: l.product.clone(),
+                status: m.status(l.status),
+            })
+            .collect(),
+    };
+    page.page.canonical = Some(site.absolute(&format!("{}/htx/{}", site.prefix, coop.id)));
+    html(StatusCode::OK, page.render(), &ask, &headers, "public, max-age=60")
+}
+
+impl Site {
+    async fn public_lot(&self, store: &store::Store, coop_id: i64, code: &str) -> Result<Arc<PublicLot>, StoreError> {
+        let generation = store.generation();
+        let key = (coop_id, code.to_owned());
+        if let Some(lot) = self.lots.get(&key, generation) {
+            return Ok(lot);
+        }
+        let lot = Arc::new(store.public_lot(coop_id, code).await?);
+        self.lots.put(key, generation, lot.clone());
+        Ok(lot)
+    }
+
+    fn render_lot(&self, lot: &PublicLot, ask: &Ask, headers: &HeaderMap) -> Response {
+        let m = ask.m();
+        let title = fill(&m.lot_title, &[("lot", &lot.lot.code), ("product", &lot.product.name)]);
+        let description = format!("{} — {}", lot.product.name, lot.cooperative.name);
+        let canonical = self.absolute(&self.lot_href(lot.cooperative.id, &lot.lot.code));
+        let mut facts = view::lot_facts(lot, m);
+        facts.push(Fact::new(&m.fact_status, m.status(lot.lot.status)));
+        let mut page = LotPage {
+            page: self.meta(ask, title, description),
+            m,
+            recalls: view::recall_lines(lot, m),
+            product: view::product_card(lot, &self.prefix, m),
+            facts,
+            certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
+            history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
+            entries: view::entries(&lot.events, m, None),
+            parents: view::parent_sections(lot, m),
+        };
+        page.page.json_ld = Some(self.json_ld(lot, &canonical, None));
+        page.page.og_type = "product";
+        page.page.og_image = self.og_image(lot);
+        page.page.canonical = Some(canonical);
+        let mut response = html(StatusCode::OK, page.render(), ask, headers, "public, max-age=60");
+        resolver::add_linkset_header(&mut response, &self.lot_href(lot.cooperative.id, &lot.lot.code));
+        response
+    }
+}
+
+async fn lot_page(
+    State(state): State<AppState>,
+    Path((coop_id, code)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(&headers, query.as_deref());
+    let Ok(coop_id) = coop_id.parse::<i64>() else {
+        return site.problem(Problem::NotFound, &ask, &headers);
+    };
+    match site.public_lot(&state.store, coop_id, &code).await {
+        Ok(lot) => site.render_lot(&lot, &ask, &headers),
+        Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, &headers),
+        Err(error) => site.problem(Problem::Failed(error), &ask, &headers),
+    }
+}
+
+/// `OPTIONS` on resolver paths: what may be asked, from any origin.
+async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ALLOW, "GET, HEAD, OPTIONS"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"),
+            (header::ACCESS_CONTROL_ALLOW_HEADERS, "Accept, Accept-Language"),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response()
+}
+
+/// GET and HEAD on `/01/…` and `/l/…`: a label, a lot or a product.
+async fn resolve(
+    State(state): State<AppState>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    request: Request<Body>,
+) -> Response {
+    let mut response = resolve_inner(&state, &method, query.as_deref(), &headers, request.uri().path()).await;
+    let headers = response.headers_mut();
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Link"));
+    response
+}
+
+async fn resolve_inner(
+    state: &AppState,
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    full_path: &str,
+) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(headers, query);
+    let path = full_path.strip_prefix(site.prefix.as_str()).unwrap_or(full_path);
+    let parsed = match label::ResolverPath::parse(path, query) {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            let reason = ask
+                .m()
+                .link_error
+                .get(error.code())
+                .cloned()
+                .unwrap_or_else(|| error.to_string());
+            return site.problem(Problem::Invalid(reason), &ask, headers);
+        }
+    };
+    let wants = resolver::Wanted::from_request(headers, ask.param("linkType"));
+    match parsed {
+        label::ResolverPath::Product { gtin } => match state.store.product_by_gtin(gtin.as_ref()).await {
+            Ok(Some(product)) => {
+                let target = format!("{}/htx/{}#sp-{}", site.prefix, product.cooperative_id, product.id);
+                let links = resolver::product_links(site, &product, &target);
+                resolver::answer(wants, &links, path, || resolver::redirect(&target))
+            }
+            Ok(None) => site.problem(Problem::NotFound, &ask, headers),
+            Err(error) => site.problem(Problem::Failed(error), &ask, headers),
+        },
+        label::ResolverPath::Lot { gtin, lot } => {
+            let found = match state.store.lot_by_gtin(gtin.as_ref(), lot.as_ref()).await {
+                Ok(Some(found)) => found,
+                Ok(None) => return site.problem(Problem::NotFound, &ask, headers),
+                Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
+            };
+            match site.public_lot(&state.store, found.0, &found.1).await {
+                Ok(public) => {
+                    let links = resolver::lot_links(site, &public);
+                    resolver::answer(wants, &links, path, || site.render_lot(&public, &ask, headers))
+                }
+                Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, headers),
+                Err(error) => site.problem(Problem::Failed(error), &ask, headers),
+            }
+        }
+        label::ResolverPath::Label(scanned) => {
+            let data = match site.label_data(&state.store, &scanned.serial).await {
+                Ok(Some(data)) => data,
+                Ok(None) => return site.problem(Problem::UnknownLabel, &ask, headers),
+                Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
+            };
+            // A Digital Link must name the label's own product and lot.
+            let names_other_lot = scanned.lot.as_ref().is_some_and(|l| l.as_ref() != data.lot.lot.code)
+                || scanned
+                    .gtin
+                    .as_ref()
+                    .is_some_and(|g| data.lot.product.gtin.as_deref() != Some(g.as_ref()));
+            if names_other_lot {
+                return site.problem(Problem::UnknownLabel, &ask, headers);
+            }
+            let links = resolver::label_links(site, &data.lot, &data.found.url);
+            resolver::answer(wants, &links, path, || {
+                // Only a person opening the page counts as a scan, not HEAD or a linkset fetch.
+                let counted = *method == Method::GET;
+                site.render_label(state, &data, &scanned.digest, counted, &ask, headers)
+            })
+        }
+    }
+}
+
+impl Site {
+    async fn label_data(&self, store: &store::Store, serial: &Serial) -> Result<Option<Arc<LabelData>>, StoreError> {
+        let key = serial.to_string();
+        let generation = store.generation();
+        if let Some(data) = self.labels.get(&key, generation) {
+            return Ok(Some(data));
+        }
+        let found = match store.resolve_label(serial, false).await? {
+            LabelResolution::Unknown => return Ok(None),
+            LabelResolution::Found(found) => *found,
+        };
+        let lot = store.public_lot(found.lot.cooperative_id, &found.lot.code).await?;
+        let data = Arc::new(LabelData {
+            found,
+            lot,
+            scans_since: AtomicU64::new(0),
+            first_scan_since: OnceLock::new(),
+        });
+        self.labels.put(key, generation, data.clone());
+        Ok(Some(data))
+    }
+
+    fn render_label(
+        &self,
+        state: &AppState,
+        data: &LabelData,
+        digest: &label::ScannedDigest,
+        counted: bool,
+        ask: &Ask,
+        headers: &HeaderMap,
+    ) -> Response {
+        let m = ask.m();
+        let found = &data.found;
+        let lot = &data.lot;
+        if counted {
+            data.scans_since.fetch_add(1, Ordering::Relaxed);
+            let _ = data.first_scan_since.set(store::now());
+            if let Ok(serial) = Serial::parse(&found.serial) {
+                let store = state.store.clone();
+                // Counting only touches memory; it is written with the next flush.
+                tokio::spawn(async move { store.count_scan(&serial).await });
+            }
+        }
+        let scan_count = found.scan_count + data.scans_since.load(Ordering::Relaxed);
+        let first_scan = found
+            .first_scanned_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .or_else(|| data.first_scan_since.get().copied());
+        let n = scan_count.to_string();
+        let scans = match first_scan {
+            Some(first) => fill(&m.scans_first, &[("n", &n), ("date", &show_date(&first))]),
+            None => fill(&m.scans, &[("n", &n)]),
+        };
+        let copy_warning = first_scan
+            .filter(|first| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS)
+            .map(|first| fill(&m.copy_warning, &[("n", &n), ("date", &show_date(&first))]));
+        let badge = match found.status {
+            LabelStatus::Verified => Badge {
+                class: "verified",
+                title: m.verified_title.clone(),
+                summary: fill(&m.verified_summary, &[("coop", &lot.cooperative.name)]),
+                reason: None,
+            },
+            LabelStatus::Altered => Badge {
+                class: "altered",
+                title: m.altered_title.clone(),
+                summary: m.altered_summary.clone(),
+                reason: match ask.lang {
+                    PageLang::Vi => found.reason_vi.clone(),
+                    PageLang::En => found.reason.clone(),
+                },
+            },
+        };
+        let mut warnings = Vec::new();
+        match digest {
+            label::ScannedDigest::Present(d) if d.to_string() == found.digest => {}
+            label::ScannedDigest::Absent => warnings.push(m.digest_missing.clone()),
+            _ => warnings.push(m.digest_mismatch.clone()),
+        }
+        let batch = &found.batch;
+        let proof = vec![
+            Fact::new(&m.proof_digest, found.digest.clone()),
+            Fact::new(&m.proof_chain_head, batch.chain_head.to_hex()),
+            Fact::new(&m.proof_events, batch.event_count.to_string()),
+            Fact::new(&m.proof_batch, batch.batch_id.clone()),
+            Fact::new(
+                &m.proof_issued,
+                DateTime::parse_from_rfc3339(&batch.issued_at)
+                    .map(|t| show_date(&t))
+                    .unwrap_or_else(|_| batch.issued_at.clone()),
+            ),
+            Fact::new(&m.proof_key, batch.key_id.clone()),
+            Fact::new(&m.proof_public_key, found.public_key.clone()),
+            Fact::new(&m.proof_signature, found.signature.clone()),
+        ];
+        let mut facts = view::lot_facts(lot, m);
+        facts.push(Fact::new(&m.fact_serial, found.serial.clone()));
+        let lot_href = self.lot_href(lot.cooperative.id, &lot.lot.code);
+        let canonical = found.url.split('?').next().unwrap_or(&found.url).to_owned();
+        let mut page = LabelPage {
+            page: self.meta(
+                ask,
+                format!("{} — {}", lot.product.name, badge.title),
+                format!("{} — {}. {}", lot.product.name, lot.cooperative.name, badge.summary),
+            ),
+            m,
+            recalls: view::recall_lines(lot, m),
+            badge,
+            warnings,
+            proof,
+            product: view::product_card(lot, &self.prefix, m),
+            scans,
+            copy_warning,
+            facts,
+            certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
+            history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
+            entries: view::entries(&lot.events, m, Some(batch.event_count)),
+            parents: view::parent_sections(lot, m),
+            lot_href,
+        };
+        page.page.json_ld = Some(self.json_ld(lot, &canonical, Some(&found.serial)));
+        page.page.og_type = "product";
+        page.page.og_image = self.og_image(lot);
+        page.page.canonical = Some(canonical);
+        let mut response = html(StatusCode::OK, page.render(), ask, headers, "private, no-cache");
+        let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
+        resolver::add_linkset_header(&mut response, path.split('?').next().unwrap_or(path));
+        response
+    }
+}
+
+/// `GET /media/{hash}/{card|full}.jpg`: stored photos, immutable since they are named by hash.
+async fn media_file(State(state): State<AppState>, Path((hash, file)): Path<(String, String)>) -> Response {
+    let Some(variant) = file.strip_suffix(".jpg") else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) || !matches!(variant, "card" | "full") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match state.store.media(&hash, variant).await {
+        Ok(Some(media)) => (
+            [
+                (header::CONTENT_TYPE, media.content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable".to_owned()),
+            ],
+            media.bytes,
+        )
+            .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not read a photo");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
