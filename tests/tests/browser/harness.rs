@@ -1,9 +1,9 @@
 //! The harness itself, on a page the app has always served (the JSON health check): the
-//! screen is a phone's, and axe-core really reports what it finds, so the accessibility test
+//! screen is a Vietnamese phone's, and axe-core really reports what it finds, so the accessibility test
 //! cannot pass by checking nothing.
 
 use serde_json::json;
-use tests::browser::VIEWPORT;
+use tests::browser::{LANGUAGES, VIEWPORT};
 
 use crate::support::start;
 
@@ -24,6 +24,7 @@ async fn the_browser_is_phone_sized_and_axe_reports_a_page_without_a_language() 
         json!([width, height, 2])
     );
     assert!(browser.text().await.contains("ok"), "{}", browser.text().await);
+    assert_eq!(browser.eval("return navigator.languages;").await, json!(LANGUAGES));
 
     // Chromium shows JSON in a bare document with no lang attribute: axe calls that serious.
     let violations = browser.axe().await;
