@@ -66,6 +66,13 @@ async fn a_scanned_digital_link_label_shows_the_timeline_under_a_verified_badge(
     let text = browser.text().await;
     assert!(text.contains(PACKED_LOT), "the page names the lot: {text}");
 
+    // Each scan is counted, and the buyer sees how often this label was scanned.
+    let scans = browser.find("#scans").await.text().await.expect("scan line");
+    assert!(scans.contains("quét 1 lần"), "first scan: {scans}");
+    browser.open(&label.url).await;
+    let scans = browser.find("#scans").await.text().await.expect("scan line");
+    assert!(scans.contains("quét 2 lần"), "second scan: {scans}");
+
     let screenshot = browser.screenshot().await;
     let png = std::fs::read(&screenshot).expect("read the screenshot");
     assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
@@ -123,8 +130,9 @@ async fn a_lot_altered_in_the_database_shows_the_red_warning_on_its_label_page()
     else {
         return;
     };
-    let label = issue_label(&app, PACKED_LOT).await;
-    browser.open(&label.url).await;
+    // An untouched lot's label, to compare the badge with.
+    let untouched = issue_label(&app, "CC-2608-02").await;
+    browser.open(&untouched.url).await;
     assert_verified(&browser).await;
     let verified_color = browser
         .find("#verification")
@@ -134,6 +142,9 @@ async fn a_lot_altered_in_the_database_shows_the_red_warning_on_its_label_page()
         .expect("badge colour");
 
     // Someone with database access changes the quantity shipped, after the labels were printed.
+    // (Before anyone opens the page: a page already served may be reused for up to 30 s when
+    // the database is edited behind the app's back, see server/src/web/cache.rs.)
+    let label = issue_label(&app, PACKED_LOT).await;
     app.store
         .connection()
         .execute_unprepared(&format!(

@@ -25,8 +25,23 @@ async fn assert_shown_as_text(browser: &Browser) {
         "the payload ran"
     );
     assert!(
-        browser.find_all("p.note script, p.note img").await.is_empty(),
+        browser
+            .find_all("p.note script, p.note img, img[src='x']")
+            .await
+            .is_empty(),
         "the note became markup"
+    );
+    // The pages carry no script at all; data blocks (JSON-LD) must stay data, whole and closed.
+    assert_eq!(
+        browser
+            .eval(
+                r#"return [...document.scripts].filter(s => s.type !== "application/ld+json" || !(() => {
+                    try { JSON.parse(s.textContent); return true; } catch (e) { return false; }
+                })()).length;"#
+            )
+            .await,
+        json!(0),
+        "a script element other than whole JSON-LD data is on the page"
     );
 }
 
