@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -147,15 +148,15 @@ impl Browser {
         }
         let profile = tempfile::tempdir().expect("a temporary profile folder");
         let port = free_port();
-        let child = std::os::unix::process::CommandExt::process_group(
-            Command::new(find_in_path("chromedriver").expect("chromedriver")).arg(format!("--port={port}")),
-            0,
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
+        let chromedriver = find_in_path("chromedriver").expect("chromedriver");
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
         let driver = Driver { child };
         wait_for_port(port).await;
 

@@ -1,5 +1,5 @@
-//! Text farmers type (event notes) is shown as text: markup in it never becomes elements and
-//! never runs, on the lot page or the label page.
+//! Text farmers type (an observation's subject and note) is shown as text: markup in it never
+//! becomes elements and never runs, on the lot page or the label page.
 
 use serde_json::{Value, json};
 use tests::browser::Browser;
@@ -53,7 +53,7 @@ async fn a_script_in_an_event_note_shows_as_text_and_never_runs() {
     append(
         &app,
         PACKED_LOT,
-        json!({ "type": "observation", "occurred_at": "2026-10-30T08:00:00+07:00", "subject": "Kiểm tra kho", "note": PAYLOAD }),
+        json!({ "type": "observation", "occurred_at": "2026-10-30T08:00:00+07:00", "subject": PAYLOAD, "note": PAYLOAD }),
     )
     .await;
     let label = issue_label(&app, PACKED_LOT).await;
