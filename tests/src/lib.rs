@@ -1,9 +1,12 @@
 //! Support shared by Nguồn's tests: reading printed label sheets back with the tools a print
-//! shop's proof would use. The end-to-end tests themselves live in `tests/`.
+//! shop's proof would use, and a headless browser for the public pages ([`browser`]). The
+//! end-to-end tests themselves live in `tests/`.
 //!
 //! Tools outside cargo (`pdftoppm`, `zbarimg`, `pdftotext`) are used whenever present. When one
 //! is missing the caller is told to skip, loudly on stderr; with `NGUON_REQUIRE_TOOLS=1` (as in
 //! CI) a missing tool is a failure instead.
+
+pub mod browser;
 
 use std::io::Write;
 use std::path::Path;

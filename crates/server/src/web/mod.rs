@@ -10,8 +10,9 @@ pub mod i18n;
 mod resolver;
 mod view;
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use askama::Template;
 use axum::Router;
@@ -75,6 +76,8 @@ struct LabelData {
     lot: PublicLot,
     scans_since: AtomicU64,
     first_scan_since: OnceLock<DateTime<FixedOffset>>,
+    /// Rendered pages by language and check-code state, without their scan line.
+    pages: Mutex<HashMap<(PageLang, DigestCheck), Arc<Shell>>>,
 }
 
 /// Every public page and the resolver.
@@ -354,8 +357,8 @@ struct LabelPage<'a> {
     warnings: Vec<String>,
     proof: Vec<Fact>,
     product: ProductCard,
-    scans: String,
-    copy_warning: Option<String>,
+    /// The scan line's place: [`SCAN_MARKER`], replaced per request.
+    scan_block: &'static str,
     facts: Vec<Fact>,
     certificates: Vec<CertView>,
     history_heading: String,
@@ -734,11 +737,15 @@ impl Site {
             lot,
             scans_since: AtomicU64::new(0),
             first_scan_since: OnceLock::new(),
+            pages: Mutex::new(HashMap::new()),
         });
         self.labels.put(key, generation, data.clone());
         Ok(Some(data))
     }
 
+    /// The label page. Everything but the scan line is the same for every scan of a label in
+    /// one language with the same check code, so that is rendered once and kept with the
+    /// label's data; each request splices in its scan line.
     fn render_label(
         &self,
         state: &AppState,
@@ -748,9 +755,7 @@ impl Site {
         ask: &Ask,
         headers: &HeaderMap,
     ) -> Response {
-        let m = ask.m();
         let found = &data.found;
-        let lot = &data.lot;
         if counted {
             data.scans_since.fetch_add(1, Ordering::Relaxed);
             let _ = data.first_scan_since.set(store::now());
@@ -760,6 +765,44 @@ impl Site {
                 tokio::spawn(async move { store.count_scan(&serial).await });
             }
         }
+        let check = match digest {
+            label::ScannedDigest::Present(d) if d.to_string() == found.digest => DigestCheck::Matches,
+            label::ScannedDigest::Absent => DigestCheck::Absent,
+            _ => DigestCheck::Differs,
+        };
+        let key = (ask.lang, check);
+        let cached = data.pages.lock().ok().and_then(|pages| pages.get(&key).cloned());
+        let shell = match cached {
+            Some(shell) => shell,
+            None => match self.label_shell(data, check, ask) {
+                Ok(shell) => {
+                    let shell = Arc::new(shell);
+                    // A differing check code can be anything a visitor typed: not kept.
+                    if check != DigestCheck::Differs
+                        && let Ok(mut pages) = data.pages.lock()
+                    {
+                        pages.insert(key, shell.clone());
+                    }
+                    shell
+                }
+                Err(error) => return html(StatusCode::OK, Err(error), ask, headers, "private, no-cache"),
+            },
+        };
+        let scan_block = self.scan_block(data, ask.m());
+        let mut body = String::with_capacity(shell.before.len() + scan_block.len() + shell.after.len());
+        body.push_str(&shell.before);
+        body.push_str(&scan_block);
+        body.push_str(&shell.after);
+        let mut response = html(StatusCode::OK, Ok(body), ask, headers, "private, no-cache");
+        let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
+        resolver::add_linkset_header(&mut response, path.split('?').next().unwrap_or(path));
+        response
+    }
+
+    /// "Tem này đã được quét N lần …" and, when the pattern looks like a copied label, the
+    /// warning, as HTML with every value escaped.
+    fn scan_block(&self, data: &LabelData, m: &Messages) -> String {
+        let found = &data.found;
         let scan_count = found.scan_count + data.scans_since.load(Ordering::Relaxed);
         let first_scan = found
             .first_scanned_at
@@ -771,9 +814,24 @@ impl Site {
             Some(first) => fill(&m.scans_first, &[("n", &n), ("date", &show_date(&first))]),
             None => fill(&m.scans, &[("n", &n)]),
         };
-        let copy_warning = first_scan
-            .filter(|first| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS)
-            .map(|first| fill(&m.copy_warning, &[("n", &n), ("date", &show_date(&first))]));
+        let mut block = format!("<p id=\"scans\">{}</p>", escape_html(&scans));
+        let copied = first_scan
+            .filter(|first| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS);
+        if let Some(first) = copied {
+            let warning = fill(&m.copy_warning, &[("n", &n), ("date", &show_date(&first))]);
+            block.push_str(&format!(
+                "<p id=\"copy-warning\" class=\"warn\">{}</p>",
+                escape_html(&warning)
+            ));
+        }
+        block
+    }
+
+    /// The label page rendered around a marker where the scan line goes.
+    fn label_shell(&self, data: &LabelData, check: DigestCheck, ask: &Ask) -> Result<Shell, askama::Error> {
+        let m = ask.m();
+        let found = &data.found;
+        let lot = &data.lot;
         let badge = match found.status {
             LabelStatus::Verified => Badge {
                 class: "verified",
@@ -791,12 +849,11 @@ impl Site {
                 },
             },
         };
-        let mut warnings = Vec::new();
-        match digest {
-            label::ScannedDigest::Present(d) if d.to_string() == found.digest => {}
-            label::ScannedDigest::Absent => warnings.push(m.digest_missing.clone()),
-            _ => warnings.push(m.digest_mismatch.clone()),
-        }
+        let warnings = match check {
+            DigestCheck::Matches => Vec::new(),
+            DigestCheck::Absent => vec![m.digest_missing.clone()],
+            DigestCheck::Differs => vec![m.digest_mismatch.clone()],
+        };
         let batch = &found.batch;
         let proof = vec![
             Fact::new(&m.proof_digest, found.digest.clone()),
@@ -829,8 +886,7 @@ impl Site {
             warnings,
             proof,
             product: view::product_card(lot, &self.prefix, m),
-            scans,
-            copy_warning,
+            scan_block: SCAN_MARKER,
             facts,
             certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
             history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
@@ -838,15 +894,57 @@ impl Site {
             parents: view::parent_sections(lot, m),
             lot_href,
         };
+        // The switch keeps only the check code, so the shell is the same for every visitor.
+        let d = match check {
+            DigestCheck::Matches => format!("d={}&", found.digest),
+            _ => String::new(),
+        };
+        page.page.switch_href = format!("?{d}lang={}", ask.lang.other().code());
         page.page.json_ld = Some(self.json_ld(lot, &canonical, Some(&found.serial)));
         page.page.og_type = "product";
         page.page.og_image = self.og_image(lot);
         page.page.canonical = Some(canonical);
-        let mut response = html(StatusCode::OK, page.render(), ask, headers, "private, no-cache");
-        let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
-        resolver::add_linkset_header(&mut response, path.split('?').next().unwrap_or(path));
-        response
+        let rendered = page.render()?;
+        let (before, after) = rendered.split_once(SCAN_MARKER).unwrap_or((&rendered, ""));
+        Ok(Shell {
+            before: before.to_owned(),
+            after: after.to_owned(),
+        })
     }
+}
+
+/// Where the scan line goes in a rendered label page; nothing a user types can contain it in
+/// the rendered output, since askama escapes `<`.
+const SCAN_MARKER: &str = "<nguon-scans/>";
+
+/// A rendered label page without its scan line.
+#[derive(Debug)]
+struct Shell {
+    before: String,
+    after: String,
+}
+
+/// How the scanned `d=` compares with the label's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum DigestCheck {
+    Matches,
+    Absent,
+    Differs,
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `GET /media/{hash}/{card|full}.jpg`: stored photos, immutable since they are named by hash.
