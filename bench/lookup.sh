@@ -239,7 +239,7 @@ ratio=$(awk "BEGIN { printf \"%.3f\", $n_rps / $x_rps }")
 # Every GET of the label since scans_before counts once: wrk's (the warm-up's too), the curls of
 # the page (three for the page, two for the JSON route) and the last scan_count. wrk does not
 # count requests still in flight when it stops, so the server may have counted up to one per
-# connection more.
+# connection and wrk run more.
 extra=$([ "$ROUTE" = page ] && echo 4 || echo 3)
 sent=$(awk -v extra="$extra" '/requests in/ { n += $1 } END { print n + extra }' "$WORK"/wrk-nguon-warmup.txt "$WORK"/wrk-nguon.txt)
 scans=$(( $(scan_count) - scans_before ))
@@ -251,7 +251,7 @@ database: $DATA/lookup.db ($(du -h "$DATA/lookup.db" | cut -f1)), $(sed -n 's/.*
 route: $ROUTE  $path$([ "$SPREAD" -gt 1 ] && echo "  (spread over $(wc -l <"$WORK/paths.txt") labels in turn)")
 page: $plain_bytes bytes plain, $gzip_bytes bytes gzip -6, $sent_bytes bytes sent by nguon to a gzip-accepting client ($content_type)
 wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up), scan counting on
-$([ "$SPREAD" -gt 1 ] || echo "scans: the server counted $scans for this label; this run sent $sent (wrk leaves ≤ $CONNECTIONS uncounted in flight)")
+$([ "$SPREAD" -gt 1 ] || echo "scans: the server counted $scans for this label; this run sent $sent (each of the two wrk runs leaves ≤ $CONNECTIONS uncounted in flight)")
 
 | server | req/s | p50 ms | p99 ms | non-2xx | socket errors |
 |---|---:|---:|---:|---:|---|
