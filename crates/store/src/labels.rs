@@ -898,6 +898,18 @@ impl Store {
         self.scans.record(&serial.to_string(), now());
     }
 
+    /// Counts a scan now unless a flush is moving counts this instant (then it returns false
+    /// and the caller counts with [`Store::count_scan`], which waits).
+    pub fn try_count_scan(&self, serial: &str) -> bool {
+        match self.scans.gate.try_read() {
+            Ok(_reading) => {
+                self.scans.record(serial, now());
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
     /// Writes the scans counted since the last flush; on failure they are kept for the next one.
     /// Returns how many labels were updated.
     pub async fn flush_scans(&self) -> Result<usize, StoreError> {

@@ -19,13 +19,13 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, FixedOffset};
 use farm_log::validate::show_date;
 use label::Serial;
 use store::{FoundLabel, LabelResolution, LabelStatus, PublicLot, StoreError};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use i18n::{Messages, PageLang, fill};
@@ -91,17 +91,19 @@ pub fn routes() -> Router<AppState> {
         .route("/.well-known/gs1resolver", get(resolver::well_known))
         .route("/media/{hash}/{file}", get(media_file))
         .route("/static/{name}", get(assets::serve))
-        .layer(middleware::from_fn(page_headers))
-}
-
-/// Security headers on every public response.
-async fn page_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    response
+        // Security headers on every public response.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
 }
 
 /// The parts every page shares (base.html).
@@ -207,6 +209,19 @@ fn html(
         }
     };
     let etag = format!("W/\"{}\"", &blake3::hash(body.as_bytes()).to_hex()[..20]);
+    page_response(status, body, etag, ask, request_headers, cache_control)
+}
+
+/// An HTML response with its ETag (304 when the client has it), cache and language headers,
+/// and the language cookie when the visitor just chose one.
+fn page_response(
+    status: StatusCode,
+    body: String,
+    etag: String,
+    ask: &Ask,
+    request_headers: &HeaderMap,
+    cache_control: &'static str,
+) -> Response {
     let not_modified = status == StatusCode::OK
         && request_headers
             .get(header::IF_NONE_MATCH)
@@ -674,8 +689,12 @@ async fn resolve_inner(
         label::ResolverPath::Product { gtin } => match state.store.product_by_gtin(gtin.as_ref()).await {
             Ok(Some(product)) => {
                 let target = format!("{}/htx/{}#sp-{}", site.prefix, product.cooperative_id, product.id);
-                let links = resolver::product_links(site, &product, &target);
-                resolver::answer(wants, &links, path, || resolver::redirect(&target))
+                resolver::answer(
+                    wants,
+                    || resolver::product_links(site, &product, &target),
+                    path,
+                    || resolver::redirect(&target),
+                )
             }
             Ok(None) => site.problem(Problem::NotFound, &ask, headers),
             Err(error) => site.problem(Problem::Failed(error), &ask, headers),
@@ -687,10 +706,12 @@ async fn resolve_inner(
                 Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
             };
             match site.public_lot(&state.store, found.0, &found.1).await {
-                Ok(public) => {
-                    let links = resolver::lot_links(site, &public);
-                    resolver::answer(wants, &links, path, || site.render_lot(&public, &ask, headers))
-                }
+                Ok(public) => resolver::answer(
+                    wants,
+                    || resolver::lot_links(site, &public),
+                    path,
+                    || site.render_lot(&public, &ask, headers),
+                ),
                 Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, headers),
                 Err(error) => site.problem(Problem::Failed(error), &ask, headers),
             }
@@ -710,8 +731,8 @@ async fn resolve_inner(
             if names_other_lot {
                 return site.problem(Problem::UnknownLabel, &ask, headers);
             }
-            let links = resolver::label_links(site, &data.lot, &data.found.url);
-            resolver::answer(wants, &links, path, || {
+            let links = || resolver::label_links(site, &data.lot, &data.found.url);
+            resolver::answer(wants, links, path, || {
                 // Only a person opening the page counts as a scan, not HEAD or a linkset fetch.
                 let counted = *method == Method::GET;
                 site.render_label(state, &data, &scanned.digest, counted, &ask, headers)
@@ -759,9 +780,12 @@ impl Site {
         if counted {
             data.scans_since.fetch_add(1, Ordering::Relaxed);
             let _ = data.first_scan_since.set(store::now());
-            if let Ok(serial) = Serial::parse(&found.serial) {
+            // Counting only touches memory; it is written with the next flush. Only while a
+            // flush is moving counts does it wait, on a task of its own.
+            if !state.store.try_count_scan(&found.serial)
+                && let Ok(serial) = Serial::parse(&found.serial)
+            {
                 let store = state.store.clone();
-                // Counting only touches memory; it is written with the next flush.
                 tokio::spawn(async move { store.count_scan(&serial).await });
             }
         }
@@ -788,12 +812,14 @@ impl Site {
                 Err(error) => return html(StatusCode::OK, Err(error), ask, headers, "private, no-cache"),
             },
         };
-        let scan_block = self.scan_block(data, ask.m());
+        let (scan_block, scan_count) = self.scan_block(data, ask.m());
         let mut body = String::with_capacity(shell.before.len() + scan_block.len() + shell.after.len());
         body.push_str(&shell.before);
         body.push_str(&scan_block);
         body.push_str(&shell.after);
-        let mut response = html(StatusCode::OK, Ok(body), ask, headers, "private, no-cache");
+        // The shell's hash and the count name the bytes without hashing them again.
+        let etag = format!("W/\"{}-{scan_count}\"", shell.hash);
+        let mut response = page_response(StatusCode::OK, body, etag, ask, headers, "private, no-cache");
         let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
         resolver::add_linkset_header(&mut response, path.split('?').next().unwrap_or(path));
         response
@@ -801,7 +827,7 @@ impl Site {
 
     /// "Tem này đã được quét N lần …" and, when the pattern looks like a copied label, the
     /// warning, as HTML with every value escaped.
-    fn scan_block(&self, data: &LabelData, m: &Messages) -> String {
+    fn scan_block(&self, data: &LabelData, m: &Messages) -> (String, u64) {
         let found = &data.found;
         let scan_count = found.scan_count + data.scans_since.load(Ordering::Relaxed);
         let first_scan = found
@@ -824,7 +850,7 @@ impl Site {
                 escape_html(&warning)
             ));
         }
-        block
+        (block, scan_count)
     }
 
     /// The label page rendered around a marker where the scan line goes.
@@ -907,6 +933,7 @@ impl Site {
         let rendered = page.render()?;
         let (before, after) = rendered.split_once(SCAN_MARKER).unwrap_or((&rendered, ""));
         Ok(Shell {
+            hash: blake3::hash(rendered.as_bytes()).to_hex()[..20].to_owned(),
             before: before.to_owned(),
             after: after.to_owned(),
         })
@@ -920,6 +947,7 @@ const SCAN_MARKER: &str = "<nguon-scans/>";
 /// A rendered label page without its scan line.
 #[derive(Debug)]
 struct Shell {
+    hash: String,
     before: String,
     after: String,
 }

@@ -69,11 +69,17 @@ impl Wanted {
 }
 
 /// Answers with the linkset, a redirect to one link, or the default (the page).
-pub fn answer(wanted: Wanted, links: &[TypedLink], anchor_path: &str, default: impl FnOnce() -> Response) -> Response {
+/// The links are only built when asked for.
+pub fn answer(
+    wanted: Wanted,
+    links: impl FnOnce() -> Vec<TypedLink>,
+    anchor_path: &str,
+    default: impl FnOnce() -> Response,
+) -> Response {
     match wanted {
         Wanted::Default => default(),
-        Wanted::Linkset => linkset(links, anchor_path),
-        Wanted::LinkType(link_type) => match links.iter().find(|l| l.link_type == link_type) {
+        Wanted::Linkset => linkset(&links(), anchor_path),
+        Wanted::LinkType(link_type) => match links().into_iter().find(|l| l.link_type == link_type) {
             Some(link) => redirect(&link.href),
             // GS1: an unknown or absent link type falls back to the default link.
             None => default(),
