@@ -218,10 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
             eprintln!("Nguồn is listening on http://{}", listener.local_addr()?);
             let labels = crate::labels::settings(&config)?;
-            server::serve(listener, AppState::new(store, labels), async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+            server::serve(listener, AppState::new(store, labels), shutdown_signal()).await?;
         }
         Command::Labels {
             command: crate::labels::LabelsCommand::Issue(args),
@@ -390,4 +387,27 @@ async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
     }
     println!("{} of {} lots altered.", altered.len(), results.len());
     Ok(ExitCode::FAILURE)
+}
+
+/// Ctrl-C, or SIGTERM as systemd and container runtimes send it: either one stops the server
+/// gracefully, so the last scan counts are written.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
