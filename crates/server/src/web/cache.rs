@@ -15,10 +15,15 @@ pub const MAX_AGE: Duration = Duration::from_secs(30);
 /// How many entries a cache holds before it starts over.
 pub const MAX_ENTRIES: usize = 20_000;
 
+/// How long other callers keep getting an aged entry while one caller reads it again.
+const REFRESH_GRACE: Duration = Duration::from_secs(5);
+
 struct Slot<V> {
     value: Arc<V>,
     generation: u64,
     at: Instant,
+    /// When a caller was sent to read an aged entry again.
+    refreshing_since: Option<Instant>,
 }
 
 /// A bounded cache of values read at a store generation.
@@ -43,11 +48,26 @@ impl<K, V> std::fmt::Debug for Cache<K, V> {
 }
 
 impl<K: Eq + Hash + Clone, V> Cache<K, V> {
-    /// The value for `key` if it was read at `generation` less than [`MAX_AGE`] ago.
+    /// The value for `key` if it was read at `generation` less than [`MAX_AGE`] ago. When it
+    /// is older, the first caller gets `None` (and reads again) while the others keep getting
+    /// the aged value for up to [`REFRESH_GRACE`], so a busy page is not rebuilt by every
+    /// request at once. After a write (another generation) nobody gets the old value.
     pub fn get(&self, key: &K, generation: u64) -> Option<Arc<V>> {
-        let slots = self.slots.lock().ok()?;
-        let slot = slots.get(key)?;
-        (slot.generation == generation && slot.at.elapsed() < MAX_AGE).then(|| slot.value.clone())
+        let mut slots = self.slots.lock().ok()?;
+        let slot = slots.get_mut(key)?;
+        if slot.generation != generation {
+            return None;
+        }
+        if slot.at.elapsed() < MAX_AGE {
+            return Some(slot.value.clone());
+        }
+        match slot.refreshing_since {
+            Some(since) if since.elapsed() < REFRESH_GRACE => Some(slot.value.clone()),
+            _ => {
+                slot.refreshing_since = Some(Instant::now());
+                None
+            }
+        }
     }
 
     /// Keeps `value`, read at `generation`.
@@ -62,6 +82,7 @@ impl<K: Eq + Hash + Clone, V> Cache<K, V> {
                     value,
                     generation,
                     at: Instant::now(),
+                    refreshing_since: None,
                 },
             );
         }
@@ -79,6 +100,22 @@ mod tests {
         assert_eq!(cache.get(&"a", 3).as_deref(), Some(&7));
         assert_eq!(cache.get(&"a", 4), None, "a write happened since");
         assert_eq!(cache.get(&"b", 3), None);
+    }
+
+    #[test]
+    fn an_aged_entry_is_read_again_by_one_caller_while_the_others_keep_it() {
+        let cache: Cache<&str, u32> = Cache::default();
+        cache.put("a", 1, Arc::new(7));
+        if let Ok(mut slots) = cache.slots.lock()
+            && let Some(slot) = slots.get_mut("a")
+        {
+            slot.at = Instant::now() - MAX_AGE;
+        }
+        assert_eq!(cache.get(&"a", 1), None, "the first caller reads again");
+        assert_eq!(cache.get(&"a", 1).as_deref(), Some(&7), "the others are not held up");
+        assert_eq!(cache.get(&"a", 2), None, "never across a write");
+        cache.put("a", 1, Arc::new(8));
+        assert_eq!(cache.get(&"a", 1).as_deref(), Some(&8));
     }
 
     #[test]
