@@ -336,6 +336,10 @@ impl Store {
         let product = self.product(cooperative_id, lot.product_id).await?;
         let events = self.lot_events(row.id).await?;
         let ancestry = ancestry(&self.db, &row).await?;
+        // The cooperative's plots, read once for the lot and its parents.
+        let all_plots = self.plots(cooperative_id).await?;
+        let plots_by_id =
+            |ids: &[i64]| -> Vec<Plot> { all_plots.iter().filter(|p| ids.contains(&p.id)).cloned().collect() };
         let mut parents = Vec::new();
         let mut recalls = recalls_in(&lot.code, &events);
         for ancestor in &ancestry.lots {
@@ -349,7 +353,7 @@ impl Store {
             let parent = self.lot_from_row(parent_row).await?;
             parents.push(ParentHistory {
                 product: self.product(cooperative_id, parent.product_id).await?,
-                plots: self.plots_by_id(cooperative_id, &parent.plot_ids).await?,
+                plots: plots_by_id(&parent.plot_ids),
                 events: ancestor.lineage.state.events().to_vec(),
                 lot: parent,
             });
@@ -359,7 +363,7 @@ impl Store {
             plot_ids.extend(parents.iter().flat_map(|p| p.lot.plot_ids.iter().copied()));
         }
         let plot_ids: Vec<i64> = plot_ids.into_iter().collect();
-        let plots = self.plots_by_id(cooperative_id, &plot_ids).await?;
+        let plots = plots_by_id(&plot_ids);
         let growers = match cooperative.grower_display {
             GrowerDisplay::Hidden => Vec::new(),
             GrowerDisplay::Name => self.growers(&plot_ids).await?,
@@ -439,15 +443,6 @@ impl Store {
             .iter()
             .map(|row| event_from_row(row).map_err(StoreError::Corrupt))
             .collect()
-    }
-
-    async fn plots_by_id(&self, cooperative_id: i64, ids: &[i64]) -> Result<Vec<Plot>, StoreError> {
-        Ok(self
-            .plots(cooperative_id)
-            .await?
-            .into_iter()
-            .filter(|p| ids.contains(&p.id))
-            .collect())
     }
 
     /// Names of the active member households assigned to these plots.

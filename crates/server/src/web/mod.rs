@@ -31,8 +31,6 @@ use crate::AppState;
 use i18n::{Messages, PageLang, fill};
 use view::{CertView, EntryView, Fact, LotSection, ProductCard};
 
-pub use cache::{MAX_AGE as PAGE_CACHE_MAX_AGE, MAX_ENTRIES as PAGE_CACHE_MAX_ENTRIES};
-
 /// A label scanned at least this many times …
 pub const COPY_MIN_SCANS: u64 = 20;
 /// … over at least this many days since its first scan looks like a copied label.
