@@ -4,7 +4,7 @@
 //! logs the cause with the request id and tells the client that id.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use farm_log::{FieldError, ValidationErrors};
 use serde::Serialize;
@@ -285,6 +285,15 @@ impl IntoResponse for AppError {
             errors,
             request_id: context.request_id,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body was never read, so this connection cannot carry another
+            // request: say so, or a client that pools connections sends its next request into
+            // a socket the server is about to close.
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        response
     }
 }

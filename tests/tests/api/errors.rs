@@ -66,6 +66,11 @@ async fn every_error_has_the_same_shape_and_status() {
             .await
             .expect("sent");
         assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE, "[{backend}]");
+        assert_eq!(
+            too_large.headers().get("connection").map(|v| v.as_bytes()),
+            Some(&b"close"[..]),
+            "[{backend}] the unread rest of the body makes the connection unusable; clients must be told"
+        );
         let body: serde_json::Value = too_large.json().await.expect("json");
         assert_eq!(body["error"], "payload_too_large");
 
