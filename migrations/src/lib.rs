@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_foundation;
 mod m20261125_000001_labels;
 mod m20261126_000001_lookup;
+mod m20261127_000001_accounts;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_foundation::Migration),
             Box::new(m20261125_000001_labels::Migration),
             Box::new(m20261126_000001_lookup::Migration),
+            Box::new(m20261127_000001_accounts::Migration),
         ]
     }
 }

@@ -29,7 +29,7 @@ pub use event::{AppliedInput, ChildLot, Event, EventBody, EventKind, GeoPoint, I
 pub use ids::{Gln, Gs1CompanyPrefix, Gtin, LotCode, PhoneNumber};
 pub use model::{CertificateScheme, GrowerDisplay, InputKind, LotStatus, Region, Role};
 pub use quantity::{Dimension, Quantity, Unit};
-pub use text::{Note, ShortText};
+pub use text::{Note, Password, ShortText};
 pub use validate::{LotState, ValidationContext};
 
 /// Vietnam's offset from UTC (+07:00, no daylight saving): the offset dates are shown in.

@@ -60,9 +60,72 @@ bounded_text!(
     2000
 );
 
+/// A password a leader sets for a member: 8 to 128 characters, kept as typed (spaces count).
+/// It never prints itself, so it cannot end up in a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+impl Password {
+    /// The fewest characters a password may have.
+    pub const MIN_CHARS: usize = 8;
+    /// The most characters a password may have (argon2 takes any length; this bounds the work).
+    pub const MAX_CHARS: usize = 128;
+
+    /// Checks the length; `field` names it in errors.
+    pub fn parse(raw: &str, field: &str) -> Result<Self, FieldError> {
+        let count = raw.chars().count();
+        if count < Self::MIN_CHARS {
+            return Err(FieldError::new(
+                field,
+                "too_short",
+                format!("Mật khẩu cần ít nhất {} ký tự.", Self::MIN_CHARS),
+                format!("A password needs at least {} characters.", Self::MIN_CHARS),
+            ));
+        }
+        if count > Self::MAX_CHARS {
+            return Err(FieldError::new(
+                field,
+                "too_long",
+                format!("Mật khẩu dài tối đa {} ký tự.", Self::MAX_CHARS),
+                format!("A password has at most {} characters.", Self::MAX_CHARS),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The password itself, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_is_bounded_and_never_printed() {
+        assert_eq!(
+            Password::parse("1234567", "password").map(|_| ()).unwrap_err().code,
+            "too_short"
+        );
+        assert_eq!(
+            Password::parse(&"x".repeat(129), "password")
+                .map(|_| ())
+                .unwrap_err()
+                .code,
+            "too_long"
+        );
+        let password = Password::parse(" lúa ST25 ", "password").expect("8 characters with spaces");
+        assert_eq!(password.expose(), " lúa ST25 ");
+        assert!(!format!("{password:?}").contains("ST25"));
+    }
 
     #[test]
     fn text_is_trimmed() {

@@ -230,7 +230,7 @@ pub struct LabelFace {
 
 /// Letters a label font must have: every Vietnamese letter, in both cases.
 const VIETNAMESE_LETTERS: &str = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ\
-AÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬBCDĐEÈÉẺẼẸÊỀẾỂỄỆGHIÌÍỈĨỊKLMNOÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢPQRSTUÙÚỦŨỤƯỪỨỬỮỰVXYỲÝỶỸỴ0123456789:/-";
+AÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬBCDĐEÈÉẺẼẸÊỀẾỂỄỆGHIÌÍỈĨỊKLMNOÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢPQRSTUÙÚỦŨỤƯỪỨỬỮỰVXYỲÝỶỸỴ0123456789:/-#";
 
 /// A font for label text, checked to have every Vietnamese letter.
 #[derive(Clone)]
@@ -260,6 +260,18 @@ impl LabelFont {
         }
         let font = Font::new(krilla::Data::from(Arc::clone(&data)), 0).ok_or(LabelError::UnreadableFont)?;
         Ok(Self { data, font })
+    }
+}
+
+impl LabelFont {
+    /// The font file's bytes, for measuring text.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    /// The font as krilla embeds it.
+    pub fn krilla_font(&self) -> &Font {
+        &self.font
     }
 }
 

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use anyhow::{Context, anyhow};
-use farm_log::{GeoPoint, Gs1CompanyPrefix, Gtin, InputKind, LotCode, PhoneNumber, Quantity, Region, Role, ShortText};
+use farm_log::{
+    GeoPoint, Gs1CompanyPrefix, Gtin, InputKind, LotCode, Password, PhoneNumber, Quantity, Region, Role, ShortText,
+};
 use serde::Deserialize;
 use serde_json::Value;
 use store::{AppendItem, NewCooperative, NewInputProduct, NewLot, NewMember, NewPlot, NewProduct, Principal, Store};
@@ -119,11 +121,21 @@ impl DemoSummary {
         for (id, name, phone, token) in &self.cooperatives {
             println!("  cooperative {id}: {name} — leader {phone}, API token: {token}");
         }
+        println!(
+            "  the cooperative app is at /app: sign in with any demo member's phone number (see fixtures/demo.json) and the password {DEMO_PASSWORD}"
+        );
     }
 }
 
 fn text(value: &str, field: &str) -> anyhow::Result<ShortText> {
     ShortText::parse(value, field).map_err(|e| anyhow!("{field}: {}", e.message_en))
+}
+
+/// The password of every demo member, for signing in to the app at `/app`.
+pub const DEMO_PASSWORD: &str = "nguon-demo";
+
+fn demo_password() -> anyhow::Result<Password> {
+    Password::parse(DEMO_PASSWORD, "password").map_err(|e| anyhow!(e.message_en))
 }
 
 /// A stable event id for the demo, so re-loading is idempotent.
@@ -238,6 +250,7 @@ async fn load_cooperative(
                 )
                 .await?
         };
+        store.set_password(coop.id, stored.id, &demo_password()?).await?;
         for plot in &member.plots {
             let plot_id = *plots
                 .get(plot)

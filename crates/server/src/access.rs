@@ -8,7 +8,8 @@ use store::{Lot, Principal, Store};
 
 use crate::error::AppError;
 
-fn foreign() -> AppError {
+/// The refusal for another cooperative's data.
+pub(crate) fn foreign() -> AppError {
     AppError::forbidden(
         "This belongs to another cooperative.",
         "Dữ liệu này thuộc về một HTX khác.",

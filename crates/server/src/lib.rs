@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod api;
+pub mod app;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -130,10 +131,11 @@ pub fn router(state: AppState) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .nest("/api/v1", api::routes());
+    let pages = web::routes().merge(app::routes(&state));
     let app = if prefix.is_empty() {
-        app.merge(web::routes())
+        app.merge(pages)
     } else {
-        app.nest(&prefix, web::routes())
+        app.nest(&prefix, pages)
     };
     app.fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -185,9 +187,27 @@ pub async fn serve(
             }
         }
     });
-    let served = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // The peer address is what sign-in rate limiting counts by.
+    // Expired app sessions are deleted hourly (a session is also refused once expired).
+    let sweeper = {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                if let Err(error) = store.delete_expired_sessions().await {
+                    tracing::warn!(%error, "could not delete expired sessions");
+                }
+            }
+        })
+    };
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
+    sweeper.abort();
     let _ = stop.send(());
     let _ = flusher.await;
     served

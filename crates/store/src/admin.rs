@@ -56,6 +56,7 @@ async fn member_from_row(db: &impl ConnectionTrait, row: members::Model) -> Resu
         .into_iter()
         .map(|a| a.plot_id)
         .collect();
+    let locked_until = crate::accounts::locked_until(&row).map(|t| timestamp_text(&t));
     Ok(Member {
         role: Role::parse(&row.role, "role").map_err(|e| StoreError::Corrupt(e.to_string()))?,
         id: row.id,
@@ -64,6 +65,8 @@ async fn member_from_row(db: &impl ConnectionTrait, row: members::Model) -> Resu
         phone: row.phone,
         active: row.active,
         plot_ids,
+        has_password: row.password_hash.is_some(),
+        locked_until,
         created_at: row.created_at,
     })
 }

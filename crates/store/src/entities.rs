@@ -48,6 +48,10 @@ pub mod members {
         pub role: String,
         pub active: bool,
         pub created_at: String,
+        /// argon2id PHC string; `None` until a leader sets a password.
+        pub password_hash: Option<String>,
+        pub failed_logins: i32,
+        pub locked_until: Option<String>,
     }
     entity_boilerplate!();
 }
@@ -325,6 +329,20 @@ pub mod media {
         pub height: i32,
         pub bytes: Vec<u8>,
         pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod sessions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: String,
+        pub data: String,
+        pub expires_at: i64,
     }
     entity_boilerplate!();
 }

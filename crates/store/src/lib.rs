@@ -4,6 +4,7 @@
 //! migrations, serializes appends to a lot so its chain stays linear, and makes appends
 //! idempotent by event id.
 
+mod accounts;
 mod admin;
 mod entities;
 mod error;
@@ -23,6 +24,7 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
+pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
 pub use labels::{

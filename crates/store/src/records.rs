@@ -134,6 +134,10 @@ pub struct Member {
     pub plot_ids: Vec<i64>,
     /// When added.
     pub created_at: String,
+    /// Whether a leader has set a password, so they can sign in to the app.
+    pub has_password: bool,
+    /// Until when sign-in is locked after too many wrong passwords, if it is.
+    pub locked_until: Option<String>,
 }
 
 /// Input for a new member.

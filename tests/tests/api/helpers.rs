@@ -237,6 +237,24 @@ impl TestApp {
         &self.coops[0]
     }
 
+    /// A new growing lot of the vegetable cooperative on the first plot of `member_id`, made
+    /// through the API by its leader.
+    pub async fn growing_lot(&self, code: &str, member_id: i64) -> String {
+        let coop = self.veg().id;
+        let members = self.store.members(coop).await.expect("members");
+        let plot = members.iter().find(|m| m.id == member_id).expect("member").plot_ids[0];
+        let products = self.store.products(coop).await.expect("products");
+        let (status, body) = self
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots"),
+                &self.veg().leader,
+                serde_json::json!({ "code": code, "product_id": products[0].id, "plot_ids": [plot] }),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "create {code}: {body}");
+        code.to_owned()
+    }
+
     /// The demo pomelo cooperative (south).
     pub fn pomelo(&self) -> &DemoCoop {
         &self.coops[1]

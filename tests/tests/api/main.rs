@@ -1,6 +1,7 @@
 //! End-to-end tests of the JSON API: the real router on port 0, a fresh database per test, on
 //! SQLite and (when reachable) PostgreSQL.
 
+mod app;
 mod authz;
 mod chain;
 mod concurrency;

@@ -9,6 +9,7 @@
 mod helpers;
 
 mod accessibility;
+mod app;
 mod harness;
 mod label_page;
 mod language;

@@ -22,7 +22,7 @@ fn fingerprint(stem: &str, extension: &str, content_type: &'static str, bytes: &
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         fingerprint(
             "site",
@@ -36,6 +36,12 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
             "image/svg+xml",
             include_bytes!("../../../../web/static/icon.svg"),
         ),
+        fingerprint(
+            "app",
+            "css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../../../web/static/app.css"),
+        ),
     ]
 });
 
@@ -47,6 +53,11 @@ pub fn css_path(prefix: &str) -> String {
 /// The icon's path under the site prefix.
 pub fn icon_path(prefix: &str) -> String {
     format!("{prefix}/static/{}", ASSETS[1].name)
+}
+
+/// The cooperative app's extra stylesheet (big touch targets, forms).
+pub fn app_css_path(prefix: &str) -> String {
+    format!("{prefix}/static/{}", ASSETS[2].name)
 }
 
 /// `GET /static/{name}`: only the current fingerprinted names exist.

@@ -4,11 +4,11 @@
 //! `/.well-known/gs1resolver`). No page needs JavaScript, and the Content-Security-Policy
 //! allows none.
 
-mod assets;
+pub(crate) mod assets;
 mod cache;
 pub mod i18n;
 mod resolver;
-mod view;
+pub(crate) mod view;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,7 +36,8 @@ pub const COPY_MIN_SCANS: u64 = 20;
 /// … over at least this many days since its first scan looks like a copied label.
 pub const COPY_MIN_DAYS: i64 = 30;
 
-const CSP: &str =
+/// The Content-Security-Policy of every HTML page: no script or style from anywhere but here.
+pub(crate) const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Where the public site lives and what it keeps in memory.
@@ -245,16 +246,28 @@ fn page_response(
         headers.insert(header::ETAG, value);
     }
     if ask.remember {
-        let cookie = format!(
-            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
-            i18n::LANG_COOKIE,
-            ask.lang.code()
-        );
-        if let Ok(value) = HeaderValue::from_str(&cookie) {
-            headers.insert(header::SET_COOKIE, value);
-        }
+        remember_lang(headers, ask.lang);
     }
     response
+}
+
+/// Sets the cookie that remembers a visitor's language for a year.
+pub(crate) fn remember_lang(headers: &mut HeaderMap, lang: PageLang) {
+    let cookie = format!(
+        "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        i18n::LANG_COOKIE,
+        lang.code()
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        headers.append(header::SET_COOKIE, value);
+    }
+}
+
+impl Site {
+    /// Whether pages are served over https (session cookies are then `Secure`).
+    pub fn is_https(&self) -> bool {
+        self.base.starts_with("https://")
+    }
 }
 
 #[derive(Template)]

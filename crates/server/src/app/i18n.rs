@@ -1,0 +1,160 @@
+//! The words of the cooperative's app, in `web/i18n/app.vi.toml` and `web/i18n/app.en.toml`
+//! (event kinds and lot statuses come from the public pages' files). Both files must define
+//! every key, which the struct's lack of defaults and a unit test make sure of.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use crate::web::i18n::PageLang;
+
+/// Every string of the app in one language.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(missing_docs)]
+pub struct AppMessages {
+    pub switch_label: String,
+    pub app_name: String,
+    pub sign_in_title: String,
+    pub sign_in_intro: String,
+    pub phone: String,
+    pub password: String,
+    pub sign_in: String,
+    pub sign_out: String,
+    pub choose_coop: String,
+    pub choose_coop_text: String,
+    pub wrong_password: String,
+    pub attempts_left: String,
+    pub locked: String,
+    pub too_many: String,
+    pub hello: String,
+    pub my_plots: String,
+    pub no_plots: String,
+    pub my_lots: String,
+    pub no_lots: String,
+    pub closed_lots: String,
+    pub log_step: String,
+    pub choose_kind: String,
+    pub read_only: String,
+    pub history: String,
+    pub no_events: String,
+    pub members_link: String,
+    pub when: String,
+    pub input_fertilizer: String,
+    pub input_pesticide: String,
+    pub no_inputs: String,
+    pub phi_days: String,
+    pub no_phi: String,
+    pub earliest_harvest: String,
+    pub amount: String,
+    pub dose: String,
+    pub unit: String,
+    pub method: String,
+    pub method_hint: String,
+    pub target_pest: String,
+    pub seed_source: String,
+    pub variety: String,
+    pub seed_lot: String,
+    pub quantity: String,
+    pub water_source: String,
+    pub water_amount: String,
+    pub subject: String,
+    pub harvest_quantity: String,
+    pub override_reason: String,
+    pub override_hint: String,
+    pub note: String,
+    pub optional: String,
+    pub save: String,
+    pub back: String,
+    pub saved: String,
+    pub saved_spraying: String,
+    pub already_saved: String,
+    pub fix_errors: String,
+    pub members_title: String,
+    pub add_member: String,
+    pub name: String,
+    pub role: String,
+    pub plots: String,
+    pub no_password: String,
+    pub locked_badge: String,
+    pub disabled_badge: String,
+    pub unlock: String,
+    pub new_password: String,
+    pub set_password: String,
+    pub disable: String,
+    pub enable: String,
+    pub assign_plot: String,
+    pub assign: String,
+    pub member_added: String,
+    pub password_set: String,
+    pub unlocked: String,
+    pub disabled: String,
+    pub enabled: String,
+    pub plot_assigned: String,
+    pub cannot_disable_self: String,
+    pub forbidden_title: String,
+    pub not_found_title: String,
+    pub not_found_text: String,
+    pub csrf_title: String,
+    pub csrf_text: String,
+    pub error_title: String,
+    pub error_text: String,
+    /// Role names (`leader`, `member`, `inspector`).
+    pub roles: HashMap<String, String>,
+}
+
+impl AppMessages {
+    /// A role's name.
+    pub fn role(&self, role: farm_log::Role) -> String {
+        self.roles
+            .get(role.as_str())
+            .cloned()
+            .unwrap_or_else(|| role.as_str().to_owned())
+    }
+}
+
+fn load(name: &str, text: &str) -> AppMessages {
+    match toml::from_str(text) {
+        Ok(messages) => messages,
+        // Compiled in and parsed by a unit test: failing loudly at startup beats holes.
+        Err(error) => panic!("web/i18n/{name}.toml is invalid: {error}"),
+    }
+}
+
+static VI: LazyLock<AppMessages> = LazyLock::new(|| load("app.vi", include_str!("../../../../web/i18n/app.vi.toml")));
+static EN: LazyLock<AppMessages> = LazyLock::new(|| load("app.en", include_str!("../../../../web/i18n/app.en.toml")));
+
+/// The app's words in `lang`.
+pub fn messages(lang: PageLang) -> &'static AppMessages {
+    match lang {
+        PageLang::Vi => &VI,
+        PageLang::En => &EN,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_define_every_message_and_role() {
+        for (name, text) in [
+            ("vi", include_str!("../../../../web/i18n/app.vi.toml")),
+            ("en", include_str!("../../../../web/i18n/app.en.toml")),
+        ] {
+            let m: AppMessages = toml::from_str(text).unwrap_or_else(|e| panic!("app.{name}.toml: {e}"));
+            for role in [
+                farm_log::Role::Leader,
+                farm_log::Role::Member,
+                farm_log::Role::Inspector,
+            ] {
+                assert!(
+                    m.roles.contains_key(role.as_str()),
+                    "app.{name}: roles.{}",
+                    role.as_str()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,615 @@
+//! The cooperative's app over HTTP, as a phone's browser uses it: sign in with phone and
+//! password, a session cookie, CSRF tokens in forms, logging a step, the leader's members
+//! screen. (The browser suite drives the same screens in Chromium.)
+
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+
+use crate::helpers::{TestApp, backends, spawn_demo};
+
+const PASSWORD: &str = nguon::demo::DEMO_PASSWORD;
+
+/// A phone's browser: its own cookie jar, redirects not followed so they can be checked.
+struct Phone {
+    client: Client,
+    base: String,
+}
+
+impl Phone {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            client: Client::builder()
+                .cookie_store(true)
+                .redirect(Policy::none())
+                .build()
+                .expect("client"),
+            base: app.base.clone(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("sent");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, response.text().await.expect("body"), location)
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("sent");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, response.text().await.expect("body"), location)
+    }
+
+    /// The CSRF token of the page at `path`.
+    async fn csrf(&self, path: &str) -> String {
+        let (status, page, _) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {page}");
+        value_of(&page, "csrf").expect("a csrf field")
+    }
+
+    async fn sign_in(&self, phone: &str, password: &str) -> (StatusCode, String, Option<String>) {
+        let csrf = self.csrf("/app/dang-nhap").await;
+        self.post(
+            "/app/dang-nhap",
+            &[("csrf", &csrf), ("phone", phone), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// The `value` of the first input named `name`.
+fn value_of(page: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!("name=\"{name}\""))?;
+    let rest = &page[at..];
+    let value = rest.find("value=\"")? + 7;
+    let end = rest[value..].find('"')?;
+    Some(rest[value..value + end].to_owned())
+}
+
+/// The value of the selected option of the select named `name`.
+fn selected_of(page: &str, name: &str) -> Option<String> {
+    let at = page.find(&format!("name=\"{name}\""))?;
+    let rest = &page[at..page[at..].find("</select>").map_or(page.len(), |e| at + e)];
+    let selected = rest.find(" selected>")?;
+    let before = &rest[..selected];
+    let value = before.rfind("value=\"")? + 7;
+    let end = before[value..].find('"')?;
+    Some(before[value..value + end].to_owned())
+}
+
+async fn phone_of(app: &TestApp, coop: i64, role: farm_log::Role, with_plot: bool) -> (i64, String) {
+    let members = app.store.members(coop).await.expect("members");
+    let member = members
+        .iter()
+        .find(|m| m.role == role && (!with_plot || !m.plot_ids.is_empty()))
+        .expect("a member with that role");
+    (member.id, member.phone.clone())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_signs_in_and_logs_fertilizing_with_one_tap_on_save_and_the_amount() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+        let code = app.growing_lot("CN-2611-09", member_id).await;
+        let browser = Phone::new(&app);
+
+        let (status, _, location) = browser.get("/app").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] signed out goes to sign in");
+        assert_eq!(location.as_deref(), Some("/app/dang-nhap?next=/app"));
+
+        let response = {
+            let csrf = browser.csrf("/app/dang-nhap").await;
+            browser
+                .client
+                .post(format!("{}/app/dang-nhap", app.base))
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("phone", phone.as_str()),
+                    ("password", PASSWORD),
+                ])
+                .send()
+                .await
+                .expect("sent")
+        };
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "[{backend}]");
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("nguon_session="))
+            .expect("a session cookie")
+            .to_owned();
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/app"] {
+            assert!(cookie.contains(flag), "[{backend}] {flag} missing: {cookie}");
+        }
+
+        // Home → lot → "Bón phân" → save: the lot card and the button are links.
+        let (status, home, _) = browser.get("/app").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            home.contains(&format!("href=\"/app/lo/{code}\"")),
+            "[{backend}] the lot card: {home}"
+        );
+        let (_, lot_page, _) = browser.get(&format!("/app/lo/{code}")).await;
+        let form_path = format!("/app/lo/{code}/ghi/fertilizing");
+        assert!(
+            lot_page.contains(&format!("href=\"{form_path}\"")),
+            "[{backend}] {lot_page}"
+        );
+        assert!(lot_page.contains(">Bón phân<"));
+
+        let (_, form, _) = browser.get(&form_path).await;
+        // Prefilled from the demo season: the fertilizer and unit this member used last time.
+        let last = app
+            .store
+            .last_event_by(member_id, farm_log::EventKind::Fertilizing)
+            .await
+            .expect("read");
+        let Some(farm_log::EventBody::Fertilizing { input, amount, .. }) = last.map(|e| e.body) else {
+            panic!("[{backend}] the demo member fertilized before");
+        };
+        assert_eq!(
+            selected_of(&form, "input_product_id"),
+            Some(input.input_product_id.to_string()),
+            "[{backend}] last product preselected"
+        );
+        assert_eq!(value_of(&form, "amount"), Some(amount.value.normalize().to_string()));
+        assert_eq!(selected_of(&form, "unit").as_deref(), Some(amount.unit.code()));
+        let occurred = value_of(&form, "occurred_at").expect("a time");
+        assert_eq!(occurred.len(), 16, "now, to the minute: {occurred}");
+
+        // The farmer types the amount and taps "Lưu": what the browser sends is every field.
+        let fields = [
+            ("csrf", value_of(&form, "csrf").expect("csrf")),
+            ("id", value_of(&form, "id").expect("id")),
+            ("input_product_id", input.input_product_id.to_string()),
+            ("amount", "12,5".to_owned()),
+            ("unit", "KGM".to_owned()),
+            ("method", String::new()),
+            ("occurred_at", occurred.clone()),
+            ("note", "Bón thúc lần 2 <b>sau mưa</b>".to_owned()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (status, body, location) = browser.post(&form_path, &fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] {body}");
+        assert_eq!(location, Some(format!("/app/lo/{code}")));
+        let (_, lot_page, _) = browser.get(&format!("/app/lo/{code}")).await;
+        assert!(lot_page.contains("id=\"flash\""), "[{backend}] {lot_page}");
+        assert!(lot_page.contains("Đã lưu: Bón phân cho lô CN-2611-09."));
+        assert!(lot_page.contains("12,5 kg"), "[{backend}] the timeline shows it");
+        assert!(
+            lot_page.contains("sau mưa") && !lot_page.contains("<b>sau mưa</b>"),
+            "[{backend}] a note is shown as text, never as markup"
+        );
+
+        let history = app.store.history(app.veg().id, &code).await.expect("history");
+        assert_eq!(history.events.len(), 1, "[{backend}]");
+        let stored = &history.events[0].event;
+        assert_eq!(stored.actor, member_id);
+        assert_eq!(
+            stored.occurred_at.offset().local_minus_utc(),
+            7 * 3600,
+            "stored with +07:00"
+        );
+
+        // A double tap (or a resend after a dropped connection) stores nothing twice.
+        let (status, _, _) = browser.post(&form_path, &fields).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, lot_page, _) = browser.get(&format!("/app/lo/{code}")).await;
+        assert!(lot_page.contains("không lưu lại lần nữa"), "[{backend}] {lot_page}");
+        assert_eq!(
+            app.store
+                .history(app.veg().id, &code)
+                .await
+                .expect("history")
+                .events
+                .len(),
+            1
+        );
+
+        // Next time the form starts from what was just logged.
+        let (_, form, _) = browser.get(&form_path).await;
+        assert_eq!(value_of(&form, "amount").as_deref(), Some("12.5"));
+        assert_ne!(value_of(&form, "id"), Some(fields[1].1.to_owned()), "a fresh event id");
+
+        // A bad amount is refused naming the field, and nothing is stored.
+        let fresh = value_of(&form, "id").expect("id");
+        let csrf = value_of(&form, "csrf").expect("csrf");
+        let (status, page, _) = browser
+            .post(
+                &form_path,
+                &[
+                    ("csrf", &csrf),
+                    ("id", &fresh),
+                    ("input_product_id", &input.input_product_id.to_string()),
+                    ("amount", "-3"),
+                    ("unit", "KGM"),
+                    ("occurred_at", &occurred),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {page}");
+        assert!(
+            page.contains("id=\"amount\"") && page.contains("aria-invalid=\"true\""),
+            "{page}"
+        );
+        assert_eq!(
+            app.store
+                .history(app.veg().id, &code)
+                .await
+                .expect("history")
+                .events
+                .len(),
+            1
+        );
+
+        // Signing out ends the session.
+        let (status, _, _) = browser.post("/app/dang-xuat", &[("csrf", &csrf)]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, _) = browser.get("/app").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] signed out");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spraying_form_hides_banned_products_and_says_when_harvest_may_start() {
+    let app = spawn_demo("sqlite").await;
+    let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+    let code = app.growing_lot("CN-2611-10", member_id).await;
+    let browser = Phone::new(&app);
+    assert_eq!(browser.sign_in(&phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    let form_path = format!("/app/lo/{code}/ghi/spraying");
+    let (status, form, _) = browser.get(&form_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!form.contains("Gramoxone"), "a banned pesticide is never offered");
+    assert!(form.contains("Oshin 20WP (cách ly 7 ngày)"), "{form}");
+    let oshin = app.input_id(app.veg().id, "Oshin").await.to_string();
+    let occurred = "2026-11-20T07:30";
+    let csrf = value_of(&form, "csrf").expect("csrf");
+    let id = value_of(&form, "id").expect("id");
+    let (status, _, _) = browser
+        .post(
+            &form_path,
+            &[
+                ("csrf", &csrf),
+                ("id", &id),
+                ("input_product_id", &oshin),
+                ("amount", "200"),
+                ("unit", "MLT"),
+                ("target_pest", "Sâu xanh"),
+                ("occurred_at", occurred),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, lot_page, _) = browser.get(&format!("/app/lo/{code}")).await;
+    assert!(
+        lot_page.contains("Sớm nhất được thu hoạch ngày 27/11/2026"),
+        "sprayed 20/11 with a 7-day interval: {lot_page}"
+    );
+    // The next spraying form starts from Oshin and says the same for "now".
+    let (_, form, _) = browser.get(&form_path).await;
+    assert_eq!(selected_of(&form, "input_product_id"), Some(oshin));
+    assert!(form.contains("id=\"earliest-harvest\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_lock_the_account_until_it_expires_or_a_leader_unlocks_it() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+        let browser = Phone::new(&app);
+        let (status, page, _) = browser.sign_in("0999 999 999", PASSWORD).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "[{backend}] unknown phone");
+        assert!(page.contains("Số điện thoại hoặc mật khẩu không đúng."));
+        for attempt in 1..=4 {
+            let (status, page, _) = browser.sign_in(&phone, "not the password").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "[{backend}] attempt {attempt}");
+            if attempt >= 2 {
+                assert!(page.contains(&format!("Còn {} lần thử", 5 - attempt)), "{page}");
+            }
+        }
+        let (status, page, _) = browser.sign_in(&phone, "not the password").await;
+        assert_eq!(status, StatusCode::LOCKED, "[{backend}] the fifth wrong password locks");
+        assert!(page.contains("tạm khoá đến"), "{page}");
+        let (status, _, _) = browser.sign_in(&phone, PASSWORD).await;
+        assert_eq!(status, StatusCode::LOCKED, "[{backend}] even the right password waits");
+
+        let leader = Phone::new(&app);
+        let (_, leader_phone) = phone_of(&app, app.veg().id, farm_log::Role::Leader, false).await;
+        assert_eq!(leader.sign_in(&leader_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let (_, members, _) = leader.get("/app/thanh-vien").await;
+        assert!(
+            members.contains("đang tạm khoá"),
+            "[{backend}] the leader sees the lock"
+        );
+        let csrf = value_of(&members, "csrf").expect("csrf");
+        let (status, _, _) = leader
+            .post(&format!("/app/thanh-vien/{member_id}/mo-khoa"), &[("csrf", &csrf)])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _, location) = browser.sign_in(&phone, PASSWORD).await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/app")),
+            "[{backend}]"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_without_this_sessions_token_is_refused_and_changes_nothing() {
+    let app = spawn_demo("sqlite").await;
+    let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+    let code = app.growing_lot("CN-2611-11", member_id).await;
+    let browser = Phone::new(&app);
+    // No token at all: the sign-in form itself is protected.
+    let (status, _, _) = browser
+        .post("/app/dang-nhap", &[("phone", phone.as_str()), ("password", PASSWORD)])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(browser.sign_in(&phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    let form_path = format!("/app/lo/{code}/ghi/observation");
+    let (_, form, _) = browser.get(&form_path).await;
+    let id = value_of(&form, "id").expect("id");
+    // Another session's token (a forged cross-site form would have none at all).
+    let other = Phone::new(&app);
+    let foreign_token = other.csrf("/app/dang-nhap").await;
+    let (status, page, _) = browser
+        .post(
+            &form_path,
+            &[
+                ("csrf", &foreign_token),
+                ("id", &id),
+                ("subject", "Rệp"),
+                ("occurred_at", "2026-11-20T07:30"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(page.contains("Chưa có gì được lưu"));
+    assert!(
+        app.store
+            .history(app.veg().id, &code)
+            .await
+            .expect("history")
+            .events
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_and_cooperatives_bound_every_app_screen() {
+    let app = spawn_demo("sqlite").await;
+    let veg = app.veg().id;
+    let lots = app.store.lots(veg, None).await.expect("lots");
+    let first = lots.iter().min_by_key(|l| l.id).expect("a lot").clone();
+    let members = app.store.members(veg).await.expect("members");
+    let outsider = members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.iter().any(|p| first.plot_ids.contains(p)))
+        .expect("a member off that plot");
+    let (_, inspector_phone) = phone_of(&app, veg, farm_log::Role::Inspector, false).await;
+    let (pomelo_member, pomelo_phone) = phone_of(&app, app.pomelo().id, farm_log::Role::Member, true).await;
+    let (_, pomelo_leader) = phone_of(&app, app.pomelo().id, farm_log::Role::Leader, false).await;
+    let lot_path = format!("/app/lo/{}", first.code);
+
+    // A member off the lot's plots: 403 on the lot and its forms.
+    let browser = Phone::new(&app);
+    assert_eq!(
+        browser.sign_in(&outsider.phone, PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(browser.get(&lot_path).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.get(&format!("{lot_path}/ghi/observation")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _, _) = browser.get("/app/thanh-vien").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "members may not manage members");
+
+    // An inspector reads the lot but has no buttons and no forms.
+    let inspector = Phone::new(&app);
+    assert_eq!(
+        inspector.sign_in(&inspector_phone, PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
+    let (status, page, _) = inspector.get(&lot_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("Bạn chỉ có quyền xem lô này.") && !page.contains("/ghi/"));
+    assert_eq!(
+        inspector.get(&format!("{lot_path}/ghi/observation")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, page, _) = inspector.get("/app/thanh-vien").await;
+    assert_eq!(status, StatusCode::OK, "inspectors see the list");
+    assert!(!page.contains("mat-khau"), "but no forms");
+
+    // The other cooperative: 403 on this one's lots, forms and members, whatever the role.
+    for phone in [&pomelo_phone, &pomelo_leader] {
+        let stranger = Phone::new(&app);
+        assert_eq!(stranger.sign_in(phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        assert_eq!(stranger.get(&lot_path).await.0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            stranger.get(&format!("{lot_path}/ghi/harvest")).await.0,
+            StatusCode::FORBIDDEN
+        );
+        let csrf = stranger.csrf("/app").await;
+        let (status, _, _) = stranger
+            .post(
+                &format!("/app/thanh-vien/{}/mat-khau", outsider.id),
+                &[("csrf", &csrf), ("password", "taken over!")],
+            )
+            .await;
+        assert!(
+            matches!(status, StatusCode::FORBIDDEN),
+            "another cooperative's member: {status}"
+        );
+    }
+    assert!(app.store.member_elsewhere(veg, pomelo_member).await.expect("read"));
+    assert_eq!(
+        Phone::new(&app).sign_in(&outsider.phone, PASSWORD).await.0,
+        StatusCode::SEE_OTHER,
+        "the outsider's password was not changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_adds_a_member_resets_a_password_and_disables_an_account() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg().id;
+        let (_, leader_phone) = phone_of(&app, veg, farm_log::Role::Leader, false).await;
+        let leader = Phone::new(&app);
+        assert_eq!(leader.sign_in(&leader_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let csrf = leader.csrf("/app/thanh-vien").await;
+        let (status, page, _) = leader
+            .post(
+                "/app/thanh-vien",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Hộ bà Lê Thị Mai"),
+                    ("phone", "0912 000 111"),
+                    ("role", "member"),
+                    ("password", "short"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}]");
+        assert!(page.contains("Mật khẩu cần ít nhất 8 ký tự."), "{page}");
+        assert!(page.contains("value=\"Hộ bà Lê Thị Mai\""), "what was typed is kept");
+        let (status, _, _) = leader
+            .post(
+                "/app/thanh-vien",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Hộ bà Lê Thị Mai"),
+                    ("phone", "0912 000 111"),
+                    ("role", "member"),
+                    ("password", "lua-st25-ngon"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let (_, page, _) = leader
+            .post(
+                "/app/thanh-vien",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Trùng số"),
+                    ("phone", "0912000111"),
+                    ("role", "member"),
+                    ("password", "lua-st25-ngon"),
+                ],
+            )
+            .await;
+        assert!(
+            page.contains("Số điện thoại này đã có trong HTX."),
+            "[{backend}] {page}"
+        );
+
+        let mai = app.store.member_by_phone(veg, "0912000111").await.expect("added");
+        let phone = Phone::new(&app);
+        assert_eq!(
+            phone.sign_in("0912 000 111", "lua-st25-ngon").await.0,
+            StatusCode::SEE_OTHER
+        );
+
+        // Forgotten password: the leader sets a new one; the old one stops working.
+        let (status, _, _) = leader
+            .post(
+                &format!("/app/thanh-vien/{}/mat-khau", mai.id),
+                &[("csrf", &csrf), ("password", "mat-khau-moi-2026")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            Phone::new(&app).sign_in("0912000111", "lua-st25-ngon").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            Phone::new(&app).sign_in("0912000111", "mat-khau-moi-2026").await.0,
+            StatusCode::SEE_OTHER
+        );
+
+        // Disabled: the open session stops at the next page, and signing in is refused.
+        let (status, _, _) = leader
+            .post(
+                &format!("/app/thanh-vien/{}/trang-thai", mai.id),
+                &[("csrf", &csrf), ("active", "false")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            phone.get("/app").await.0,
+            StatusCode::SEE_OTHER,
+            "[{backend}] signed out"
+        );
+        assert_eq!(
+            Phone::new(&app).sign_in("0912000111", "mat-khau-moi-2026").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (_, page, _) = leader.get("/app/thanh-vien").await;
+        assert!(page.contains("đã ngừng"), "[{backend}]");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_passwords_from_one_address_is_slowed_to_a_crawl() {
+    let app = spawn_demo("sqlite").await;
+    let browser = Phone::new(&app);
+    let csrf = browser.csrf("/app/dang-nhap").await;
+    let mut statuses = vec![];
+    for _ in 0..12 {
+        let response = browser
+            .client
+            .post(format!("{}/app/dang-nhap", app.base))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("phone", "0999 999 999"),
+                ("password", "guess-guess"),
+            ])
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().contains_key("retry-after"));
+            let page = response.text().await.expect("body");
+            assert!(page.contains("Thử đăng nhập quá nhiều lần"), "{page}");
+            statuses.push(StatusCode::TOO_MANY_REQUESTS);
+        } else {
+            statuses.push(response.status());
+        }
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "twelve tries at once hit the limit: {statuses:?}"
+    );
+    assert_eq!(
+        browser.get("/app/dang-nhap").await.0,
+        StatusCode::OK,
+        "reading the form is not limited"
+    );
+}

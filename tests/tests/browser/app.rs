@@ -1,0 +1,174 @@
+//! The cooperative's app (`/app`) in a phone's Chromium: a member of the vegetable cooperative
+//! signs in with phone and password, opens a growing lot from the home screen and logs
+//! fertilizing in at most four taps; every screen on the way passes axe-core.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use fantoccini::elements::Element;
+use serde_json::json;
+use tests::browser::{Browser, VIEWPORT};
+
+use crate::support::start;
+
+/// The most taps logging a step may take, from the home screen to the saved step.
+const MOST_TAPS: usize = 4;
+
+/// Saves the screen as `browser-screenshots/<test>-<step>.png` (the harness's own
+/// `<test>.png` is left holding the last step).
+async fn screenshot(browser: &Browser, step: &str) -> PathBuf {
+    let shot = browser.screenshot().await;
+    let stem = shot.file_stem().and_then(|s| s.to_str()).expect("a screenshot name");
+    let path = shot.with_file_name(format!("{stem}-{step}.png"));
+    std::fs::copy(&shot, &path).expect("copy the screenshot");
+    let _ = writeln!(std::io::stderr(), "step screenshot: {}", path.display());
+    path
+}
+
+/// Asserts the screen fits the phone: nothing makes it scroll sideways.
+async fn assert_fits(browser: &Browser) {
+    let (width, _) = VIEWPORT;
+    assert_eq!(
+        browser.eval("return document.documentElement.scrollWidth;").await,
+        json!(width),
+        "{} is wider than the phone",
+        browser.url().await
+    );
+}
+
+/// A farmer's tap on `element`, counted.
+async fn tap(element: &Element, taps: &mut usize) {
+    element.click().await.expect("tap");
+    *taps += 1;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_signs_in_and_logs_fertilizing_in_at_most_four_taps() {
+    let Some((browser, app)) = start("a_member_signs_in_and_logs_fertilizing_in_at_most_four_taps").await else {
+        return;
+    };
+    let started = Instant::now();
+    let coop = app.veg().id;
+    let members = app.store.members(coop).await.expect("members");
+    let member = members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
+        .expect("a demo member with plots");
+    let code = app.growing_lot("CN-2611-21", member.id).await;
+    let lot_path = format!("/app/lo/{code}");
+
+    // Signed out, the app sends the phone to the sign-in page.
+    browser.open(&format!("{}/app", app.base)).await;
+    let url = browser.url().await;
+    assert!(
+        url.starts_with(&format!("{}/app/dang-nhap", app.base)),
+        "signed out, /app goes to sign in: {url}"
+    );
+    browser.find("#phone").await;
+    assert_fits(&browser).await;
+    browser.assert_accessible().await;
+    screenshot(&browser, "1-sign-in").await;
+    browser
+        .find("#phone")
+        .await
+        .send_keys(&member.phone)
+        .await
+        .expect("type the phone");
+    browser
+        .find("#password")
+        .await
+        .send_keys(nguon::demo::DEMO_PASSWORD)
+        .await
+        .expect("type the password");
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("tap sign in");
+
+    // Home: the member's lots as big cards.
+    let card = browser.find(&format!("a.bigcard[href=\"{lot_path}\"]")).await;
+    assert_eq!(
+        browser.url().await,
+        format!("{}/app", app.base),
+        "signed in, back to /app"
+    );
+    assert_fits(&browser).await;
+    browser.assert_accessible().await;
+    screenshot(&browser, "2-home").await;
+
+    let mut taps = 0;
+    tap(&card, &mut taps).await;
+
+    // The lot: one button per kind of step.
+    browser.find("ul.kinds a").await;
+    assert_eq!(browser.url().await, format!("{}{lot_path}", app.base));
+    assert_fits(&browser).await;
+    browser.assert_accessible().await;
+    screenshot(&browser, "3-lot").await;
+    let mut fertilizing = None;
+    for button in browser.find_all("ul.kinds a").await {
+        if button.text().await.expect("button text").trim() == "Bón phân" {
+            fertilizing = Some(button);
+        }
+    }
+    let fertilizing = fertilizing.expect("a \"Bón phân\" button on the lot page");
+    tap(&fertilizing, &mut taps).await;
+
+    // The fertilizing form, prefilled from this member's last fertilizing.
+    let amount = browser.find("#amount").await;
+    assert_eq!(browser.url().await, format!("{}{lot_path}/ghi/fertilizing", app.base));
+    let unit = browser.find("#unit").await.prop("value").await.expect("the unit");
+    assert_eq!(
+        unit.as_deref(),
+        Some("KGM"),
+        "the form starts in kilograms, the unit of this member's last fertilizing"
+    );
+    assert_fits(&browser).await;
+    browser.assert_accessible().await;
+    screenshot(&browser, "4-form").await;
+    // Tap the amount field, replace what was prefilled, tap "Lưu".
+    tap(&amount, &mut taps).await;
+    amount.clear().await.expect("clear the amount");
+    amount.send_keys("7,5").await.expect("type the amount");
+    screenshot(&browser, "5-form-filled").await;
+    let save = browser.find("#save").await;
+    assert_eq!(save.text().await.expect("button text").trim(), "Lưu");
+    tap(&save, &mut taps).await;
+
+    // Back on the lot page: the confirmation, and the step in the timeline.
+    let flash = browser.find("#flash").await.text().await.expect("flash text");
+    assert_eq!(browser.url().await, format!("{}{lot_path}", app.base));
+    assert!(flash.contains("Đã lưu"), "the confirmation: {flash}");
+    let timeline = browser.find("#timeline").await.text().await.expect("timeline text");
+    assert!(
+        timeline.contains("7,5 kg"),
+        "the timeline shows the amount typed: {timeline}"
+    );
+    browser.assert_accessible().await;
+    screenshot(&browser, "6-saved").await;
+    assert!(
+        taps <= MOST_TAPS,
+        "logging fertilizing took {taps} taps, more than {MOST_TAPS}"
+    );
+
+    // Stored once, as this member's.
+    let history = app.store.history(coop, &code).await.expect("history");
+    assert_eq!(history.events.len(), 1, "exactly one step stored");
+    let stored = &history.events[0].event;
+    assert_eq!(stored.actor, member.id, "stored as the member who signed in");
+    let farm_log::EventBody::Fertilizing { amount, .. } = &stored.body else {
+        panic!("a fertilizing was stored: {:?}", stored.body);
+    };
+    assert_eq!(amount.value.normalize().to_string(), "7.5");
+    assert_eq!(amount.unit.code(), "KGM");
+
+    let _ = writeln!(
+        std::io::stderr(),
+        "app: {taps} taps, {:.1} s in the browser",
+        started.elapsed().as_secs_f64()
+    );
+    browser.close().await;
+}
