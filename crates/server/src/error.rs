@@ -56,9 +56,15 @@ tokio::task_local! {
     pub static REQUEST: RequestContext;
 }
 
-/// The id of the request being served (empty outside one).
+/// The id of the request being served; outside the request-id layers (the public pages) a
+/// fresh random one, which the caller logs with the error it shows it for.
 pub fn request_id() -> String {
-    current().request_id
+    let id = current().request_id;
+    if id.is_empty() {
+        uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
+    } else {
+        id
+    }
 }
 
 fn current() -> RequestContext {

@@ -124,27 +124,29 @@ async fn not_found() -> error::AppError {
     error::AppError::NotFound("page")
 }
 
-/// The whole application: API, health check, public pages, request ids, tracing, body limit,
-/// compression.
+/// The whole application: API, health check, the cooperative's app, public pages, request ids,
+/// tracing, body limit, compression.
+///
+/// The public pages (what a scanned QR opens) skip the per-request context, request-id and
+/// trace layers: they are the hot path of the lookup benchmark, they read their language from
+/// the request themselves, and a failing page logs the id it shows.
 pub fn router(state: AppState) -> Router {
     let prefix = state.site.prefix().to_owned();
-    let app = Router::new()
-        .route("/healthz", get(healthz))
-        .nest("/api/v1", api::routes());
-    let pages = web::routes().merge(app::routes(&state));
-    let app = if prefix.is_empty() {
-        app.merge(pages)
+    let app_pages = app::routes(&state);
+    let (app_pages, public) = if prefix.is_empty() {
+        (Router::new().merge(app_pages), Router::new().merge(web::routes()))
     } else {
-        app.nest(&prefix, pages)
+        (
+            Router::new().nest(&prefix, app_pages),
+            Router::new().nest(&prefix, web::routes()),
+        )
     };
-    app.fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(CompressionLayer::new().gzip(true).br(true))
+    let traced = Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api::routes())
+        .merge(app_pages)
+        .fallback(not_found)
         .layer(middleware::from_fn(request_context))
-        .layer(SetResponseHeaderLayer::overriding(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -152,7 +154,15 @@ pub fn router(state: AppState) -> Router {
             // on every request, which showed up in the lookup benchmark's profile.
             tracing::debug_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
         }))
-        .layer(SetRequestIdLayer::new(REQUEST_ID, SequentialRequestIds::default()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, SequentialRequestIds::default()));
+    traced
+        .merge(public)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 

@@ -659,14 +659,10 @@ async fn preflight() -> Response {
 }
 
 /// GET and HEAD on `/01/…` and `/l/…`: a label, a lot or a product.
-async fn resolve(
-    State(state): State<AppState>,
-    method: Method,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    request: Request<Body>,
-) -> Response {
-    let mut response = resolve_inner(&state, &method, query.as_deref(), &headers, request.uri().path()).await;
+async fn resolve(State(state): State<AppState>, request: Request<Body>) -> Response {
+    // Read from the request in place: extracting the headers would copy them on every scan.
+    let (method, headers, uri) = (request.method(), request.headers(), request.uri());
+    let mut response = resolve_inner(&state, method, uri.query(), headers, uri.path()).await;
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Link"));
