@@ -87,6 +87,11 @@ impl DiaryFont {
                 _ => DiaryError::UnreadableFont,
             })
     }
+
+    /// The font already loaded (and checked) for printing labels.
+    pub fn from_label_font(font: label::LabelFont) -> Self {
+        Self(font)
+    }
 }
 
 /// Measures and wraps text with the font's advance widths (kerning ignored).

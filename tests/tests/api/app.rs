@@ -613,3 +613,68 @@ async fn guessing_passwords_from_one_address_is_slowed_to_a_crawl() {
         "reading the form is not limited"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inspector_downloads_a_lots_diary_as_csv_and_pdf() {
+    let app = spawn_demo("sqlite").await;
+    let veg = app.veg().id;
+    let (_, inspector_phone) = phone_of(&app, veg, farm_log::Role::Inspector, false).await;
+    let inspector = Phone::new(&app);
+    assert_eq!(inspector.sign_in(&inspector_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    let lots = app.store.lots(veg, None).await.expect("lots");
+    let first = lots.iter().min_by_key(|l| l.id).expect("a lot").clone();
+    let history = app.store.history(veg, &first.code).await.expect("history");
+    let (_, page, _) = inspector.get(&format!("/app/lo/{}", first.code)).await;
+    let csv_path = format!("/app/lo/{}/nhat-ky.csv", first.code);
+    assert!(page.contains(&format!("href=\"{csv_path}\"")), "the lot page links the diary");
+
+    let response = inspector
+        .client
+        .get(format!("{}{csv_path}", app.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get("content-disposition")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains(&format!("nhat-ky-{}.csv", first.code)))
+    );
+    let bytes = response.bytes().await.expect("body");
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM so Excel reads Vietnamese");
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("a CSV row")).collect();
+    let events: Vec<farm_log::Event> = history.events.iter().map(|e| e.event.clone()).collect();
+    assert_eq!(
+        rows.len(),
+        farm_log::timeline::timeline(&events).len(),
+        "a row per diary entry (corrections folded into what they correct)"
+    );
+    assert!(rows.iter().all(|row| row.iter().any(|cell| cell == first.code)));
+    assert!(rows.iter().any(|row| row.iter().any(|cell| cell.contains("Bón phân"))));
+
+    let response = inspector
+        .client
+        .get(format!("{}/app/lo/{}/nhat-ky.pdf", app.base, first.code))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let pdf = response.bytes().await.expect("body");
+    assert!(pdf.starts_with(b"%PDF"));
+    match tests::pdf_text(&pdf) {
+        Some(text) => {
+            assert!(text.contains(&first.code), "{text}");
+            assert!(text.contains("Trang 1/"), "{text}");
+        }
+        None => eprintln!("*** SKIPPED: pdftotext not found — install poppler-utils to read the diary PDF ***"),
+    }
+
+    // Another cooperative's leader gets 403, not the file.
+    let (_, pomelo_leader) = phone_of(&app, app.pomelo().id, farm_log::Role::Leader, false).await;
+    let stranger = Phone::new(&app);
+    assert_eq!(stranger.sign_in(&pomelo_leader, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(stranger.get(&csv_path).await.0, StatusCode::FORBIDDEN);
+}

@@ -45,7 +45,7 @@ fn store_failure(ctx: &Ctx) -> impl Fn(StoreError) -> PageError + '_ {
 }
 
 /// A lot of the signed-in member's cooperative (another cooperative's is 403).
-async fn own_lot(ctx: &Ctx, code: &str) -> Result<Lot, PageError> {
+pub(super) async fn own_lot(ctx: &Ctx, code: &str) -> Result<Lot, PageError> {
     let principal = ctx.principal()?;
     let store = &ctx.state.store;
     match store.lot(principal.cooperative_id, code).await {
@@ -158,6 +158,8 @@ struct LotPage<'a> {
     buttons: Vec<KindButton>,
     read_only: bool,
     entries: Vec<EntryView>,
+    csv_href: String,
+    pdf_href: String,
 }
 
 /// Which of the farm kinds this person may log on this lot now.
@@ -203,7 +205,10 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
             class: kind.as_str(),
         })
         .collect();
+    let base = ctx.href(&format!("/lo/{}", super::encode_component(&lot.code)));
     let page = LotPage {
+        csv_href: format!("{base}/nhat-ky.csv"),
+        pdf_href: format!("{base}/nhat-ky.pdf"),
         c: ctx.chrome(format!("{} · {}", lot.code, product.name)).await,
         m,
         read_only: buttons.is_empty(),

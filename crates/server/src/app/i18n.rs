@@ -39,6 +39,7 @@ pub struct AppMessages {
     pub read_only: String,
     pub history: String,
     pub no_events: String,
+    pub diary_download: String,
     pub members_link: String,
     pub when: String,
     pub input_fertilizer: String,

@@ -8,6 +8,7 @@
 //! after repeated wrong passwords.
 
 mod auth;
+mod diary;
 mod farmer;
 pub mod i18n;
 mod members;
@@ -70,6 +71,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/dang-xuat", post(auth::sign_out))
         .route("/app/lo/{code}", get(farmer::lot))
         .route("/app/lo/{code}/ghi/{kind}", get(farmer::form).post(farmer::submit))
+        .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
+        .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
         .route("/app/thanh-vien", get(members::list).post(members::add))
         .route("/app/thanh-vien/{member_id}/mat-khau", post(members::reset_password))
         .route("/app/thanh-vien/{member_id}/mo-khoa", post(members::unlock))
@@ -331,6 +334,8 @@ pub enum Failure {
     NotFound,
     /// The form's CSRF token is wrong or missing.
     Csrf,
+    /// Something the server needs is missing (e.g. the font for PDFs); why.
+    Unavailable(String),
     /// The store failed.
     Store(StoreError),
 }
@@ -369,6 +374,10 @@ impl IntoResponse for PageError {
                 m.not_found_text.clone(),
             ),
             Failure::Csrf => (StatusCode::FORBIDDEN, m.csrf_title.clone(), m.csrf_text.clone()),
+            Failure::Unavailable(why) => {
+                tracing::error!(%why, "an app page cannot be served");
+                (StatusCode::SERVICE_UNAVAILABLE, m.error_title.clone(), m.error_text.clone())
+            }
             Failure::Store(StoreError::NotFound { .. }) => (
                 StatusCode::NOT_FOUND,
                 m.not_found_title.clone(),
