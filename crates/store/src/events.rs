@@ -493,3 +493,54 @@ impl Store {
         self.lot_from_row(row).await
     }
 }
+
+impl Store {
+    /// Recalls a lot and every lot made from it, at any depth, in one atomic append: the lot
+    /// gets `reason`, each derived lot a reason naming where the recall came from. Lots already
+    /// recalled are left as they are. Returns the codes recalled now, the lot's own first.
+    pub async fn recall_cascade(
+        &self,
+        principal: &Principal,
+        code: &str,
+        reason: &farm_log::Note,
+        reason_for_derived: impl Fn(&str) -> String,
+    ) -> Result<Vec<String>, StoreError> {
+        let root = self.lot(principal.cooperative_id, code).await?;
+        let mut order = vec![root.clone()];
+        let mut seen: BTreeSet<String> = BTreeSet::from([root.code.clone()]);
+        let mut next = 0;
+        while next < order.len() {
+            let children: Vec<String> = order[next].children.iter().map(|c| c.lot_code.clone()).collect();
+            for child in children {
+                if seen.insert(child.clone()) {
+                    order.push(self.lot(principal.cooperative_id, &child).await?);
+                }
+            }
+            next += 1;
+        }
+        let now = crate::now();
+        let mut items = Vec::new();
+        for lot in order.iter().filter(|lot| lot.status != farm_log::LotStatus::Recalled) {
+            let reason = if lot.code == root.code {
+                reason.clone()
+            } else {
+                farm_log::Note::parse(&reason_for_derived(&root.code), "reason")?
+            };
+            items.push(AppendItem {
+                lot_code: lot.code.clone(),
+                draft: farm_log::event::EventDraft {
+                    id: Uuid::now_v7(),
+                    occurred_at: now,
+                    note: None,
+                    location: None,
+                    body: farm_log::EventBody::Recall { reason },
+                },
+            });
+        }
+        let codes = items.iter().map(|i| i.lot_code.clone()).collect();
+        if !items.is_empty() {
+            self.append(principal, items, true).await?;
+        }
+        Ok(codes)
+    }
+}

@@ -620,13 +620,19 @@ async fn an_inspector_downloads_a_lots_diary_as_csv_and_pdf() {
     let veg = app.veg().id;
     let (_, inspector_phone) = phone_of(&app, veg, farm_log::Role::Inspector, false).await;
     let inspector = Phone::new(&app);
-    assert_eq!(inspector.sign_in(&inspector_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        inspector.sign_in(&inspector_phone, PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
     let lots = app.store.lots(veg, None).await.expect("lots");
     let first = lots.iter().min_by_key(|l| l.id).expect("a lot").clone();
     let history = app.store.history(veg, &first.code).await.expect("history");
     let (_, page, _) = inspector.get(&format!("/app/lo/{}", first.code)).await;
     let csv_path = format!("/app/lo/{}/nhat-ky.csv", first.code);
-    assert!(page.contains(&format!("href=\"{csv_path}\"")), "the lot page links the diary");
+    assert!(
+        page.contains(&format!("href=\"{csv_path}\"")),
+        "the lot page links the diary"
+    );
 
     let response = inspector
         .client
@@ -675,6 +681,128 @@ async fn an_inspector_downloads_a_lots_diary_as_csv_and_pdf() {
     // Another cooperative's leader gets 403, not the file.
     let (_, pomelo_leader) = phone_of(&app, app.pomelo().id, farm_log::Role::Leader, false).await;
     let stranger = Phone::new(&app);
-    assert_eq!(stranger.sign_in(&pomelo_leader, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        stranger.sign_in(&pomelo_leader, PASSWORD).await.0,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(stranger.get(&csv_path).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_starts_a_lot_and_a_recall_reaches_every_lot_made_from_it_and_the_public_page_at_once() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg().id;
+        let (_, leader_phone) = phone_of(&app, veg, farm_log::Role::Leader, false).await;
+        let leader = Phone::new(&app);
+        assert_eq!(leader.sign_in(&leader_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let (_, home, _) = leader.get("/app").await;
+        assert!(
+            home.contains("href=\"/app/lo-moi\""),
+            "[{backend}] the leader's home offers a new lot"
+        );
+
+        let (_, form, _) = leader.get("/app/lo-moi").await;
+        let csrf = value_of(&form, "csrf").expect("csrf");
+        let plots = app.store.plots(veg).await.expect("plots");
+        let products = app.store.products(veg).await.expect("products");
+        let (product, plot) = (products[0].id.to_string(), plots[0].id.to_string());
+        let (status, page, _) = leader
+            .post(
+                "/app/lo-moi",
+                &[("csrf", &csrf), ("code", "CN-2612-01"), ("product_id", &product)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] no plot ticked");
+        assert!(page.contains("Hãy chọn ít nhất một thửa ruộng") && page.contains("value=\"CN-2612-01\""));
+        let (status, _, location) = leader
+            .post(
+                "/app/lo-moi",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "CN-2612-01"),
+                    ("product_id", &product),
+                    ("plot_ids", &plot),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        assert_eq!(location.as_deref(), Some("/app/lo/CN-2612-01"));
+        let lot = app.store.lot(veg, "CN-2612-01").await.expect("created");
+        assert_eq!(lot.plot_ids, vec![plots[0].id]);
+        let (status, _, _) = leader
+            .post(
+                "/app/lo-moi",
+                &[
+                    ("csrf", &csrf),
+                    ("code", "CN-2612-01"),
+                    ("product_id", &product),
+                    ("plot_ids", &plot),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "[{backend}] the same code twice");
+
+        // A member may not recall.
+        let (_, member_phone) = phone_of(&app, veg, farm_log::Role::Member, true).await;
+        let member = Phone::new(&app);
+        assert_eq!(member.sign_in(&member_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let member_csrf = member.csrf("/app").await;
+        let (status, _, _) = member
+            .post("/app/lo/CN-2609-01/thu-hoi", &[("csrf", &member_csrf), ("reason", "x")])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}]");
+
+        // The packed lot CN-2609-01 was split into CN-2609-01-A and -B: one recall takes all three.
+        let public = format!("/htx/{veg}/lo/CN-2609-01-A");
+        let (_, before, _) = Phone::new(&app).get(&public).await;
+        assert!(!before.contains("id=\"recall\""), "[{backend}] no banner before");
+        let (_, lot_page, _) = leader.get("/app/lo/CN-2609-01").await;
+        assert!(lot_page.contains("id=\"recall-form\""));
+        let (status, _, _) = leader
+            .post(
+                "/app/lo/CN-2609-01/thu-hoi",
+                &[
+                    ("csrf", &csrf),
+                    ("reason", "Mẫu kiểm nghiệm dư lượng vượt ngưỡng (phiếu KN-118)"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let (_, lot_page, _) = leader.get("/app/lo/CN-2609-01").await;
+        assert!(
+            lot_page.contains("Đã thu hồi: CN-2609-01, CN-2609-01-A, CN-2609-01-B"),
+            "[{backend}] {lot_page}"
+        );
+        for code in ["CN-2609-01", "CN-2609-01-A", "CN-2609-01-B"] {
+            let lot = app.store.lot(veg, code).await.expect("lot");
+            assert_eq!(lot.status, farm_log::LotStatus::Recalled, "[{backend}] {code}");
+        }
+        let child = app.store.history(veg, "CN-2609-01-A").await.expect("history");
+        let last = &child.events.last().expect("the recall").event;
+        match &last.body {
+            farm_log::EventBody::Recall { reason } => assert!(reason.as_ref().contains("CN-2609-01"), "{reason:?}"),
+            other => panic!("[{backend}] {other:?}"),
+        }
+        let (_, after, _) = Phone::new(&app).get(&public).await;
+        assert!(
+            after.contains("id=\"recall\""),
+            "[{backend}] the public page shows the banner at once"
+        );
+        // Recalling again does nothing more.
+        let (status, _, _) = leader
+            .post("/app/lo/CN-2609-01-A/thu-hoi", &[("csrf", &csrf), ("reason", "again")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store
+                .history(veg, "CN-2609-01-A")
+                .await
+                .expect("history")
+                .events
+                .len(),
+            child.events.len(),
+            "[{backend}] no second recall"
+        );
+    }
 }

@@ -39,7 +39,9 @@ async fn download(ctx: Ctx, code: String, format: Format) -> Result<Response, Pa
     let principal = ctx.principal()?.clone();
     let lot = super::farmer::own_lot(&ctx, &code).await?;
     let store = &ctx.state.store;
-    may_read_lot(store, &principal, &lot).await.map_err(|e| refused(&ctx, e))?;
+    may_read_lot(store, &principal, &lot)
+        .await
+        .map_err(|e| refused(&ctx, e))?;
     let fail = |e: StoreError| ctx.error(Failure::Store(e));
     let coop = principal.cooperative_id;
     let history = store.history(coop, &lot.code).await.map_err(fail)?;

@@ -77,6 +77,7 @@ struct HomePage<'a> {
     plots: Vec<PlotLine>,
     open: Vec<LotCard>,
     done: Vec<LotCard>,
+    new_lot_href: Option<String>,
 }
 
 fn is_open(status: LotStatus) -> bool {
@@ -134,6 +135,7 @@ pub async fn home(Signed(ctx): Signed) -> Result<Response, PageError> {
         c: ctx.chrome(m.app_name.clone()).await,
         m,
         hello: fill(&m.hello, &[("name", &principal.name)]),
+        new_lot_href: (principal.role == Role::Leader).then(|| ctx.href("/lo-moi")),
         plots: my_plots,
         open: open.into_iter().map(card).collect(),
         done: done.into_iter().map(card).collect(),
@@ -160,6 +162,7 @@ struct LotPage<'a> {
     entries: Vec<EntryView>,
     csv_href: String,
     pdf_href: String,
+    recall_action: Option<String>,
 }
 
 /// Which of the farm kinds this person may log on this lot now.
@@ -209,6 +212,8 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
     let page = LotPage {
         csv_href: format!("{base}/nhat-ky.csv"),
         pdf_href: format!("{base}/nhat-ky.pdf"),
+        recall_action: (principal.role == Role::Leader && lot.status != LotStatus::Recalled)
+            .then(|| format!("{base}/thu-hoi")),
         c: ctx.chrome(format!("{} · {}", lot.code, product.name)).await,
         m,
         read_only: buttons.is_empty(),

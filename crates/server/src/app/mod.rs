@@ -11,6 +11,7 @@ mod auth;
 mod diary;
 mod farmer;
 pub mod i18n;
+mod leader;
 mod members;
 mod sessions;
 
@@ -70,6 +71,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/dang-nhap", sign_in)
         .route("/app/dang-xuat", post(auth::sign_out))
         .route("/app/lo/{code}", get(farmer::lot))
+        .route("/app/lo-moi", get(leader::new_lot).post(leader::create_lot))
+        .route("/app/lo/{code}/thu-hoi", post(leader::recall))
         .route("/app/lo/{code}/ghi/{kind}", get(farmer::form).post(farmer::submit))
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
@@ -376,7 +379,11 @@ impl IntoResponse for PageError {
             Failure::Csrf => (StatusCode::FORBIDDEN, m.csrf_title.clone(), m.csrf_text.clone()),
             Failure::Unavailable(why) => {
                 tracing::error!(%why, "an app page cannot be served");
-                (StatusCode::SERVICE_UNAVAILABLE, m.error_title.clone(), m.error_text.clone())
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    m.error_title.clone(),
+                    m.error_text.clone(),
+                )
             }
             Failure::Store(StoreError::NotFound { .. }) => (
                 StatusCode::NOT_FOUND,
