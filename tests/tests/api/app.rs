@@ -806,3 +806,136 @@ async fn a_leader_starts_a_lot_and_a_recall_reaches_every_lot_made_from_it_and_t
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_phones_offline_queue_is_answered_in_json_and_a_resend_is_stored_once() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+        let code = app.growing_lot("CN-2611-12", member_id).await;
+        let browser = Phone::new(&app);
+        assert_eq!(browser.sign_in(&phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let form_path = format!("/app/lo/{code}/ghi/observation");
+        let (_, form, _) = browser.get(&form_path).await;
+        let csrf = value_of(&form, "csrf").expect("csrf");
+        let queued = |id: String, subject: &'static str| {
+            let client = browser.client.clone();
+            let url = format!("{}{form_path}", app.base);
+            let csrf = csrf.clone();
+            async move {
+                let response = client
+                    .post(url)
+                    .header("x-nguon-sync", "1")
+                    .form(&[
+                        ("csrf", csrf.as_str()),
+                        ("id", id.as_str()),
+                        ("subject", subject),
+                        ("occurred_at", "2026-11-20T06:15"),
+                    ])
+                    .send()
+                    .await
+                    .expect("sent");
+                let status = response.status();
+                (status, response.json::<serde_json::Value>().await.expect("JSON"))
+            }
+        };
+        let id = uuid::Uuid::new_v4().to_string();
+        let (status, answer) = queued(id.clone(), "Rệp muội trên lá non").await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {answer}");
+        assert_eq!(answer["outcome"], "created");
+        assert_eq!(answer["id"], id.as_str());
+        assert_eq!(answer["redirect"], format!("/app/lo/{code}"));
+        // The phone lost the answer and sends it again, twice: still one event.
+        for _ in 0..2 {
+            let (status, answer) = queued(id.clone(), "Rệp muội trên lá non").await;
+            assert_eq!(
+                (status, answer["outcome"].as_str()),
+                (StatusCode::OK, Some("existing")),
+                "[{backend}]"
+            );
+        }
+        // The same id with other content is a conflict the phone can show.
+        let (status, answer) = queued(id.clone(), "Sâu tơ").await;
+        assert_eq!(status, StatusCode::CONFLICT, "[{backend}] {answer}");
+        assert!(answer["errors"][0].as_str().is_some_and(|e| !e.is_empty()));
+        let (status, answer) = queued(uuid::Uuid::new_v4().to_string(), "").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {answer}");
+        assert_eq!(answer["fields"][0], "subject");
+        let history = app.store.history(app.veg().id, &code).await.expect("history");
+        assert_eq!(history.events.len(), 1, "[{backend}] exactly one event");
+        // The background send leaves no saved message for the next page.
+        let (_, lot_page, _) = browser.get(&format!("/app/lo/{code}")).await;
+        assert!(!lot_page.contains("id=\"flash\""), "[{backend}]");
+
+        // Signed out, the queue is told to sign in again, in JSON, and keeps its entries.
+        let signed_out = Phone::new(&app);
+        let response = signed_out
+            .client
+            .post(format!("{}{form_path}", app.base))
+            .header("x-nguon-sync", "1")
+            .form(&[("csrf", "x")])
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "[{backend}]");
+        let answer: serde_json::Value = response.json().await.expect("JSON");
+        assert!(
+            answer["errors"][0]
+                .as_str()
+                .is_some_and(|e| e.contains("đăng nhập lại"))
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_is_installable_and_its_script_is_allowed_only_from_the_site() {
+    let app = spawn_demo("sqlite").await;
+    let browser = Phone::new(&app);
+    let response = browser
+        .client
+        .get(format!("{}/app/sw.js", app.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/javascript"))
+    );
+    assert_eq!(response.headers()["cache-control"], "no-cache");
+    let response = browser
+        .client
+        .get(format!("{}/app/manifest.webmanifest", app.base))
+        .send()
+        .await
+        .expect("sent");
+    let manifest: serde_json::Value = response.json().await.expect("a JSON manifest");
+    assert_eq!(manifest["start_url"], "/app");
+    assert_eq!(manifest["display"], "standalone");
+    let response = browser
+        .client
+        .get(format!("{}/app/dang-nhap", app.base))
+        .send()
+        .await
+        .expect("sent");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("CSP")
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let page = response.text().await.expect("page");
+    assert!(page.contains("rel=\"manifest\""));
+    assert!(!page.contains("<script>"), "no inline script");
+    // The public pages still allow no script at all.
+    let (_, _, _) = browser.get("/").await;
+    let response = browser.client.get(format!("{}/", app.base)).send().await.expect("sent");
+    assert!(
+        response.headers()["content-security-policy"]
+            .to_str()
+            .is_ok_and(|c| !c.contains("script-src"))
+    );
+}

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDateTime, TimeZone};
 use farm_log::validate::show_date;
 use farm_log::{EventBody, EventKind, InputKind, LotStatus, Role, Unit, VIETNAM_OFFSET};
@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use store::{AppendItem, AppendOutcome, InputProduct, Lot, StoreError};
 
-use super::{AppMessages, Chrome, Ctx, Failure, PageError, Signed, refused};
+use super::{AppMessages, Chrome, Ctx, Failure, PageError, Signed, SyncMode, refused};
 use crate::access::{leader_only_kind, may_append, may_read_lot};
 use crate::web::i18n::{Messages, PageLang, fill};
 use crate::web::view::{EntryView, entries};
@@ -615,10 +615,7 @@ pub async fn submit(
     let m = ctx.m();
     let draft = match farm_log::draft::parse_draft(&draft_json(step.kind, &form), "") {
         Ok(draft) => draft,
-        Err(errors) => {
-            let (messages, fields) = explain(&ctx, &errors);
-            return Ok(render_step(&ctx, &step, form, StatusCode::UNPROCESSABLE_ENTITY, messages, fields).await);
-        }
+        Err(errors) => return Ok(refuse(&ctx, &step, form, StatusCode::UNPROCESSABLE_ENTITY, &errors.0).await),
     };
     let stored = ctx
         .state
@@ -635,33 +632,56 @@ pub async fn submit(
     let outcome = match stored {
         Ok(mut outcomes) => outcomes.pop(),
         Err(StoreError::Invalid(errors)) => {
-            let (messages, fields) = explain(&ctx, &errors);
-            return Ok(render_step(&ctx, &step, form, StatusCode::UNPROCESSABLE_ENTITY, messages, fields).await);
+            return Ok(refuse(&ctx, &step, form, StatusCode::UNPROCESSABLE_ENTITY, &errors.0).await);
         }
         Err(StoreError::Conflict {
+            field,
             message: message_en,
             message_vi,
-            ..
         }) => {
-            let message = match ctx.lang {
-                PageLang::Vi => message_vi,
-                PageLang::En => message_en,
-            };
+            let error = farm_log::FieldError::new(field, "conflict", message_vi, message_en);
             let mut fresh = form;
             // A new id, so sending the form again makes a new entry rather than clash again.
             fresh.id = uuid::Uuid::now_v7().to_string();
-            return Ok(render_step(&ctx, &step, fresh, StatusCode::CONFLICT, vec![message], vec![]).await);
+            return Ok(refuse(&ctx, &step, fresh, StatusCode::CONFLICT, &[error]).await);
         }
         Err(error) => return Err(ctx.error(Failure::Store(error))),
     };
     let words = ctx.words();
     let message = match &outcome {
-        Some(AppendOutcome::Existing { .. }) => m.already_saved.clone(),
-        Some(stored) => saved_message(stored.event(), &step, m, words),
-        None => m.already_saved.clone(),
+        Some(AppendOutcome::Created { event }) => saved_message(event, &step, m, words),
+        _ => m.already_saved.clone(),
     };
-    ctx.flash(message).await;
-    Ok(ctx.see_other(&format!("/lo/{}", super::encode_component(&step.lot.code))))
+    let lot_path = format!("/lo/{}", super::encode_component(&step.lot.code));
+    if ctx.sync != Some(SyncMode::Background) {
+        ctx.flash(message).await;
+    }
+    if ctx.sync.is_some() {
+        let created = outcome.as_ref().is_some_and(AppendOutcome::is_created);
+        let body = json!({
+            "outcome": if created { "created" } else { "existing" },
+            "id": outcome.as_ref().map(|o| o.event().event.id.to_string()),
+            "redirect": ctx.href(&lot_path),
+        });
+        let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+        return Ok((status, axum::Json(body)).into_response());
+    }
+    Ok(ctx.see_other(&lot_path))
+}
+
+/// A step that cannot be stored: the form again with the problems (or, for app.js, JSON).
+async fn refuse(
+    ctx: &Ctx,
+    step: &Step,
+    form: StepForm,
+    status: StatusCode,
+    errors: &[farm_log::FieldError],
+) -> Response {
+    let (messages, fields) = explain(ctx, errors);
+    if ctx.sync.is_some() {
+        return (status, axum::Json(json!({ "errors": messages, "fields": fields }))).into_response();
+    }
+    render_step(ctx, step, form, status, messages, fields).await
 }
 
 fn saved_message(event: &store::StoredEvent, step: &Step, m: &AppMessages, words: &Messages) -> String {
@@ -683,15 +703,14 @@ fn saved_message(event: &store::StoredEvent, step: &Step, m: &AppMessages, words
 }
 
 /// Messages for the page's top and the fields to mark.
-fn explain(ctx: &Ctx, errors: &farm_log::ValidationErrors) -> (Vec<String>, Vec<String>) {
+fn explain(ctx: &Ctx, errors: &[farm_log::FieldError]) -> (Vec<String>, Vec<String>) {
     let messages = errors
-        .0
         .iter()
         .map(|e| match ctx.lang {
             PageLang::Vi => e.message_vi.clone(),
             PageLang::En => e.message_en.clone(),
         })
         .collect();
-    let fields = errors.0.iter().map(|e| form_field(&e.field).to_owned()).collect();
+    let fields = errors.iter().map(|e| form_field(&e.field).to_owned()).collect();
     (messages, fields)
 }

@@ -13,6 +13,7 @@ mod farmer;
 pub mod i18n;
 mod leader;
 mod members;
+mod offline;
 mod sessions;
 
 use std::sync::Arc;
@@ -35,6 +36,9 @@ use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use crate::AppState;
 use crate::web::i18n::{Messages, PageLang, choose};
 pub use i18n::AppMessages;
+
+/// The app's Content-Security-Policy: its own script and service worker, nothing inline.
+const APP_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// A session ends after this long without a visit (a farmer who logs weekly stays signed in).
 pub const SESSION_IDLE: CookieDuration = CookieDuration::days(30);
@@ -82,9 +86,11 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/thanh-vien/{member_id}/trang-thai", post(members::set_active))
         .route("/app/thanh-vien/{member_id}/thua", post(members::assign_plot))
         .layer(sessions)
+        .route("/app/sw.js", get(offline::service_worker))
+        .route("/app/manifest.webmanifest", get(offline::manifest))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(crate::web::CSP),
+            HeaderValue::from_static(APP_CSP),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
@@ -112,6 +118,25 @@ pub struct Ctx {
     prefix: String,
     path: String,
     state: AppState,
+    /// Set when app.js posts a form itself (`X-Nguon-Sync`): it wants JSON, not a page.
+    sync: Option<SyncMode>,
+}
+
+/// Who is posting a form through app.js.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncMode {
+    /// The farmer tapped "Lưu" with signal: show the saved message on the next page.
+    Page,
+    /// The queue of steps logged offline is being sent in the background.
+    Background,
+}
+
+fn sync_mode(parts: &Parts) -> Option<SyncMode> {
+    match parts.headers.get("x-nguon-sync").map(|v| v.as_bytes()) {
+        Some(b"page") => Some(SyncMode::Page),
+        Some(_) => Some(SyncMode::Background),
+        None => None,
+    }
 }
 
 /// A [`Ctx`] with someone signed in; anyone else is sent to the sign-in page.
@@ -178,6 +203,7 @@ impl Ctx {
             title,
             css: crate::web::assets::css_path(&self.prefix),
             app_css: crate::web::assets::app_css_path(&self.prefix),
+            app_js: crate::web::assets::app_js_path(&self.prefix),
             icon: crate::web::assets::icon_path(&self.prefix),
             home: self.href(""),
             switch_href: format!("{}?lang={}", self.path, self.lang.other().code()),
@@ -258,6 +284,7 @@ async fn build_ctx(parts: &mut Parts, state: &AppState) -> Result<Ctx, Response>
         prefix: state.site.prefix().to_owned(),
         path: parts.uri.path().to_owned(),
         state: state.clone(),
+        sync: sync_mode(parts),
     })
 }
 
@@ -278,6 +305,11 @@ impl FromRequestParts<AppState> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let ctx = build_ctx(parts, state).await?;
+        if ctx.principal.is_none() && ctx.sync.is_some() {
+            // The offline queue keeps its entries and asks the farmer to sign in again.
+            let body = serde_json::json!({ "errors": [ctx.m().sync_sign_in.clone()] });
+            return Err((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response());
+        }
         if ctx.principal.is_none() {
             let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
             let target = format!("{}/app/dang-nhap?next={}", ctx.prefix, encode_component(next));
@@ -313,6 +345,7 @@ pub struct Chrome {
     title: String,
     css: String,
     app_css: String,
+    app_js: String,
     icon: String,
     home: String,
     switch_href: String,
@@ -405,6 +438,7 @@ impl IntoResponse for PageError {
             title: heading.clone(),
             css: crate::web::assets::css_path(&self.prefix),
             app_css: crate::web::assets::app_css_path(&self.prefix),
+            app_js: crate::web::assets::app_js_path(&self.prefix),
             icon: crate::web::assets::icon_path(&self.prefix),
             home: href(""),
             switch_href: format!("{}?lang={}", self.path, self.lang.other().code()),

@@ -22,7 +22,7 @@ fn fingerprint(stem: &str, extension: &str, content_type: &'static str, bytes: &
     }
 }
 
-static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 4]> = LazyLock::new(|| {
     [
         fingerprint(
             "site",
@@ -42,6 +42,12 @@ static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
             "text/css; charset=utf-8",
             include_bytes!("../../../../web/static/app.css"),
         ),
+        fingerprint(
+            "app",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../../../web/static/app.js"),
+        ),
     ]
 });
 
@@ -58,6 +64,11 @@ pub fn icon_path(prefix: &str) -> String {
 /// The cooperative app's extra stylesheet (big touch targets, forms).
 pub fn app_css_path(prefix: &str) -> String {
     format!("{prefix}/static/{}", ASSETS[2].name)
+}
+
+/// The cooperative app's script (offline queue, service worker registration).
+pub fn app_js_path(prefix: &str) -> String {
+    format!("{prefix}/static/{}", ASSETS[3].name)
 }
 
 /// `GET /static/{name}`: only the current fingerprinted names exist.
