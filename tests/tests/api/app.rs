@@ -939,3 +939,96 @@ async fn the_app_is_installable_and_its_script_is_allowed_only_from_the_site() {
             .is_ok_and(|c| !c.contains("script-src"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_issues_and_prints_labels_in_three_screens() {
+    let app = spawn_demo("sqlite").await;
+    let veg = app.veg().id;
+    let (_, leader_phone) = phone_of(&app, veg, farm_log::Role::Leader, false).await;
+    let leader = Phone::new(&app);
+    assert_eq!(leader.sign_in(&leader_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+
+    // Screen 1: the packed lot's page offers labels.
+    let (_, lot_page, _) = leader.get("/app/lo/CN-2609-01-A").await;
+    assert!(lot_page.contains("href=\"/app/lo/CN-2609-01-A/tem\""), "{lot_page}");
+    // Screen 2: how many, what pack size.
+    let (status, form, _) = leader.get("/app/lo/CN-2609-01-A/tem").await;
+    assert_eq!(status, StatusCode::OK);
+    let csrf = value_of(&form, "csrf").expect("csrf");
+    let (status, page, _) = leader
+        .post(
+            "/app/lo/CN-2609-01-A/tem",
+            &[("csrf", &csrf), ("count", "6"), ("pack_size", "một ký")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(page.contains("value=\"một ký\""), "what was typed stays");
+    let (status, _, location) = leader
+        .post(
+            "/app/lo/CN-2609-01-A/tem",
+            &[("csrf", &csrf), ("count", "6"), ("pack_size", "1 kg")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let batch_path = location.expect("the batch page");
+    // Screen 3: the batch and its print files.
+    let (status, batch, _) = leader.get(&batch_path).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(batch.contains("Đã tạo 6 tem."), "{batch}");
+    let batch_id = batch_path.rsplit('/').next().expect("id").to_owned();
+    let issued: std::collections::BTreeSet<String> = app
+        .store
+        .label_batch(veg, &batch_id)
+        .await
+        .expect("batch")
+        .labels
+        .into_iter()
+        .map(|l| l.url)
+        .collect();
+    assert_eq!(issued.len(), 6);
+
+    let response = leader
+        .client
+        .get(format!("{}/app/tem/{batch_id}/tem.pdf?layout=3x8", app.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let pdf = response.bytes().await.expect("pdf");
+    assert!(pdf.starts_with(b"%PDF"));
+    let layout = label::SheetLayout::parse("3x8").expect("layout");
+    if let Some(scanned) = tests::decode_sheet(&pdf, &layout) {
+        let scanned: std::collections::BTreeSet<String> = scanned.into_iter().collect();
+        assert_eq!(scanned, issued, "the printed sheet scans back to the issued labels");
+    }
+    let response = leader
+        .client
+        .get(format!("{}/app/tem/{batch_id}/tem.zip?format=png", app.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    let zip = response.bytes().await.expect("zip");
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).expect("a ZIP");
+    assert_eq!(archive.len(), 6);
+    let (status, page, _) = leader.get(&format!("/app/tem/{batch_id}/tem.pdf?layout=9x99")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+
+    // A growing lot cannot get labels yet; a member cannot print at all.
+    let (member_id, member_phone) = phone_of(&app, veg, farm_log::Role::Member, true).await;
+    let growing = app.growing_lot("CN-2611-30", member_id).await;
+    let (status, page, _) = leader
+        .post(
+            &format!("/app/lo/{growing}/tem"),
+            &[("csrf", &csrf), ("count", "6"), ("pack_size", "1 kg")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    let member = Phone::new(&app);
+    assert_eq!(member.sign_in(&member_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        member.get(&format!("/app/tem/{batch_id}/tem.pdf")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(member.get("/app/lo/CN-2609-01-A/tem").await.0, StatusCode::FORBIDDEN);
+}

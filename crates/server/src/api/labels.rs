@@ -123,7 +123,7 @@ fn layout(raw: Option<&str>) -> Result<SheetLayout, AppError> {
     })
 }
 
-fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {
+pub(crate) fn attachment(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -154,14 +154,24 @@ pub async fn label_sheet(
     Query(query): Query<SheetQuery>,
 ) -> Result<Response, AppError> {
     leader_of(&principal, coop_id)?;
-    let layout = layout(query.layout.as_deref())?;
-    let font = font(&state)?;
-    let faces = state.store.label_faces(coop_id, &batch_id).await?;
-    let pdf = tokio::task::spawn_blocking(move || label::render_pdf(&faces, &layout, &font, |_| {}))
+    let pdf = sheet_pdf(&state, coop_id, &batch_id, query.layout.as_deref()).await?;
+    Ok(attachment(pdf, "application/pdf", format!("tem-{batch_id}.pdf")))
+}
+
+/// A batch's printable sheet in a layout (`3x8` when none is given).
+pub(crate) async fn sheet_pdf(
+    state: &AppState,
+    coop_id: i64,
+    batch_id: &str,
+    layout_name: Option<&str>,
+) -> Result<Vec<u8>, AppError> {
+    let layout = layout(layout_name)?;
+    let font = font(state)?;
+    let faces = state.store.label_faces(coop_id, batch_id).await?;
+    tokio::task::spawn_blocking(move || label::render_pdf(&faces, &layout, &font, |_| {}))
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(attachment(pdf, "application/pdf", format!("tem-{batch_id}.pdf")))
+        .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// Image format for print shops.
@@ -183,7 +193,18 @@ pub async fn label_zip(
     Query(query): Query<ZipQuery>,
 ) -> Result<Response, AppError> {
     leader_of(&principal, coop_id)?;
-    let svg = match query.format.as_deref().unwrap_or("png") {
+    let zip = qr_zip(&state, coop_id, &batch_id, query.format.as_deref()).await?;
+    Ok(attachment(zip, "application/zip", format!("tem-{batch_id}.zip")))
+}
+
+/// A batch's QR codes as a ZIP of PNGs (`png`, the default) or SVGs (`svg`) named by serial.
+pub(crate) async fn qr_zip(
+    state: &AppState,
+    coop_id: i64,
+    batch_id: &str,
+    format: Option<&str>,
+) -> Result<Vec<u8>, AppError> {
+    let svg = match format.unwrap_or("png") {
         "png" => false,
         "svg" => true,
         other => {
@@ -195,8 +216,8 @@ pub async fn label_zip(
             )));
         }
     };
-    let batch = state.store.label_batch(coop_id, &batch_id).await?;
-    let zip = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, label::LabelError> {
+    let batch = state.store.label_batch(coop_id, batch_id).await?;
+    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, label::LabelError> {
         let mut files = Vec::with_capacity(batch.labels.len());
         for l in &batch.labels {
             files.push(if svg {
@@ -215,8 +236,7 @@ pub async fn label_zip(
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(attachment(zip, "application/zip", format!("tem-{batch_id}.zip")))
+    .map_err(|e| AppError::Internal(e.to_string()))
 }
 
 /// The cooperative's public signing keys (public: anyone may check a label batch).

@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::Path;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use diary::{CooperativeInfo, DiaryFont, DiaryInput, Language, PlotInfo};
 use farm_log::{ChainHead, LotCode};
 use store::StoreError;
@@ -108,12 +107,9 @@ async fn download(ctx: Ctx, code: String, format: Format) -> Result<Response, Pa
             (bytes, "application/pdf", "pdf")
         }
     };
-    let name = format!("nhat-ky-{}.{extension}", lot.code);
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    Ok(crate::api::attachment(
+        bytes,
+        content_type,
+        format!("nhat-ky-{}.{extension}", lot.code),
+    ))
 }

@@ -163,6 +163,7 @@ struct LotPage<'a> {
     csv_href: String,
     pdf_href: String,
     recall_action: Option<String>,
+    labels_href: Option<String>,
 }
 
 /// Which of the farm kinds this person may log on this lot now.
@@ -212,6 +213,7 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
     let page = LotPage {
         csv_href: format!("{base}/nhat-ky.csv"),
         pdf_href: format!("{base}/nhat-ky.pdf"),
+        labels_href: (principal.role == Role::Leader && lot.status == LotStatus::Packed).then(|| format!("{base}/tem")),
         recall_action: (principal.role == Role::Leader && lot.status != LotStatus::Recalled)
             .then(|| format!("{base}/thu-hoi")),
         c: ctx.chrome(format!("{} · {}", lot.code, product.name)).await,

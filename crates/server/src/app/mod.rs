@@ -11,6 +11,7 @@ mod auth;
 mod diary;
 mod farmer;
 pub mod i18n;
+mod labels;
 mod leader;
 mod members;
 mod offline;
@@ -77,6 +78,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/lo/{code}", get(farmer::lot))
         .route("/app/lo-moi", get(leader::new_lot).post(leader::create_lot))
         .route("/app/lo/{code}/thu-hoi", post(leader::recall))
+        .route("/app/lo/{code}/tem", get(labels::form).post(labels::issue))
+        .route("/app/lo/{code}/tem/{batch_id}", get(labels::batch))
+        .route("/app/tem/{batch_id}/tem.pdf", get(labels::sheet))
+        .route("/app/tem/{batch_id}/tem.zip", get(labels::zip))
         .route("/app/lo/{code}/ghi/{kind}", get(farmer::form).post(farmer::submit))
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
@@ -370,6 +375,8 @@ pub enum Failure {
     NotFound,
     /// The form's CSRF token is wrong or missing.
     Csrf,
+    /// What was asked for cannot be done as asked; why.
+    Invalid(String),
     /// Something the server needs is missing (e.g. the font for PDFs); why.
     Unavailable(String),
     /// The store failed.
@@ -410,13 +417,10 @@ impl IntoResponse for PageError {
                 m.not_found_text.clone(),
             ),
             Failure::Csrf => (StatusCode::FORBIDDEN, m.csrf_title.clone(), m.csrf_text.clone()),
+            Failure::Invalid(why) => (StatusCode::UNPROCESSABLE_ENTITY, m.cannot_title.clone(), why),
             Failure::Unavailable(why) => {
                 tracing::error!(%why, "an app page cannot be served");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    m.error_title.clone(),
-                    m.error_text.clone(),
-                )
+                (StatusCode::SERVICE_UNAVAILABLE, m.error_title.clone(), why)
             }
             Failure::Store(StoreError::NotFound { .. }) => (
                 StatusCode::NOT_FOUND,
@@ -468,6 +472,21 @@ fn refused(ctx: &Ctx, error: crate::error::AppError) -> PageError {
             PageLang::En => en,
         })),
         AppError::NotFound(_) => ctx.error(Failure::NotFound),
+        AppError::Invalid(errors) => ctx.error(Failure::Invalid(
+            errors
+                .0
+                .iter()
+                .map(|e| match ctx.lang {
+                    PageLang::Vi => e.message_vi.clone(),
+                    PageLang::En => e.message_en.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        )),
+        AppError::Unavailable(en, vi) => ctx.error(Failure::Unavailable(match ctx.lang {
+            PageLang::Vi => vi,
+            PageLang::En => en,
+        })),
         other => ctx.error(Failure::Store(StoreError::Corrupt(format!("{other:?}")))),
     }
 }
