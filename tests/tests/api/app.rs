@@ -1032,3 +1032,140 @@ async fn a_leader_issues_and_prints_labels_in_three_screens() {
     );
     assert_eq!(member.get("/app/lo/CN-2609-01-A/tem").await.0, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_keeps_the_registries_and_members_only_read_them() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg().id;
+        let (_, leader_phone) = phone_of(&app, veg, farm_log::Role::Leader, false).await;
+        let leader = Phone::new(&app);
+        assert_eq!(leader.sign_in(&leader_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let (_, home, _) = leader.get("/app").await;
+        for path in [
+            "/app/danh-muc/thua",
+            "/app/danh-muc/san-pham",
+            "/app/danh-muc/vat-tu",
+            "/app/danh-muc/chung-nhan",
+        ] {
+            assert!(
+                home.contains(&format!("href=\"{path}\"")),
+                "[{backend}] {path} on the leader's home"
+            );
+            assert_eq!(leader.get(path).await.0, StatusCode::OK, "[{backend}] {path}");
+        }
+        let csrf = leader.csrf("/app/danh-muc/thua").await;
+
+        // A plot in the North's sào (360 m²).
+        let (status, _, _) = leader
+            .post(
+                "/app/danh-muc/thua",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Ruộng Cửa Đình"),
+                    ("area", "3 sào"),
+                    ("commune", "Tây Tựu"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let plots = app.store.plots(veg).await.expect("plots");
+        let added = plots.iter().find(|p| p.name == "Ruộng Cửa Đình").expect("added");
+        assert_eq!(
+            added.area.in_base_unit().to_string(),
+            "1080",
+            "[{backend}] 3 sào Bắc Bộ"
+        );
+        let (status, page, _) = leader
+            .post(
+                "/app/danh-muc/thua",
+                &[("csrf", &csrf), ("name", "X"), ("area", "3 kg"), ("commune", "Y")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}]");
+        assert!(page.contains("Diện tích phải có đơn vị diện tích"), "{page}");
+
+        // A pesticide with a banned active ingredient is kept but flagged, and never offered.
+        let (status, _, _) = leader
+            .post(
+                "/app/danh-muc/vat-tu",
+                &[
+                    ("csrf", &csrf),
+                    ("kind", "pesticide"),
+                    ("trade_name", "Thuốc cũ 20SL"),
+                    ("active_ingredients", "Paraquat"),
+                    ("phi_days", "7"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let (_, inputs, _) = leader.get("/app/danh-muc/vat-tu").await;
+        assert!(
+            inputs.contains("Thuốc cũ 20SL") && inputs.contains("Có hoạt chất bị cấm"),
+            "[{backend}]"
+        );
+
+        // A certificate with dates from the date picker; reversed dates are refused.
+        let (status, page, _) = leader
+            .post(
+                "/app/danh-muc/chung-nhan",
+                &[
+                    ("csrf", &csrf),
+                    ("scheme", "vietgap"),
+                    ("number", "VG-2026-77"),
+                    ("body", "Trung tâm Chứng nhận Phù hợp"),
+                    ("product_id", ""),
+                    ("valid_from", "2027-01-01"),
+                    ("valid_to", "2026-01-01"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {page}");
+        assert!(page.contains("value=\"VG-2026-77\""), "what was typed stays");
+        let (status, _, _) = leader
+            .post(
+                "/app/danh-muc/chung-nhan",
+                &[
+                    ("csrf", &csrf),
+                    ("scheme", "vietgap"),
+                    ("number", "VG-2026-77"),
+                    ("body", "Trung tâm Chứng nhận Phù hợp"),
+                    ("product_id", ""),
+                    ("valid_from", "2026-01-01"),
+                    ("valid_to", "2028-12-31"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let (_, public, _) = Phone::new(&app).get(&format!("/htx/{veg}")).await;
+        assert!(
+            public.contains("VG-2026-77"),
+            "[{backend}] the cooperative's public page shows it"
+        );
+
+        // A member reads the registry but has no form, and a post is refused.
+        let (_, member_phone) = phone_of(&app, veg, farm_log::Role::Member, true).await;
+        let member = Phone::new(&app);
+        assert_eq!(member.sign_in(&member_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let (status, page, _) = member.get("/app/danh-muc/thua").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("Ruộng Cửa Đình") && !page.contains("id=\"add-entry\""),
+            "[{backend}]"
+        );
+        let member_csrf = value_of(&page, "csrf").expect("csrf");
+        let (status, _, _) = member
+            .post(
+                "/app/danh-muc/thua",
+                &[
+                    ("csrf", &member_csrf),
+                    ("name", "Z"),
+                    ("area", "1 sào"),
+                    ("commune", "Z"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}]");
+        assert_eq!(member.get("/app/danh-muc/khong-co").await.0, StatusCode::NOT_FOUND);
+    }
+}

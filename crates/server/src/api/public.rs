@@ -66,6 +66,34 @@ pub struct NewCertificateRequest {
     pub valid_to: String,
 }
 
+impl NewCertificateRequest {
+    /// The certificate, every field checked; every problem is listed.
+    pub(crate) fn parse(&self) -> Result<NewCertificate, AppError> {
+        let request = self;
+        let mut errors = farm_log::ValidationErrors::default();
+        let scheme = CertificateScheme::parse(&request.scheme, "scheme").map_err(|e| errors.push(e));
+        let number = ShortText::parse(&request.number, "number").map_err(|e| errors.push(e));
+        let body = ShortText::parse(&request.body, "body").map_err(|e| errors.push(e));
+        let scope = optional(request.scope.as_deref(), |t| ShortText::parse(t, "scope")).map_err(|e| errors.push(e));
+        let valid_from = day(&request.valid_from, "valid_from").map_err(|e| errors.push(e));
+        let valid_to = day(&request.valid_to, "valid_to").map_err(|e| errors.push(e));
+        let (Ok(scheme), Ok(number), Ok(body), Ok(scope), Ok(valid_from), Ok(valid_to)) =
+            (scheme, number, body, scope, valid_from, valid_to)
+        else {
+            return Err(AppError::Invalid(errors));
+        };
+        Ok(NewCertificate {
+            product_id: request.product_id,
+            scheme,
+            number,
+            body,
+            scope,
+            valid_from,
+            valid_to,
+        })
+    }
+}
+
 fn day(raw: &str, field: &str) -> Result<NaiveDate, FieldError> {
     let raw = raw.trim();
     NaiveDate::parse_from_str(raw, "%Y-%m-%d")
@@ -91,27 +119,7 @@ pub async fn add_certificate(
     ApiJson(request): ApiJson<NewCertificateRequest>,
 ) -> Result<(StatusCode, Json<Certificate>), AppError> {
     leader_of(&principal, coop_id)?;
-    let mut errors = farm_log::ValidationErrors::default();
-    let scheme = CertificateScheme::parse(&request.scheme, "scheme").map_err(|e| errors.push(e));
-    let number = ShortText::parse(&request.number, "number").map_err(|e| errors.push(e));
-    let body = ShortText::parse(&request.body, "body").map_err(|e| errors.push(e));
-    let scope = optional(request.scope.as_deref(), |t| ShortText::parse(t, "scope")).map_err(|e| errors.push(e));
-    let valid_from = day(&request.valid_from, "valid_from").map_err(|e| errors.push(e));
-    let valid_to = day(&request.valid_to, "valid_to").map_err(|e| errors.push(e));
-    let (Ok(scheme), Ok(number), Ok(body), Ok(scope), Ok(valid_from), Ok(valid_to)) =
-        (scheme, number, body, scope, valid_from, valid_to)
-    else {
-        return Err(AppError::Invalid(errors));
-    };
-    let certificate = NewCertificate {
-        product_id: request.product_id,
-        scheme,
-        number,
-        body,
-        scope,
-        valid_from,
-        valid_to,
-    };
+    let certificate = request.parse()?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.add_certificate(coop_id, certificate).await?),

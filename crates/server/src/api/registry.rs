@@ -58,37 +58,45 @@ pub async fn create_plot(
 ) -> Result<(StatusCode, Json<Plot>), AppError> {
     leader_of(&principal, coop_id)?;
     let cooperative = state.store.cooperative(coop_id).await?;
-    let area = Quantity::parse(&request.area, Some(cooperative.region), "area")?;
-    if area.unit.dimension() != farm_log::Dimension::Area {
-        return Err(AppError::invalid(farm_log::FieldError::new(
-            "area",
-            "not_an_area",
-            "Diện tích phải có đơn vị diện tích (m², sào, công, ha).",
-            "The area needs an area unit (MTK, HAR, sào, công).",
-        )));
-    }
-    let location = match (request.lat, request.lon) {
-        (Some(lat), Some(lon)) => Some(GeoPoint::from_degrees(lat, lon, "lat")?),
-        (None, None) => None,
-        _ => {
+    let plot = request.parse(cooperative.region)?;
+    Ok((StatusCode::CREATED, Json(state.store.create_plot(coop_id, plot).await?)))
+}
+
+impl NewPlotRequest {
+    /// The plot, every field checked (sào and công read by the cooperative's region).
+    pub(crate) fn parse(&self, region: farm_log::Region) -> Result<NewPlot, AppError> {
+        let request = self;
+        let area = Quantity::parse(&request.area, Some(region), "area")?;
+        if area.unit.dimension() != farm_log::Dimension::Area {
             return Err(AppError::invalid(farm_log::FieldError::new(
-                if request.lat.is_none() { "lat" } else { "lon" },
-                "incomplete_location",
-                "Cần cả vĩ độ và kinh độ.",
-                "Both latitude and longitude are needed.",
+                "area",
+                "not_an_area",
+                "Diện tích phải có đơn vị diện tích (m², sào, công, ha).",
+                "The area needs an area unit (MTK, HAR, sào, công).",
             )));
         }
-    };
-    let plot = NewPlot {
-        name: ShortText::parse(&request.name, "name")?,
-        area,
-        commune: ShortText::parse(&request.commune, "commune")?,
-        location,
-        growing_area_code: optional(request.growing_area_code.as_deref(), |t| {
-            ShortText::parse(t, "growing_area_code")
-        })?,
-    };
-    Ok((StatusCode::CREATED, Json(state.store.create_plot(coop_id, plot).await?)))
+        let location = match (request.lat, request.lon) {
+            (Some(lat), Some(lon)) => Some(GeoPoint::from_degrees(lat, lon, "lat")?),
+            (None, None) => None,
+            _ => {
+                return Err(AppError::invalid(farm_log::FieldError::new(
+                    if request.lat.is_none() { "lat" } else { "lon" },
+                    "incomplete_location",
+                    "Cần cả vĩ độ và kinh độ.",
+                    "Both latitude and longitude are needed.",
+                )));
+            }
+        };
+        Ok(NewPlot {
+            name: ShortText::parse(&request.name, "name")?,
+            area,
+            commune: ShortText::parse(&request.commune, "commune")?,
+            location,
+            growing_area_code: optional(request.growing_area_code.as_deref(), |t| {
+                ShortText::parse(t, "growing_area_code")
+            })?,
+        })
+    }
 }
 
 /// Assigns a member to a plot.
@@ -150,15 +158,22 @@ pub async fn create_product(
     ApiJson(request): ApiJson<NewProductRequest>,
 ) -> Result<(StatusCode, Json<Product>), AppError> {
     leader_of(&principal, coop_id)?;
-    let product = NewProduct {
-        commodity: ShortText::parse(&request.commodity, "commodity")?,
-        variety: optional(request.variety.as_deref(), |t| ShortText::parse(t, "variety"))?,
-        gtin: optional(request.gtin.as_deref(), |t| Gtin::parse(t, "gtin"))?,
-    };
+    let product = request.parse()?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.create_product(coop_id, product).await?),
     ))
+}
+
+impl NewProductRequest {
+    /// The product, every field checked.
+    pub(crate) fn parse(&self) -> Result<NewProduct, AppError> {
+        Ok(NewProduct {
+            commodity: ShortText::parse(&self.commodity, "commodity")?,
+            variety: optional(self.variety.as_deref(), |t| ShortText::parse(t, "variety"))?,
+            gtin: optional(self.gtin.as_deref(), |t| Gtin::parse(t, "gtin"))?,
+        })
+    }
 }
 
 /// The input-product registry.
@@ -202,23 +217,30 @@ pub async fn create_input_product(
     ApiJson(request): ApiJson<NewInputProductRequest>,
 ) -> Result<(StatusCode, Json<InputProduct>), AppError> {
     leader_of(&principal, coop_id)?;
-    let active_ingredients = request
-        .active_ingredients
-        .iter()
-        .enumerate()
-        .map(|(i, a)| ShortText::parse(a, &format!("active_ingredients[{i}]")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let input = NewInputProduct {
-        kind: InputKind::parse(&request.kind, "kind")?,
-        trade_name: ShortText::parse(&request.trade_name, "trade_name")?,
-        active_ingredients,
-        registration_number: optional(request.registration_number.as_deref(), |t| {
-            ShortText::parse(t, "registration_number")
-        })?,
-        phi_days: request.phi_days,
-    };
+    let input = request.parse()?;
     Ok((
         StatusCode::CREATED,
         Json(state.store.create_input_product(coop_id, input).await?),
     ))
+}
+
+impl NewInputProductRequest {
+    /// The input product, every field checked.
+    pub(crate) fn parse(&self) -> Result<NewInputProduct, AppError> {
+        let active_ingredients = self
+            .active_ingredients
+            .iter()
+            .enumerate()
+            .map(|(i, a)| ShortText::parse(a, &format!("active_ingredients[{i}]")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(NewInputProduct {
+            kind: InputKind::parse(&self.kind, "kind")?,
+            trade_name: ShortText::parse(&self.trade_name, "trade_name")?,
+            active_ingredients,
+            registration_number: optional(self.registration_number.as_deref(), |t| {
+                ShortText::parse(t, "registration_number")
+            })?,
+            phi_days: self.phi_days,
+        })
+    }
 }

@@ -78,6 +78,7 @@ struct HomePage<'a> {
     open: Vec<LotCard>,
     done: Vec<LotCard>,
     new_lot_href: Option<String>,
+    manage: Vec<(String, String)>,
 }
 
 fn is_open(status: LotStatus) -> bool {
@@ -136,6 +137,13 @@ pub async fn home(Signed(ctx): Signed) -> Result<Response, PageError> {
         m,
         hello: fill(&m.hello, &[("name", &principal.name)]),
         new_lot_href: (principal.role == Role::Leader).then(|| ctx.href("/lo-moi")),
+        manage: if principal.role == Role::Member {
+            vec![]
+        } else {
+            let mut links = vec![(m.members_title.clone(), ctx.href("/thanh-vien"))];
+            links.extend(super::registry::links(&ctx));
+            links
+        },
         plots: my_plots,
         open: open.into_iter().map(card).collect(),
         done: done.into_iter().map(card).collect(),

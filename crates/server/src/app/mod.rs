@@ -15,6 +15,7 @@ mod labels;
 mod leader;
 mod members;
 mod offline;
+mod registry;
 mod sessions;
 
 use std::sync::Arc;
@@ -86,6 +87,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
         .route("/app/thanh-vien", get(members::list).post(members::add))
+        .route("/app/danh-muc/{kind}", get(registry::list).post(registry::add))
         .route("/app/thanh-vien/{member_id}/mat-khau", post(members::reset_password))
         .route("/app/thanh-vien/{member_id}/mo-khoa", post(members::unlock))
         .route("/app/thanh-vien/{member_id}/trang-thai", post(members::set_active))

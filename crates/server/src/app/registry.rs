@@ -1,0 +1,434 @@
+//! The cooperative's registries on the leader's screens: plots, products, the input registry
+//! (fertilizers and pesticides, banned ones flagged) and certificates. Everyone in the
+//! cooperative may read them; leaders add to them. The forms feed the same request types and
+//! checks as the JSON API.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use farm_log::{CertificateScheme, InputKind, Role};
+use std::collections::HashMap;
+use store::StoreError;
+
+use super::{AppMessages, Chrome, Ctx, Failure, PageError, Signed, refused};
+use crate::access::{leader_of, member_of};
+use crate::api::{NewCertificateRequest, NewInputProductRequest, NewPlotRequest, NewProductRequest};
+use crate::error::AppError;
+use crate::web::i18n::{PageLang, fill};
+use crate::web::view::show_day;
+
+/// Which registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Plots,
+    Products,
+    Inputs,
+    Certificates,
+}
+
+impl Kind {
+    fn from_slug(slug: &str) -> Option<Kind> {
+        match slug {
+            "thua" => Some(Kind::Plots),
+            "san-pham" => Some(Kind::Products),
+            "vat-tu" => Some(Kind::Inputs),
+            "chung-nhan" => Some(Kind::Certificates),
+            _ => None,
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Kind::Plots => "thua",
+            Kind::Products => "san-pham",
+            Kind::Inputs => "vat-tu",
+            Kind::Certificates => "chung-nhan",
+        }
+    }
+
+    fn title(self, m: &AppMessages) -> String {
+        match self {
+            Kind::Plots => m.reg_plots.clone(),
+            Kind::Products => m.reg_products.clone(),
+            Kind::Inputs => m.reg_inputs.clone(),
+            Kind::Certificates => m.reg_certificates.clone(),
+        }
+    }
+}
+
+/// The registries, for the leader's home screen: (title, link).
+pub fn links(ctx: &Ctx) -> Vec<(String, String)> {
+    let m = ctx.m();
+    [Kind::Plots, Kind::Products, Kind::Inputs, Kind::Certificates]
+        .into_iter()
+        .map(|k| (k.title(m), ctx.href(&format!("/danh-muc/{}", k.slug()))))
+        .collect()
+}
+
+struct Item {
+    title: String,
+    detail: String,
+    warning: Option<String>,
+}
+
+enum Input {
+    Text,
+    Number,
+    Date,
+    Select(Vec<(String, String)>),
+}
+
+struct Field {
+    name: &'static str,
+    label: String,
+    hint: Option<String>,
+    input: Input,
+    required: bool,
+    value: String,
+}
+
+impl Field {
+    fn new(name: &'static str, label: &str, required: bool, input: Input) -> Self {
+        Self {
+            name,
+            label: label.to_owned(),
+            hint: None,
+            input,
+            required,
+            value: String::new(),
+        }
+    }
+
+    fn hint(mut self, hint: &str) -> Self {
+        self.hint = Some(hint.to_owned());
+        self
+    }
+
+    fn is_text(&self) -> bool {
+        matches!(self.input, Input::Text)
+    }
+
+    fn is_number(&self) -> bool {
+        matches!(self.input, Input::Number)
+    }
+
+    fn is_date(&self) -> bool {
+        matches!(self.input, Input::Date)
+    }
+
+    fn options(&self) -> &[(String, String)] {
+        match &self.input {
+            Input::Select(options) => options,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app/registry.html")]
+struct RegistryPage<'a> {
+    c: Chrome,
+    m: &'a AppMessages,
+    heading: String,
+    items: Vec<Item>,
+    leader: bool,
+    action: String,
+    fields: Vec<Field>,
+    errors: Vec<String>,
+}
+
+fn fields(kind: Kind, m: &AppMessages, products: &[store::Product]) -> Vec<Field> {
+    match kind {
+        Kind::Plots => vec![
+            Field::new("name", &m.f_plot_name, true, Input::Text),
+            Field::new("area", &m.f_area, true, Input::Text).hint(&m.f_area_hint),
+            Field::new("commune", &m.f_commune, true, Input::Text),
+            Field::new("growing_area_code", &m.f_growing_area_code, false, Input::Text),
+        ],
+        Kind::Products => vec![
+            Field::new("commodity", &m.f_commodity, true, Input::Text).hint(&m.f_commodity_hint),
+            Field::new("variety", &m.f_variety, false, Input::Text),
+            Field::new("gtin", &m.f_gtin, false, Input::Text).hint(&m.f_gtin_hint),
+        ],
+        Kind::Inputs => vec![
+            Field::new(
+                "kind",
+                &m.f_input_kind,
+                true,
+                Input::Select(vec![
+                    ("fertilizer".into(), m.input_fertilizer.clone()),
+                    ("pesticide".into(), m.input_pesticide.clone()),
+                ]),
+            ),
+            Field::new("trade_name", &m.f_trade_name, true, Input::Text),
+            Field::new("active_ingredients", &m.f_active_ingredients, true, Input::Text).hint(&m.f_active_hint),
+            Field::new("registration_number", &m.f_registration, false, Input::Text),
+            Field::new("phi_days", &m.f_phi_days, false, Input::Number).hint(&m.f_phi_hint),
+        ],
+        Kind::Certificates => {
+            let mut covers = vec![(String::new(), m.f_all_products.clone())];
+            covers.extend(products.iter().map(|p| (p.id.to_string(), p.name.clone())));
+            vec![
+                Field::new(
+                    "scheme",
+                    &m.f_scheme,
+                    true,
+                    Input::Select(
+                        CertificateScheme::ALL
+                            .iter()
+                            .map(|s| (s.as_str().to_owned(), s.display_name().to_owned()))
+                            .collect(),
+                    ),
+                ),
+                Field::new("number", &m.f_cert_number, true, Input::Text),
+                Field::new("body", &m.f_cert_body, true, Input::Text),
+                Field::new("scope", &m.f_cert_scope, false, Input::Text),
+                Field::new("product_id", &m.f_cert_product, false, Input::Select(covers)),
+                Field::new("valid_from", &m.f_valid_from, true, Input::Date),
+                Field::new("valid_to", &m.f_valid_to, true, Input::Date),
+            ]
+        }
+    }
+}
+
+async fn render(
+    ctx: &Ctx,
+    kind: Kind,
+    status: StatusCode,
+    sent: &HashMap<String, String>,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    let principal = ctx.principal()?.clone();
+    member_of(&principal, principal.cooperative_id).map_err(|e| refused(ctx, e))?;
+    let coop = principal.cooperative_id;
+    let store = &ctx.state.store;
+    let fail = |e: StoreError| ctx.error(Failure::Store(e));
+    let m = ctx.m();
+    let products = store.products(coop).await.map_err(fail)?;
+    let items = match kind {
+        Kind::Plots => store
+            .plots(coop)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|p| Item {
+                title: p.name,
+                detail: [Some(p.area_display), Some(p.commune), p.growing_area_code]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                warning: None,
+            })
+            .collect(),
+        Kind::Products => products
+            .iter()
+            .map(|p| Item {
+                title: p.name.clone(),
+                detail: p.gtin.as_ref().map(|g| format!("GTIN {g}")).unwrap_or_default(),
+                warning: None,
+            })
+            .collect(),
+        Kind::Inputs => store
+            .input_products(coop)
+            .await
+            .map_err(fail)?
+            .into_iter()
+            .map(|i| Item {
+                detail: [
+                    Some(i.active_ingredients.join(", ")),
+                    i.registration_number.clone(),
+                    i.phi_days.map(|d| fill(&m.phi_days, &[("n", &d.to_string())])),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" · "),
+                warning: (!i.banned_ingredients.is_empty())
+                    .then(|| fill(&m.banned_input, &[("what", &i.banned_ingredients.join(", "))])),
+                title: format!(
+                    "{} ({})",
+                    i.trade_name,
+                    match i.kind {
+                        InputKind::Fertilizer => &m.input_fertilizer,
+                        InputKind::Pesticide => &m.input_pesticide,
+                    }
+                ),
+            })
+            .collect(),
+        Kind::Certificates => {
+            let today = store::now().date_naive();
+            store
+                .certificates(coop)
+                .await
+                .map_err(fail)?
+                .into_iter()
+                .map(|c| Item {
+                    title: format!("{} {}", c.scheme.display_name(), c.number),
+                    detail: format!(
+                        "{} · {} – {}{}",
+                        c.body,
+                        show_day(c.valid_from),
+                        show_day(c.valid_to),
+                        c.product_id
+                            .and_then(|id| products.iter().find(|p| p.id == id))
+                            .map(|p| format!(" · {}", p.name))
+                            .unwrap_or_default()
+                    ),
+                    warning: (c.valid_to < today).then(|| m.expired.clone()),
+                })
+                .collect()
+        }
+    };
+    let mut fields = fields(kind, m, &products);
+    for field in &mut fields {
+        if let Some(value) = sent.get(field.name) {
+            field.value = value.clone();
+        }
+    }
+    let heading = kind.title(m);
+    let page = RegistryPage {
+        c: ctx.chrome(heading.clone()).await,
+        m,
+        heading,
+        items,
+        leader: principal.role == Role::Leader,
+        action: ctx.href(&format!("/danh-muc/{}", kind.slug())),
+        fields,
+        errors,
+    };
+    Ok(ctx.page(status, page.render()))
+}
+
+/// `GET /app/danh-muc/{kind}`.
+pub async fn list(Signed(ctx): Signed, Path(slug): Path<String>) -> Result<Response, PageError> {
+    let kind = Kind::from_slug(&slug).ok_or_else(|| ctx.error(Failure::NotFound))?;
+    render(&ctx, kind, StatusCode::OK, &HashMap::new(), vec![]).await
+}
+
+fn optional(sent: &HashMap<String, String>, name: &str) -> Option<String> {
+    sent.get(name)
+        .map(|v| v.trim())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+fn text(sent: &HashMap<String, String>, name: &str) -> String {
+    sent.get(name).cloned().unwrap_or_default()
+}
+
+/// `POST /app/danh-muc/{kind}`: adds an entry (leaders).
+pub async fn add(
+    Signed(ctx): Signed,
+    Path(slug): Path<String>,
+    Form(sent): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    let kind = Kind::from_slug(&slug).ok_or_else(|| ctx.error(Failure::NotFound))?;
+    ctx.check_csrf(&text(&sent, "csrf"))?;
+    let principal = ctx.principal()?.clone();
+    leader_of(&principal, principal.cooperative_id).map_err(|e| refused(&ctx, e))?;
+    let coop = principal.cooperative_id;
+    let store = &ctx.state.store;
+    let m = ctx.m();
+    let number = |name: &str| -> Result<Option<i64>, AppError> {
+        optional(&sent, name)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    AppError::invalid(farm_log::FieldError::new(
+                        name,
+                        "not_a_number",
+                        "Cần một số nguyên.",
+                        "A whole number is needed.",
+                    ))
+                })
+            })
+            .transpose()
+    };
+    let done: Result<String, AppError> = async {
+        match kind {
+            Kind::Plots => {
+                let region = store.cooperative(coop).await?.region;
+                let plot = NewPlotRequest {
+                    name: text(&sent, "name"),
+                    area: text(&sent, "area"),
+                    commune: text(&sent, "commune"),
+                    lat: None,
+                    lon: None,
+                    growing_area_code: optional(&sent, "growing_area_code"),
+                }
+                .parse(region)?;
+                Ok(store.create_plot(coop, plot).await?.name)
+            }
+            Kind::Products => {
+                let product = NewProductRequest {
+                    commodity: text(&sent, "commodity"),
+                    variety: optional(&sent, "variety"),
+                    gtin: optional(&sent, "gtin"),
+                }
+                .parse()?;
+                Ok(store.create_product(coop, product).await?.name)
+            }
+            Kind::Inputs => {
+                let phi_days = number("phi_days")?.map(|d| u32::try_from(d).unwrap_or(u32::MAX));
+                let input = NewInputProductRequest {
+                    kind: text(&sent, "kind"),
+                    trade_name: text(&sent, "trade_name"),
+                    active_ingredients: text(&sent, "active_ingredients")
+                        .split([',', ';'])
+                        .map(str::trim)
+                        .filter(|a| !a.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    registration_number: optional(&sent, "registration_number"),
+                    phi_days,
+                }
+                .parse()?;
+                Ok(store.create_input_product(coop, input).await?.trade_name)
+            }
+            Kind::Certificates => {
+                let certificate = NewCertificateRequest {
+                    scheme: text(&sent, "scheme"),
+                    number: text(&sent, "number"),
+                    body: text(&sent, "body"),
+                    scope: optional(&sent, "scope"),
+                    product_id: number("product_id")?,
+                    valid_from: text(&sent, "valid_from"),
+                    valid_to: text(&sent, "valid_to"),
+                }
+                .parse()?;
+                let added = store.add_certificate(coop, certificate).await?;
+                Ok(format!("{} {}", added.scheme.display_name(), added.number))
+            }
+        }
+    }
+    .await;
+    match done {
+        Ok(name) => {
+            ctx.flash(fill(&m.reg_added, &[("name", &name)])).await;
+            Ok(ctx.see_other(&format!("/danh-muc/{}", kind.slug())))
+        }
+        Err(AppError::Invalid(errors)) => {
+            let errors = errors
+                .0
+                .iter()
+                .map(|e| match ctx.lang {
+                    PageLang::Vi => e.message_vi.clone(),
+                    PageLang::En => e.message_en.clone(),
+                })
+                .collect();
+            render(&ctx, kind, StatusCode::UNPROCESSABLE_ENTITY, &sent, errors).await
+        }
+        Err(AppError::Conflict {
+            message_en, message_vi, ..
+        }) => {
+            let message = match ctx.lang {
+                PageLang::Vi => message_vi,
+                PageLang::En => message_en,
+            };
+            render(&ctx, kind, StatusCode::CONFLICT, &sent, vec![message]).await
+        }
+        Err(other) => Err(refused(&ctx, other)),
+    }
+}
