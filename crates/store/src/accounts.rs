@@ -368,3 +368,14 @@ impl Store {
             .is_some_and(|row| row.cooperative_id != cooperative_id))
     }
 }
+
+impl Store {
+    /// Whether another cooperative has a label batch with this id.
+    pub async fn label_batch_elsewhere(&self, cooperative_id: i64, batch_id: &str) -> Result<bool, StoreError> {
+        use crate::entities::label_batches;
+        Ok(label_batches::Entity::find_by_id(batch_id.to_owned())
+            .one(&self.db)
+            .await?
+            .is_some_and(|row| row.cooperative_id != cooperative_id))
+    }
+}

@@ -2,6 +2,7 @@
 //! SQLite and (when reachable) PostgreSQL.
 
 mod app;
+mod app_authz;
 mod authz;
 mod chain;
 mod concurrency;

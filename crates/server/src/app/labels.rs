@@ -196,15 +196,7 @@ struct BatchPage<'a> {
 pub async fn batch(Signed(ctx): Signed, Path((code, batch_id)): Path<(String, String)>) -> Result<Response, PageError> {
     let principal = leader(&ctx)?;
     let lot = super::farmer::own_lot(&ctx, &code).await?;
-    let batch = ctx
-        .state
-        .store
-        .label_batch(principal.cooperative_id, &batch_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound { .. } => ctx.error(Failure::NotFound),
-            other => ctx.error(Failure::Store(other)),
-        })?;
+    let batch = own_batch(&ctx, principal.cooperative_id, &batch_id).await?;
     let record = &batch.signed.record;
     if record.lot_code.as_ref() != lot.code {
         return Err(ctx.error(Failure::NotFound));
@@ -245,6 +237,7 @@ pub async fn sheet(
     Query(query): Query<SheetQuery>,
 ) -> Result<Response, PageError> {
     let principal = leader(&ctx)?;
+    own_batch(&ctx, principal.cooperative_id, &batch_id).await?;
     let pdf = crate::api::sheet_pdf(&ctx.state, principal.cooperative_id, &batch_id, query.layout.as_deref())
         .await
         .map_err(|e| refused(&ctx, e))?;
@@ -268,6 +261,7 @@ pub async fn zip(
     Query(query): Query<ZipQuery>,
 ) -> Result<Response, PageError> {
     let principal = leader(&ctx)?;
+    own_batch(&ctx, principal.cooperative_id, &batch_id).await?;
     let zip = crate::api::qr_zip(&ctx.state, principal.cooperative_id, &batch_id, query.format.as_deref())
         .await
         .map_err(|e| refused(&ctx, e))?;
@@ -276,4 +270,13 @@ pub async fn zip(
         "application/zip",
         format!("tem-{batch_id}.zip"),
     ))
+}
+
+/// A label batch of the cooperative (another cooperative's is 403).
+async fn own_batch(ctx: &Ctx, cooperative_id: i64, batch_id: &str) -> Result<store::LabelBatch, PageError> {
+    let store = &ctx.state.store;
+    match store.label_batch(cooperative_id, batch_id).await {
+        Ok(batch) => Ok(batch),
+        Err(error) => Err(super::not_here(ctx, error, store.label_batch_elsewhere(cooperative_id, batch_id)).await),
+    }
 }
