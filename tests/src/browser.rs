@@ -8,7 +8,7 @@
 //! [`Browser::launch`] says so loudly on stderr and returns `None` so the test can return early;
 //! with `NGUON_REQUIRE_TOOLS=1` (as in CI) it panics instead.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -33,6 +33,9 @@ const ELEMENT_WAIT: Duration = Duration::from_secs(5);
 
 /// How long chromedriver may take to start listening.
 const DRIVER_START: Duration = Duration::from_secs(20);
+
+/// How long a command sent to chromedriver outside fantoccini may take to be answered.
+const DRIVER_COMMAND: Duration = Duration::from_secs(30);
 
 /// Where `npm ci --prefix tests/browser` puts axe-core.
 fn axe_script_path() -> PathBuf {
@@ -107,6 +110,8 @@ impl Drop for Driver {
 pub struct Browser {
     client: Client,
     test: String,
+    /// The port chromedriver listens on, for the commands fantoccini has no method for.
+    port: u16,
     // Dropped after the client: the driver (and its browsers) first, then the profile folder.
     _driver: Driver,
     _profile: tempfile::TempDir,
@@ -196,6 +201,7 @@ impl Browser {
         Some(Browser {
             client,
             test: test.to_owned(),
+            port,
             _driver: driver,
             _profile: profile,
         })
@@ -335,6 +341,105 @@ impl Browser {
         );
     }
 
+    /// Cuts the page's network off (`true`) or gives it back (`false`), like a phone losing and
+    /// finding its signal: chromedriver's `chromium/network_conditions` command, which emulates
+    /// the conditions in the page through the DevTools protocol. Offline, `navigator.onLine` is
+    /// false in the page, its `offline` event fires, and requests the page makes fail; back
+    /// online, the `online` event fires.
+    ///
+    /// The emulation is the page's: a service worker runs in a target of its own, which
+    /// chromedriver does not emulate (see the offline browser test for what that means).
+    pub async fn set_offline(&self, offline: bool) {
+        let session = self
+            .client
+            .session_id()
+            .await
+            .expect("the session id")
+            .expect("an open session");
+        // Not through `Client::issue_cmd`: its `WebDriverCompatibleCommand` trait is written in
+        // `url::Url` and `http::Method`, which fantoccini does not re-export.
+        let body = json!({
+            "network_conditions": {
+                "offline": offline,
+                "latency": 0,
+                "download_throughput": -1,
+                "upload_throughput": -1,
+            }
+        });
+        let answer = self
+            .driver_command(
+                "POST",
+                &format!("/session/{session}/chromium/network_conditions"),
+                &body,
+            )
+            .await;
+        assert!(
+            answer.get("value").is_some_and(Value::is_null),
+            "chromedriver refused to set the network {}: {answer}",
+            if offline { "offline" } else { "online" }
+        );
+    }
+
+    /// Sends one WebDriver command to chromedriver over a plain HTTP/1.1 connection of its own
+    /// and returns its JSON answer (`{"value": …}`), whatever its status.
+    async fn driver_command(&self, method: &str, path: &str, body: &Value) -> Value {
+        let request = {
+            let body = body.to_string();
+            format!(
+                "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+                 Content-Type: application/json; charset=utf-8\r\nContent-Length: {length}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                port = self.port,
+                length = body.len(),
+            )
+        };
+        let port = self.port;
+        let what = format!("{method} {path}");
+        tokio::task::spawn_blocking(move || {
+            let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port))
+                .unwrap_or_else(|e| panic!("connect to chromedriver for {what}: {e}"));
+            stream.set_read_timeout(Some(DRIVER_COMMAND)).expect("a read timeout");
+            stream
+                .write_all(request.as_bytes())
+                .unwrap_or_else(|e| panic!("send {what} to chromedriver: {e}"));
+            // Read to the end of the answer: chromedriver may keep the connection open.
+            let mut response = Vec::new();
+            let mut buffer = [0_u8; 8192];
+            loop {
+                if answer_complete(&response) {
+                    break;
+                }
+                let read = stream
+                    .read(&mut buffer)
+                    .unwrap_or_else(|e| panic!("read chromedriver's answer to {what}: {e}"));
+                if read == 0 {
+                    break;
+                }
+                response.extend_from_slice(&buffer[..read]);
+            }
+            let split = response.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| {
+                panic!(
+                    "chromedriver's answer to {what} has no body: {}",
+                    String::from_utf8_lossy(&response)
+                )
+            });
+            let (head, body) = (String::from_utf8_lossy(&response[..split]), &response[split + 4..]);
+            let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+                unchunk(body)
+            } else {
+                body.to_vec()
+            };
+            serde_json::from_slice(&body).unwrap_or_else(|e| {
+                panic!(
+                    "chromedriver's answer to {what} is not JSON ({e}): {head}\n\n{}",
+                    String::from_utf8_lossy(&body)
+                )
+            })
+        })
+        .await
+        .expect("the chromedriver command")
+    }
+
     /// Ends the session (Chromium exits) and then the driver.
     pub async fn close(self) {
         let Browser { client, _driver, .. } = self;
@@ -347,6 +452,40 @@ impl Browser {
             Err(_) => "(unknown page)".to_owned(),
         }
     }
+}
+
+/// Whether `response` holds a whole HTTP/1.1 answer: its head, and all of the body its
+/// `Content-Length` announces (or the last chunk of a chunked body).
+fn answer_complete(response: &[u8]) -> bool {
+    let Some(split) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let body = &response[split + 4..];
+    if let Some(length) = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|length| length.trim().parse::<usize>().ok())
+    {
+        return body.len() >= length;
+    }
+    head.contains("transfer-encoding: chunked") && body.ends_with(b"0\r\n\r\n")
+}
+
+/// The body of an HTTP/1.1 response sent in chunks, put back together.
+fn unchunk(mut chunked: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(end) = chunked.windows(2).position(|w| w == b"\r\n") {
+        let line = String::from_utf8_lossy(&chunked[..end]);
+        let size = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let rest = &chunked[end + 2..];
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        body.extend_from_slice(&rest[..size]);
+        chunked = rest[size..].strip_prefix(b"\r\n").unwrap_or(&rest[size..]);
+    }
+    body
 }
 
 /// Waits until something listens on `port` (chromedriver has started).

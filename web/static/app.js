@@ -66,6 +66,9 @@
         list.appendChild(li);
       });
       status.hidden = items.length === 0 && done === 0;
+      // "Saved on this phone" is true only while something waits.
+      var note = document.getElementById("offline-saved");
+      if (note && pending.length === 0) note.hidden = true;
     }).catch(function () {});
   }
 

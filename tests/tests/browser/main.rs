@@ -14,6 +14,7 @@ mod harness;
 mod label_page;
 mod language;
 mod not_found;
+mod offline;
 mod recall;
 mod support;
 mod xss;

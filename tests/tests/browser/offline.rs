@@ -1,0 +1,483 @@
+//! The cooperative's app without signal, in a phone's Chromium: a member opens the fertilizing
+//! form with signal (the service worker keeps it), loses the signal, logs two steps — each kept
+//! on the phone (IndexedDB) under its own event id — and when the signal returns the page sends
+//! them by itself, and the server stores each exactly once, however often the page is reloaded
+//! or the signal drops again afterwards.
+//!
+//! "No signal" is chromedriver's network emulation ([`Browser::set_offline`]), which is the
+//! page's only: the service worker runs in a target of its own that chromedriver does not
+//! emulate, so a GET the worker passes on to the network still reaches the server while the
+//! page is "offline" (a page fetch of a never-cached app address answers 200). What this test
+//! can prove is the page's part: with `navigator.onLine` false it keeps the steps on the phone,
+//! and its own requests (the form's POST, which the worker leaves alone) cannot reach the
+//! server. That the worker's cache serves pages without signal is not proven here.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tests::browser::Browser;
+
+use crate::helpers::TestApp;
+use crate::support::start;
+
+/// How long the page may take to send its queue once the signal is back.
+const SYNC_WAIT: Duration = Duration::from_secs(20);
+
+/// How long the service worker may take to install and take control of the page.
+const WORKER_WAIT: Duration = Duration::from_secs(10);
+
+/// How long the page may take to show a change on screen (saved note, counter).
+const SCREEN_WAIT: Duration = Duration::from_secs(5);
+
+/// Long enough for a page with signal to have tried sending its queue again ("every few
+/// seconds"), so a duplicate would have had its chance to arrive.
+const RESEND_CHANCE: Duration = Duration::from_secs(7);
+
+/// What the saved-on-the-phone note says.
+const SAVED_ON_PHONE: &str = "Đã lưu trên máy";
+
+/// Saves the screen as `browser-screenshots/<test>-<step>.png`.
+async fn screenshot(browser: &Browser, step: &str) -> PathBuf {
+    let shot = browser.screenshot().await;
+    let stem = shot.file_stem().and_then(|s| s.to_str()).expect("a screenshot name");
+    let path = shot.with_file_name(format!("{stem}-{step}.png"));
+    std::fs::copy(&shot, &path).expect("copy the screenshot");
+    let _ = writeln!(std::io::stderr(), "step screenshot: {}", path.display());
+    path
+}
+
+/// Runs asynchronous JavaScript: `done(value)` answers.
+async fn eval_async(browser: &Browser, script: &str) -> Value {
+    browser
+        .client()
+        .execute_async(
+            &format!("const done = arguments[arguments.length - 1];\n{script}"),
+            Vec::new(),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("evaluate {script}: {e}"))
+}
+
+/// Polls `check` every 200 ms until it gives `Some`, for at most `wait`; panics saying `what`
+/// (and the last thing seen) when it never does.
+async fn wait_for<T, F, Fut>(what: &str, wait: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match check().await {
+            Ok(value) => return value,
+            Err(seen) if start.elapsed() >= wait => {
+                panic!("waited {wait:?} for {what}; last seen: {seen}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// Signs the member with `phone` in through the sign-in page, landing on the home screen.
+async fn sign_in(browser: &Browser, app: &TestApp, phone: &str) {
+    browser.open(&format!("{}/app/dang-nhap", app.base)).await;
+    browser
+        .find("#phone")
+        .await
+        .send_keys(phone)
+        .await
+        .expect("type the phone");
+    browser
+        .find("#password")
+        .await
+        .send_keys(nguon::demo::DEMO_PASSWORD)
+        .await
+        .expect("type the password");
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("tap sign in");
+    browser.find("a.bigcard").await;
+    assert_eq!(browser.url().await, format!("{}/app", app.base), "signed in, at home");
+}
+
+/// The number shown in the element `#{id}` (`sync-pending`, `sync-done`), read from the page
+/// (the status may be hidden while there is nothing to say); `Err` says what is there instead.
+async fn counter(browser: &Browser, id: &str) -> Result<u64, String> {
+    let text = browser
+        .eval(&format!(
+            "const e = document.getElementById({id:?}); return e ? e.textContent : null;"
+        ))
+        .await;
+    match text.as_str() {
+        Some(text) => text.trim().parse().map_err(|_| format!("#{id} shows {text:?}")),
+        None => Err(format!("no #{id} on {}", browser.url().await)),
+    }
+}
+
+/// Waits until `#sync-pending` shows `expected`.
+async fn wait_pending(browser: &Browser, expected: u64, wait: Duration) {
+    wait_for(&format!("#sync-pending to show {expected}"), wait, || async {
+        match counter(browser, "sync-pending").await {
+            Ok(n) if n == expected => Ok(()),
+            Ok(n) => Err(format!("{n}")),
+            Err(seen) => Err(seen),
+        }
+    })
+    .await;
+}
+
+/// The event id the step form will send (its hidden `id` field).
+async fn form_event_id(browser: &Browser) -> String {
+    browser
+        .find("#step-form input[name=id]")
+        .await
+        .prop("value")
+        .await
+        .expect("read the event id")
+        .unwrap_or_default()
+}
+
+/// Waits until a service worker controls the page, reloading it once if the worker only took
+/// control of later pages; returns the worker's registration: `{scope, script}`.
+async fn wait_for_service_worker(browser: &Browser) -> Value {
+    let controlled = || async {
+        match browser
+            .eval("return navigator.serviceWorker && navigator.serviceWorker.controller ? navigator.serviceWorker.controller.scriptURL : null;")
+            .await
+        {
+            Value::String(script) => Ok(script),
+            other => Err(format!("controller {other}")),
+        }
+    };
+    let start = Instant::now();
+    let mut reloaded = false;
+    loop {
+        if controlled().await.is_ok() {
+            break;
+        }
+        if !reloaded && start.elapsed() >= WORKER_WAIT / 2 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "offline: no service worker controls {} yet; reloading once",
+                browser.url().await
+            );
+            browser.client().refresh().await.expect("reload");
+            reloaded = true;
+        }
+        assert!(
+            start.elapsed() < WORKER_WAIT,
+            "no service worker controls {} after {WORKER_WAIT:?}: {}",
+            browser.url().await,
+            eval_async(browser, REGISTRATIONS).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eval_async(
+        browser,
+        "navigator.serviceWorker.getRegistration().then(r => done(r ? { scope: r.scope, \
+         script: (r.active || r.waiting || r.installing || {}).scriptURL || null } : null), \
+         e => done({ error: String(e) }));",
+    )
+    .await
+}
+
+/// Every service worker registration of the page's origin, for failure messages.
+const REGISTRATIONS: &str = "if (!navigator.serviceWorker) { done('no navigator.serviceWorker'); } else { \
+     navigator.serviceWorker.getRegistrations().then(rs => done(rs.map(r => ({ scope: r.scope, \
+     active: r.active && r.active.scriptURL, waiting: r.waiting && r.waiting.scriptURL, \
+     installing: r.installing && r.installing.scriptURL })))); }";
+
+/// Everything in every IndexedDB database of the page's origin, as
+/// `{database: {store: [records]}}` (the contract names no database or store).
+async fn indexed_db(browser: &Browser) -> Value {
+    eval_async(
+        browser,
+        r#"(async () => {
+            const out = {};
+            for (const { name } of await indexedDB.databases()) {
+                const db = await new Promise((ok, ko) => {
+                    const r = indexedDB.open(name);
+                    r.onsuccess = () => ok(r.result);
+                    r.onerror = () => ko(r.error);
+                });
+                out[name] = {};
+                for (const store of db.objectStoreNames) {
+                    out[name][store] = await new Promise((ok, ko) => {
+                        const r = db.transaction(store).objectStore(store).getAll();
+                        r.onsuccess = () => ok(r.result);
+                        r.onerror = () => ko(r.error);
+                    });
+                }
+                db.close();
+            }
+            return out;
+        })().then(done, e => done({ error: String(e) }));"#,
+    )
+    .await
+}
+
+/// Whether a fetch of `url` from the page gets an answer: `true` with its status, `false`
+/// with the error.
+async fn fetch_from_page(browser: &Browser, url: &str) -> (bool, String) {
+    let answer = eval_async(
+        browser,
+        &format!(
+            "fetch({url:?}, {{ cache: 'no-store' }}).then(r => done({{ ok: true, seen: String(r.status) }}), \
+             e => done({{ ok: false, seen: String(e) }}));"
+        ),
+    )
+    .await;
+    (
+        answer["ok"].as_bool().unwrap_or(false),
+        answer["seen"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+/// The fertilizing steps stored on the lot: `(event id, amount, unit, actor)`.
+async fn stored_fertilizings(app: &TestApp, code: &str) -> Vec<(String, String, String, i64)> {
+    let history = app.store.history(app.veg().id, code).await.expect("history");
+    history
+        .events
+        .iter()
+        .map(|stored| {
+            let event = &stored.event;
+            let farm_log::EventBody::Fertilizing { amount, .. } = &event.body else {
+                panic!("only fertilizing is logged on {code}: {:?}", event.body);
+            };
+            (
+                event.id.to_string(),
+                amount.value.normalize().to_string(),
+                amount.unit.code().to_owned(),
+                event.actor,
+            )
+        })
+        .collect()
+}
+
+/// [`stored_fertilizings`], sorted.
+async fn sorted_fertilizings(app: &TestApp, code: &str) -> Vec<(String, String, String, i64)> {
+    let mut stored = stored_fertilizings(app, code).await;
+    stored.sort();
+    stored
+}
+
+/// Types `amount` into the form (replacing what is there) and taps "Lưu".
+async fn log_amount(browser: &Browser, amount: &str) {
+    let field = browser.find("#amount").await;
+    field.clear().await.expect("clear the amount");
+    field.send_keys(amount).await.expect("type the amount");
+    browser.find("#save").await.click().await.expect("tap save");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_network_can_be_cut_and_given_back() {
+    let Some((browser, app)) = start("the_network_can_be_cut_and_given_back").await else {
+        return;
+    };
+    // The health check: no service worker controls it and no Content-Security-Policy keeps
+    // its script from fetching (the public pages allow no fetch at all).
+    let page = format!("{}/healthz", app.base);
+    browser.open(&page).await;
+    browser
+        .eval(
+            "window.__network = []; \
+             addEventListener('offline', () => __network.push('offline')); \
+             addEventListener('online', () => __network.push('online')); return null;",
+        )
+        .await;
+    assert_eq!(browser.eval("return navigator.onLine;").await, json!(true));
+    let (reached, seen) = fetch_from_page(&browser, &page).await;
+    assert!(reached, "with signal, the page reaches the server: {seen}");
+
+    browser.set_offline(true).await;
+    assert_eq!(
+        browser.eval("return navigator.onLine;").await,
+        json!(false),
+        "offline, navigator.onLine is false"
+    );
+    let (reached, seen) = fetch_from_page(&browser, &page).await;
+    assert!(!reached, "offline, a fetch from the page fails (it answered {seen})");
+    assert_eq!(browser.eval("return __network;").await, json!(["offline"]));
+
+    browser.set_offline(false).await;
+    assert_eq!(browser.eval("return navigator.onLine;").await, json!(true));
+    let (reached, seen) = fetch_from_page(&browser, &page).await;
+    assert!(reached, "back online, the page reaches the server again: {seen}");
+    assert_eq!(browser.eval("return __network;").await, json!(["offline", "online"]));
+
+    // Offline holds for the next page too: it does not load (Chromium shows its error page).
+    let text = browser.text().await;
+    browser.set_offline(true).await;
+    let navigation = browser.client().goto(&format!("{page}?again")).await;
+    assert_eq!(browser.eval("return navigator.onLine;").await, json!(false));
+    let shown = browser
+        .eval("return [location.href, document.body ? document.body.innerText : null];")
+        .await;
+    assert_ne!(
+        shown[1],
+        json!(text),
+        "offline, a new page does not load (navigation: {navigation:?}; shown: {shown})"
+    );
+    browser.set_offline(false).await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
+    let Some((browser, app)) = start("two_steps_logged_without_signal_arrive_exactly_once_when_it_returns").await
+    else {
+        return;
+    };
+    let coop = app.veg().id;
+    let members = app.store.members(coop).await.expect("members");
+    let member = members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
+        .expect("a demo member with plots");
+    let code = app.growing_lot("CN-2611-31", member.id).await;
+    let lot_url = format!("{}/app/lo/{code}", app.base);
+    let form_url = format!("{lot_url}/ghi/fertilizing");
+
+    // With signal: sign in, open the lot and the fertilizing form.
+    sign_in(&browser, &app, &member.phone).await;
+    browser.open(&lot_url).await;
+    browser.find("ul.kinds a").await;
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+
+    // The service worker registered from the app takes control of the form page.
+    let registration = wait_for_service_worker(&browser).await;
+    assert_eq!(
+        registration,
+        json!({ "scope": format!("{}/app/", app.base), "script": format!("{}/app/sw.js", app.base) }),
+        "the app's service worker"
+    );
+    // Once more with the worker in control, so the form and its assets go through it.
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+    wait_for_service_worker(&browser).await;
+    let status_role = browser
+        .eval("const s = document.getElementById('sync-status'); return s && s.getAttribute('role');")
+        .await;
+    assert_eq!(status_role, json!("status"), "#sync-status is a status");
+    wait_pending(&browser, 0, SCREEN_WAIT).await;
+    assert_eq!(stored_fertilizings(&app, &code).await, Vec::new(), "nothing logged yet");
+
+    // No signal.
+    browser.set_offline(true).await;
+    assert_eq!(browser.eval("return navigator.onLine;").await, json!(false));
+
+    // First step: 3 (kilograms, the form's unit), saved on the phone.
+    let first_id = form_event_id(&browser).await;
+    log_amount(&browser, "3").await;
+    let note = wait_for("the saved-on-the-phone note", SCREEN_WAIT, || async {
+        let Some(note) = browser.find_all("#offline-saved").await.into_iter().next() else {
+            return Err("no #offline-saved".to_owned());
+        };
+        let shown = note.is_displayed().await.unwrap_or(false);
+        let text = note.text().await.unwrap_or_default();
+        if shown && text.contains(SAVED_ON_PHONE) {
+            Ok(text)
+        } else {
+            Err(format!("#offline-saved shown: {shown}, text {text:?}"))
+        }
+    })
+    .await;
+    assert_eq!(
+        browser.url().await,
+        form_url,
+        "saving offline stays on the form ({note})"
+    );
+    wait_pending(&browser, 1, SCREEN_WAIT).await;
+    let second_id = form_event_id(&browser).await;
+    assert_ne!(second_id, first_id, "the form has a new event id for the next step");
+    screenshot(&browser, "1-offline-saved").await;
+
+    // Second step: 4.
+    log_amount(&browser, "4").await;
+    wait_pending(&browser, 2, SCREEN_WAIT).await;
+    let third_id = form_event_id(&browser).await;
+    assert_eq!(browser.url().await, form_url, "still on the form");
+    let ids: BTreeSet<&str> = [&first_id, &second_id, &third_id]
+        .into_iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(ids.len(), 3, "every step gets an event id of its own: {ids:?}");
+
+    // Both are on the phone, under the ids the form had, and none reached the server.
+    let queued = indexed_db(&browser).await;
+    let queued_text = queued.to_string();
+    for id in [&first_id, &second_id] {
+        assert!(
+            queued_text.contains(id.as_str()),
+            "the step with event id {id} is kept in IndexedDB: {queued}"
+        );
+    }
+    assert!(
+        !queued_text.contains(third_id.as_str()),
+        "the id the form holds now is not used yet: {queued}"
+    );
+    assert_eq!(
+        stored_fertilizings(&app, &code).await,
+        Vec::new(),
+        "nothing reaches the server without signal"
+    );
+    browser.assert_accessible().await;
+    screenshot(&browser, "2-offline-two-pending").await;
+
+    // The signal returns: the page sends its queue by itself.
+    browser.set_offline(false).await;
+    let started = Instant::now();
+    wait_pending(&browser, 0, SYNC_WAIT).await;
+    let _ = writeln!(
+        std::io::stderr(),
+        "offline: the queue was sent {:.1} s after the signal returned",
+        started.elapsed().as_secs_f64()
+    );
+    let done = counter(&browser, "sync-done").await.expect("#sync-done");
+    assert!(done >= 2, "#sync-done counts the two steps sent: {done}");
+    screenshot(&browser, "3-synced").await;
+
+    let expect = {
+        let mut expect = vec![
+            (first_id.clone(), "3".to_owned(), "KGM".to_owned(), member.id),
+            (second_id.clone(), "4".to_owned(), "KGM".to_owned(), member.id),
+        ];
+        expect.sort();
+        expect
+    };
+    assert_eq!(
+        sorted_fertilizings(&app, &code).await,
+        expect,
+        "both steps stored once, under their own ids, as the member's"
+    );
+
+    // Reloads, and the signal dropping and returning again, send nothing twice.
+    for _ in 0..2 {
+        browser.client().refresh().await.expect("reload");
+        browser.find("#step-form").await;
+        wait_pending(&browser, 0, SCREEN_WAIT).await;
+    }
+    // (The page reloads "without signal" too, but through the service worker, which
+    // chromedriver's emulation does not cut off: it says nothing about the worker's cache.)
+    browser.set_offline(true).await;
+    browser.client().refresh().await.expect("reload without signal");
+    browser.find("#step-form").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    browser.set_offline(false).await;
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+    tokio::time::sleep(RESEND_CHANCE).await;
+    wait_pending(&browser, 0, SCREEN_WAIT).await;
+    assert_eq!(
+        sorted_fertilizings(&app, &code).await,
+        expect,
+        "still exactly the two steps after reloads and another loss of signal"
+    );
+    browser.close().await;
+}
