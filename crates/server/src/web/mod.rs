@@ -8,6 +8,7 @@ pub(crate) mod assets;
 mod cache;
 pub mod i18n;
 mod resolver;
+mod spliced;
 pub(crate) mod view;
 
 use std::collections::HashMap;
@@ -215,7 +216,7 @@ fn html(
 /// and the language cookie when the visitor just chose one.
 fn page_response(
     status: StatusCode,
-    body: String,
+    body: impl Into<Body>,
     etag: String,
     ask: &Ask,
     request_headers: &HeaderMap,
@@ -229,7 +230,7 @@ fn page_response(
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (status, body).into_response()
+        (status, body.into()).into_response()
     };
     let headers = response.headers_mut();
     headers.insert(
@@ -820,10 +821,12 @@ impl Site {
             },
         };
         let (scan_block, scan_count) = self.scan_block(data, ask.m());
-        let mut body = String::with_capacity(shell.before.len() + scan_block.len() + shell.after.len());
-        body.push_str(&shell.before);
-        body.push_str(&scan_block);
-        body.push_str(&shell.after);
+        // The shell's two halves go out as they are kept (shared, not copied) around the scan line.
+        let body = Body::new(spliced::Spliced::new([
+            shell.before.clone(),
+            axum::body::Bytes::from(scan_block),
+            shell.after.clone(),
+        ]));
         // The shell's hash and the count name the bytes without hashing them again.
         let etag = format!("W/\"{}-{scan_count}\"", shell.hash);
         let mut response = page_response(StatusCode::OK, body, etag, ask, headers, "private, no-cache");
@@ -941,8 +944,8 @@ impl Site {
         let (before, after) = rendered.split_once(SCAN_MARKER).unwrap_or((&rendered, ""));
         Ok(Shell {
             hash: blake3::hash(rendered.as_bytes()).to_hex()[..20].to_owned(),
-            before: before.to_owned(),
-            after: after.to_owned(),
+            before: axum::body::Bytes::copy_from_slice(before.as_bytes()),
+            after: axum::body::Bytes::copy_from_slice(after.as_bytes()),
         })
     }
 }
@@ -955,8 +958,8 @@ const SCAN_MARKER: &str = "<nguon-scans/>";
 #[derive(Debug)]
 struct Shell {
     hash: String,
-    before: String,
-    after: String,
+    before: axum::body::Bytes,
+    after: axum::body::Bytes,
 }
 
 /// How the scanned `d=` compares with the label's.
