@@ -78,6 +78,10 @@ struct LabelData {
     first_scan_since: OnceLock<DateTime<FixedOffset>>,
     /// Rendered pages by language and check-code state, without their scan line.
     pages: Mutex<HashMap<(PageLang, DigestCheck), Arc<Shell>>>,
+    /// The `Link: rel="linkset"` header of its page.
+    link_header: Option<HeaderValue>,
+    /// The first scan and its day as shown, once there is one (it never changes after).
+    first_scan_shown: OnceLock<(DateTime<FixedOffset>, String)>,
 }
 
 /// Every public page and the resolver.
@@ -125,31 +129,30 @@ pub struct PageMeta {
     switch_label: String,
 }
 
-/// What a request asked for that every page needs.
-struct Ask {
+/// What a request asked for that every page needs. The query is read where it lies (a scan
+/// costs no copies of it).
+struct Ask<'q> {
     lang: PageLang,
     remember: bool,
-    query: Vec<(String, String)>,
+    query: &'q str,
 }
 
-impl Ask {
-    fn new(headers: &HeaderMap, query: Option<&str>) -> Self {
-        let query: Vec<(String, String)> = query
-            .unwrap_or("")
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|pair| match pair.split_once('=') {
-                Some((k, v)) => (k.to_owned(), v.to_owned()),
-                None => (pair.to_owned(), String::new()),
-            })
-            .collect();
-        let lang_param = query.iter().find(|(k, _)| k == "lang").map(|(_, v)| v.as_str());
-        let (lang, remember) = i18n::choose(headers, lang_param);
+impl<'q> Ask<'q> {
+    fn new(headers: &HeaderMap, query: Option<&'q str>) -> Self {
+        let query = query.unwrap_or("");
+        let (lang, remember) = i18n::choose(headers, query_param(query, "lang"));
         Self { lang, remember, query }
     }
 
-    fn param(&self, name: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    fn pairs(&self) -> impl Iterator<Item = (&'q str, &'q str)> {
+        self.query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+    }
+
+    fn param(&self, name: &str) -> Option<&'q str> {
+        query_param(self.query, name)
     }
 
     fn m(&self) -> &'static Messages {
@@ -159,14 +162,22 @@ impl Ask {
     /// The same address in the other language (other parameters kept, e.g. `d=`).
     fn switch_href(&self) -> String {
         let mut parts: Vec<String> = self
-            .query
-            .iter()
-            .filter(|(k, _)| k != "lang")
+            .pairs()
+            .filter(|(k, _)| *k != "lang")
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         parts.push(format!("lang={}", self.lang.other().code()));
         format!("?{}", parts.join("&"))
     }
+}
+
+/// The value of a query parameter, as sent.
+fn query_param<'q>(query: &'q str, name: &str) -> Option<&'q str> {
+    query
+        .split('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 impl Site {
@@ -761,7 +772,11 @@ impl Site {
             LabelResolution::Found(found) => *found,
         };
         let lot = store.public_lot(found.lot.cooperative_id, &found.lot.code).await?;
+        let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
+        let link_header = resolver::linkset_header(path.split('?').next().unwrap_or(path));
         let data = Arc::new(LabelData {
+            link_header,
+            first_scan_shown: OnceLock::new(),
             found,
             lot,
             scans_since: AtomicU64::new(0),
@@ -830,8 +845,9 @@ impl Site {
         // The shell's hash and the count name the bytes without hashing them again.
         let etag = format!("W/\"{}-{scan_count}\"", shell.hash);
         let mut response = page_response(StatusCode::OK, body, etag, ask, headers, "private, no-cache");
-        let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
-        resolver::add_linkset_header(&mut response, path.split('?').next().unwrap_or(path));
+        if let Some(link) = &data.link_header {
+            response.headers_mut().insert(header::LINK, link.clone());
+        }
         response
     }
 
@@ -840,21 +856,25 @@ impl Site {
     fn scan_block(&self, data: &LabelData, m: &Messages) -> (String, u64) {
         let found = &data.found;
         let scan_count = found.scan_count + data.scans_since.load(Ordering::Relaxed);
-        let first_scan = found
-            .first_scanned_at
-            .as_deref()
-            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-            .or_else(|| data.first_scan_since.get().copied());
+        let first_scan = match data.first_scan_shown.get() {
+            Some(known) => Some(known),
+            None => found
+                .first_scanned_at
+                .as_deref()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .or_else(|| data.first_scan_since.get().copied())
+                .map(|first| data.first_scan_shown.get_or_init(|| (first, show_date(&first)))),
+        };
         let n = scan_count.to_string();
         let scans = match first_scan {
-            Some(first) => fill(&m.scans_first, &[("n", &n), ("date", &show_date(&first))]),
+            Some((_, day)) => fill(&m.scans_first, &[("n", &n), ("date", day)]),
             None => fill(&m.scans, &[("n", &n)]),
         };
         let mut block = format!("<p id=\"scans\">{}</p>", escape_html(&scans));
         let copied = first_scan
-            .filter(|first| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS);
-        if let Some(first) = copied {
-            let warning = fill(&m.copy_warning, &[("n", &n), ("date", &show_date(&first))]);
+            .filter(|(first, _)| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS);
+        if let Some((_, day)) = copied {
+            let warning = fill(&m.copy_warning, &[("n", &n), ("date", day)]);
             block.push_str(&format!(
                 "<p id=\"copy-warning\" class=\"warn\">{}</p>",
                 escape_html(&warning)

@@ -127,10 +127,17 @@ fn linkset(links: &[TypedLink], anchor: &str) -> Response {
 
 /// `Link: <…?linkType=linkset>; rel="linkset"` on a resolver page.
 pub fn add_linkset_header(response: &mut Response, path: &str) {
-    let value = format!("<{path}?linkType=linkset>; rel=\"linkset\"; type=\"{LINKSET_TYPE}\"");
-    if let Ok(value) = HeaderValue::from_str(&value) {
+    if let Some(value) = linkset_header(path) {
         response.headers_mut().insert(header::LINK, value);
     }
+}
+
+/// The `Link` header value pointing at a page's linkset.
+pub fn linkset_header(path: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "<{path}?linkType=linkset>; rel=\"linkset\"; type=\"{LINKSET_TYPE}\""
+    ))
+    .ok()
 }
 
 fn link(link_type: &'static str, href: String, title: impl Into<String>) -> TypedLink {
