@@ -16,8 +16,6 @@ use krilla::page::PageSettings;
 use krilla::paint::{Fill, FillRule, Stroke};
 use krilla::surface::Surface;
 use krilla::text::{GlyphId, KrillaGlyph};
-use skrifa::MetadataProvider as _;
-use skrifa::instance::{LocationRef, Size};
 
 use chrono::{Datelike as _, Timelike as _};
 use farm_log::VIETNAM_OFFSET;
@@ -94,25 +92,23 @@ impl DiaryFont {
     }
 }
 
-/// Measures and wraps text with the font's advance widths (kerning ignored).
-struct Measure<'a> {
-    charmap: skrifa::charmap::Charmap<'a>,
-    metrics: skrifa::metrics::GlyphMetrics<'a>,
-    /// Ascent and descent per point of text size (descent positive downwards).
-    ascent: f32,
-    descent: f32,
+/// Measures and wraps text with the font's advance widths (kerning ignored), on the label
+/// crate's font metrics.
+struct Measure<'a>(label::TextMetrics<'a>);
+
+impl<'a> std::ops::Deref for Measure<'a> {
+    type Target = label::TextMetrics<'a>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl<'a> Measure<'a> {
     fn new(font: &'a DiaryFont) -> Result<Self, DiaryError> {
-        let font_ref = skrifa::FontRef::new(font.0.data()).map_err(|_| DiaryError::UnreadableFont)?;
-        let metrics = font_ref.metrics(Size::new(1.0), LocationRef::default());
-        Ok(Self {
-            charmap: font_ref.charmap(),
-            metrics: font_ref.glyph_metrics(Size::new(1.0), LocationRef::default()),
-            ascent: metrics.ascent,
-            descent: -metrics.descent,
-        })
+        label::TextMetrics::new(&font.0)
+            .map(Measure)
+            .map_err(|_| DiaryError::UnreadableFont)
     }
 
     fn char_width(&self, ch: char, size: f32) -> f32 {

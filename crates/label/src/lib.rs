@@ -76,7 +76,7 @@ pub mod zip;
 pub use digest::Digest;
 pub use error::{LabelError, LinkError, SignatureError};
 pub use link::{BaseUrl, LabelLink, ResolverPath, ScannedDigest, ScannedPath};
-pub use pdf::{LabelFace, LabelFont, SheetLayout, render_pdf};
+pub use pdf::{LabelFace, LabelFont, SheetLayout, TextMetrics, render_pdf};
 pub use qr::{PRINT_MODULE_PX, QUIET_ZONE_MODULES, QrMatrix, qr_png, qr_svg};
 pub use serial::Serial;
 pub use sign::{

@@ -281,17 +281,24 @@ impl fmt::Debug for LabelFont {
     }
 }
 
-/// Measures text with the font's advance widths (kerning ignored; clipping covers the rest).
-struct Measure<'a> {
-    charmap: skrifa::charmap::Charmap<'a>,
-    metrics: skrifa::metrics::GlyphMetrics<'a>,
+/// A font's character map and metrics, ready for measuring text (kerning ignored; clipping
+/// covers the rest). The diary's PDF measures with it too.
+pub struct TextMetrics<'a> {
+    /// Characters to glyphs.
+    pub charmap: skrifa::charmap::Charmap<'a>,
+    /// Glyph advance widths.
+    pub metrics: skrifa::metrics::GlyphMetrics<'a>,
     /// Ascent and descent per point of text size (descent is positive downwards).
-    ascent: f32,
-    descent: f32,
+    pub ascent: f32,
+    /// See `ascent`.
+    pub descent: f32,
 }
 
-impl<'a> Measure<'a> {
-    fn new(font: &'a LabelFont) -> Result<Self, LabelError> {
+type Measure<'a> = TextMetrics<'a>;
+
+impl<'a> TextMetrics<'a> {
+    /// The metrics of a loaded font.
+    pub fn new(font: &'a LabelFont) -> Result<Self, LabelError> {
         let font_ref = skrifa::FontRef::new(&font.data).map_err(|_| LabelError::UnreadableFont)?;
         let metrics = font_ref.metrics(Size::new(1.0), LocationRef::default());
         Ok(Self {

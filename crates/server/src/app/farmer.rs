@@ -96,13 +96,6 @@ pub async fn home(Signed(ctx): Signed) -> Result<Response, PageError> {
     let lots = store.lots(principal.cooperative_id, only_mine).await.map_err(&fail)?;
     let plots = store.plots(principal.cooperative_id).await.map_err(&fail)?;
     let products = store.products(principal.cooperative_id).await.map_err(&fail)?;
-    let plot_name = |id: i64| {
-        plots
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default()
-    };
     let card = |lot: &Lot| LotCard {
         code: lot.code.clone(),
         href: ctx.href(&format!("/lo/{}", super::encode_component(&lot.code))),
@@ -111,12 +104,7 @@ pub async fn home(Signed(ctx): Signed) -> Result<Response, PageError> {
             .find(|p| p.id == lot.product_id)
             .map(|p| p.name.clone())
             .unwrap_or_default(),
-        plots: lot
-            .plot_ids
-            .iter()
-            .map(|id| plot_name(*id))
-            .collect::<Vec<_>>()
-            .join(", "),
+        plots: super::plot_names(&plots, &lot.plot_ids),
         status: words.status(lot.status),
         status_class: lot.status.as_str(),
     };

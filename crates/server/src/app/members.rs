@@ -67,13 +67,6 @@ async fn render(ctx: &Ctx, status: StatusCode, form: AddForm, errors: Vec<String
     let members = store.members(principal.cooperative_id).await.map_err(fail)?;
     let plots = store.plots(principal.cooperative_id).await.map_err(fail)?;
     let m = ctx.m();
-    let plot_name = |id: i64| {
-        plots
-            .iter()
-            .find(|p| p.id == id)
-            .map(|p| p.name.clone())
-            .unwrap_or_default()
-    };
     let rows = members
         .iter()
         .map(|member: &Member| {
@@ -93,12 +86,7 @@ async fn render(ctx: &Ctx, status: StatusCode, form: AddForm, errors: Vec<String
                 name: member.name.clone(),
                 phone: member.phone.clone(),
                 role: m.role(member.role),
-                plots: member
-                    .plot_ids
-                    .iter()
-                    .map(|id| plot_name(*id))
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                plots: super::plot_names(&plots, &member.plot_ids),
                 badges,
                 active: member.active,
                 locked: member.locked_until.is_some(),

@@ -509,3 +509,12 @@ async fn not_here(
         other => ctx.error(Failure::Store(other)),
     }
 }
+
+/// The names of the plots with these ids, comma-separated, in the ids' order.
+fn plot_names(plots: &[store::Plot], ids: &[i64]) -> String {
+    ids.iter()
+        .filter_map(|id| plots.iter().find(|p| p.id == *id))
+        .map(|p| p.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
