@@ -208,7 +208,11 @@ async fn an_unchanged_lot_page_answers_304_to_its_etag() {
     let path = format!("/htx/{}/lo/CN-2609-01", app.veg().id);
     let first = get(&app, &path).await;
     assert_eq!(first.status, StatusCode::OK);
-    assert_eq!(header(&first, "cache-control"), "public, max-age=60");
+    assert_eq!(
+        header(&first, "cache-control"),
+        "public, no-cache",
+        "kept, but asked for again before each use: a recall must show at once"
+    );
     let etag = header(&first, "etag").to_owned();
     let again = fetch(&app, Method::GET, &path, &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);

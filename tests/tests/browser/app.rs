@@ -172,3 +172,75 @@ async fn a_member_signs_in_and_logs_fertilizing_in_at_most_four_taps() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_recalls_a_lot_in_the_app_and_its_public_page_shows_the_banner_at_once() {
+    let Some((browser, app)) =
+        start("a_leader_recalls_a_lot_in_the_app_and_its_public_page_shows_the_banner_at_once").await
+    else {
+        return;
+    };
+    let coop = app.veg().id;
+    let members = app.store.members(coop).await.expect("members");
+    let leader = members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Leader)
+        .expect("the demo leader");
+    // The buyer's page of a child lot, opened before the recall: no banner.
+    let public = format!("{}/htx/{coop}/lo/CN-2609-01-B", app.base);
+    browser.open(&public).await;
+    assert!(
+        browser.find_all("#recall").await.is_empty(),
+        "no banner before the recall"
+    );
+
+    browser.open(&format!("{}/app/dang-nhap", app.base)).await;
+    browser
+        .find("#phone")
+        .await
+        .send_keys(&leader.phone)
+        .await
+        .expect("type the phone");
+    browser
+        .find("#password")
+        .await
+        .send_keys(nguon::demo::DEMO_PASSWORD)
+        .await
+        .expect("type the password");
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("tap sign in");
+    browser.find("#manage").await;
+    // The parent lot: its page has the recall form at the bottom.
+    browser.open(&format!("{}/app/lo/CN-2609-01", app.base)).await;
+    let reason = browser.find("#recall-form textarea").await;
+    assert_fits(&browser).await;
+    browser.assert_accessible().await;
+    reason
+        .send_keys("Mẫu kiểm nghiệm dư lượng vượt ngưỡng (phiếu KN-118)")
+        .await
+        .expect("type the reason");
+    browser
+        .find("#recall-form button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("tap recall");
+    let flash = browser.find("#flash").await.text().await.expect("flash text");
+    assert!(
+        flash.contains("CN-2609-01-B"),
+        "the recall reached the child lot: {flash}"
+    );
+    screenshot(&browser, "recalled").await;
+
+    // The buyer's page shows the banner straight away, naming the reason.
+    browser.open(&public).await;
+    let banner = browser.find("#recall").await.text().await.expect("banner text");
+    assert!(banner.contains("KN-118"), "the banner gives the reason: {banner}");
+    browser.assert_accessible().await;
+    screenshot(&browser, "public-banner").await;
+    browser.close().await;
+}

@@ -32,6 +32,11 @@ use crate::AppState;
 use i18n::{Messages, PageLang, fill};
 use view::{CertView, EntryView, Fact, LotSection, ProductCard};
 
+/// Cache-Control of lot and cooperative pages and linksets: shared caches may keep them, but
+/// every use asks first (a 304 when unchanged), so a recall shows at once even to a browser that
+/// has the page.
+pub(crate) const REVALIDATE: &str = "public, no-cache";
+
 /// A label scanned at least this many times …
 pub const COPY_MIN_SCANS: u64 = 20;
 /// … over at least this many days since its first scan looks like a copied label.
@@ -382,7 +387,7 @@ async fn home(State(state): State<AppState>, RawQuery(query): RawQuery, headers:
             })
             .collect(),
     };
-    html(StatusCode::OK, page.render(), &ask, &headers, "public, max-age=60")
+    html(StatusCode::OK, page.render(), &ask, &headers, REVALIDATE)
 }
 
 #[derive(Template)]
@@ -594,7 +599,7 @@ async fn cooperative_page(
             .collect(),
     };
     page.page.canonical = Some(site.absolute(&format!("{}/htx/{}", site.prefix, coop.id)));
-    html(StatusCode::OK, page.render(), &ask, &headers, "public, max-age=60")
+    html(StatusCode::OK, page.render(), &ask, &headers, REVALIDATE)
 }
 
 impl Site {
@@ -631,7 +636,7 @@ impl Site {
         page.page.og_type = "product";
         page.page.og_image = self.og_image(lot);
         page.page.canonical = Some(canonical);
-        let mut response = html(StatusCode::OK, page.render(), ask, headers, "public, max-age=60");
+        let mut response = html(StatusCode::OK, page.render(), ask, headers, REVALIDATE);
         resolver::add_linkset_header(&mut response, &self.lot_href(lot.cooperative.id, &lot.lot.code));
         response
     }

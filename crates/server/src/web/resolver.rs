@@ -117,7 +117,7 @@ fn linkset(links: &[TypedLink], anchor: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, LINKSET_TYPE),
-            (header::CACHE_CONTROL, "public, max-age=60"),
+            (header::CACHE_CONTROL, super::REVALIDATE),
             (header::VARY, "Accept"),
         ],
         body.to_string(),
