@@ -9,6 +9,7 @@ mod m20261122_000001_foundation;
 mod m20261125_000001_labels;
 mod m20261126_000001_lookup;
 mod m20261127_000001_accounts;
+mod m20261127_000002_event_photos;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_labels::Migration),
             Box::new(m20261126_000001_lookup::Migration),
             Box::new(m20261127_000001_accounts::Migration),
+            Box::new(m20261127_000002_event_photos::Migration),
         ]
     }
 }

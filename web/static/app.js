@@ -73,6 +73,14 @@
   }
 
   // --- sending ---------------------------------------------------------------------------
+  // The form as the server reads it (multipart, so a photo travels with its step).
+  function formData(fields, photo) {
+    var data = new FormData();
+    Object.keys(fields).forEach(function (key) { data.append(key, fields[key]); });
+    if (photo) data.append("photo", photo, photo.name || "photo.jpg");
+    return data;
+  }
+
   var sending = false;
   function send() {
     if (sending || !navigator.onLine) return Promise.resolve();
@@ -87,8 +95,8 @@
           return fetch(item.action, {
             method: "POST",
             credentials: "same-origin",
-            headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Nguon-Sync": "1" },
-            body: new URLSearchParams(fields).toString()
+            headers: { "X-Nguon-Sync": "1" },
+            body: formData(fields, item.photo)
           }).then(function (response) {
             if (response.status === 200 || response.status === 201) {
               done += 1;
@@ -116,12 +124,13 @@
     var idField = form.querySelector("input[name=id]");
     // A page kept by the service worker carries an old id: every load gets a fresh one.
     if (idField) idField.value = uuid();
-    var queue = function (fields) {
+    var queue = function (fields, photo) {
       var heading = document.querySelector("h1");
       var item = {
         id: fields.id,
         action: form.getAttribute("action"),
         fields: fields,
+        photo: photo || null,
         label: (heading ? heading.textContent : "") + " " + (fields.amount || ""),
         at: new Date().toISOString()
       };
@@ -135,14 +144,18 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var fields = {};
-      new FormData(form).forEach(function (value, key) { fields[key] = String(value); });
-      if (!navigator.onLine) { queue(fields); return; }
+      var photo = null;
+      new FormData(form).forEach(function (value, key) {
+        if (typeof value === "string") fields[key] = value;
+        else if (value && value.size) photo = value; // the photo: a File, kept as it is
+      });
+      if (!navigator.onLine) { queue(fields, photo); return; }
       // With signal, send it now; if the signal drops on the way, keep it like an offline entry.
       fetch(form.getAttribute("action"), {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Nguon-Sync": "page" },
-        body: new URLSearchParams(fields).toString()
+        headers: { "X-Nguon-Sync": "page" },
+        body: formData(fields, photo)
       }).then(function (response) {
         if (response.status === 200 || response.status === 201) {
           return response.json().then(function (answer) { window.location.assign(answer.redirect); });
@@ -150,7 +163,7 @@
         // Refused (a field to fix, signed out …): let the server show its page for it; nothing
         // was stored, so posting the form the ordinary way is safe.
         form.submit();
-      }, function () { queue(fields); });
+      }, function () { queue(fields, photo); });
     });
   }
 

@@ -9,8 +9,11 @@ use uuid::Uuid;
 use crate::event::{ChildLot, Event, EventBody, GeoPoint, InputSnapshot, PhiOverride};
 use crate::quantity::Quantity;
 
-/// The version byte that starts every encoded event.
+/// The version byte that starts an encoded event without photos.
 pub const EVENT_ENCODING_VERSION: u8 = 1;
+/// The version byte of an event that carries photos: version 1's layout with the photos' hashes
+/// after the location (docs/provenance.md §3 and §9).
+pub const EVENT_ENCODING_VERSION_PHOTOS: u8 = 2;
 
 /// Appends canonical fields to a byte buffer.
 #[derive(Debug, Default)]
@@ -111,10 +114,16 @@ pub fn canonical_datetime(value: &DateTime<FixedOffset>) -> String {
     value.to_rfc3339_opts(SecondsFormat::AutoSi, false)
 }
 
-/// Encodes a stored event: version, id, seq, kind tag, timestamps, actor, note, location, body.
+/// Encodes a stored event: version, id, seq, kind tag, timestamps, actor, note, location, the
+/// photos (version 2 only), body.
 pub fn encode_event(event: &Event) -> Vec<u8> {
     let mut out = Encoder::new();
-    out.u8(EVENT_ENCODING_VERSION)
+    let version = if event.photos.is_empty() {
+        EVENT_ENCODING_VERSION
+    } else {
+        EVENT_ENCODING_VERSION_PHOTOS
+    };
+    out.u8(version)
         .uuid(&event.id)
         .u64(event.seq)
         .datetime(&event.occurred_at)
@@ -124,6 +133,11 @@ pub fn encode_event(event: &Event) -> Vec<u8> {
             o.str(n.as_ref());
         })
         .option(event.location.as_ref(), encode_location);
+    if !event.photos.is_empty() {
+        out.list(&event.photos, |o, photo| {
+            o.fixed(&photo.0);
+        });
+    }
     encode_body(&mut out, &event.body);
     out.finish()
 }

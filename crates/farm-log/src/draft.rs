@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::error::{FieldError, ValidationErrors};
-use crate::event::{AppliedInput, ChildLot, EventBody, EventDraft, GeoPoint, PhiOverride};
+use crate::event::{AppliedInput, ChildLot, EventBody, EventDraft, GeoPoint, MAX_PHOTOS, PhiOverride, PhotoHash};
 use crate::ids::LotCode;
 use crate::quantity::Quantity;
 use crate::text::{Note, ShortText};
@@ -413,6 +413,33 @@ pub fn parse_draft(value: &Value, prefix: &str) -> Result<EventDraft, Validation
         }
         None => None,
     };
+    let mut photos = Vec::new();
+    match reader.present("photos") {
+        Some(Value::Array(items)) if items.len() > MAX_PHOTOS => reader.errors.push(FieldError::new(
+            reader.path("photos"),
+            "too_many",
+            format!("Mỗi ghi chép có tối đa {MAX_PHOTOS} ảnh."),
+            format!("An event has at most {MAX_PHOTOS} photos."),
+        )),
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let field = reader.path(&format!("photos[{i}]"));
+                match item.as_str().map(|text| PhotoHash::parse(text, &field)) {
+                    Some(Ok(photo)) if !photos.contains(&photo) => photos.push(photo),
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => reader.errors.push(error),
+                    None => reader.errors.push(wrong_type(field, "mã ảnh", "a photo hash")),
+                }
+            }
+        }
+        Some(_) => {
+            let field = reader.path("photos");
+            reader
+                .errors
+                .push(wrong_type(field, "danh sách mã ảnh", "a list of photo hashes"));
+        }
+        None => {}
+    }
     let body = reader.kind().and_then(|kind| reader.body(&kind));
     match (id, occurred_at, body) {
         (Some(id), Some(occurred_at), Some(body)) if errors.0.is_empty() => Ok(EventDraft {
@@ -420,6 +447,7 @@ pub fn parse_draft(value: &Value, prefix: &str) -> Result<EventDraft, Validation
             occurred_at,
             note,
             location,
+            photos,
             body,
         }),
         _ => {

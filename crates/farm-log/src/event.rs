@@ -28,6 +28,9 @@ pub struct Event {
     pub note: Option<Note>,
     /// Optional place it happened.
     pub location: Option<GeoPoint>,
+    /// Photos taken for it, by the blake3 hash of the stored image (empty for most events).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<PhotoHash>,
     /// The typed content.
     pub body: EventBody,
 }
@@ -44,9 +47,66 @@ pub struct EventDraft {
     pub note: Option<Note>,
     /// Optional place.
     pub location: Option<GeoPoint>,
+    /// Photos already uploaded, by hash.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<PhotoHash>,
     /// The typed content, tagged by `type`.
     #[serde(flatten)]
     pub body: EventBody,
+}
+
+/// The most photos one event may carry.
+pub const MAX_PHOTOS: usize = 4;
+
+/// A photo, named by the blake3 hash of its stored bytes (64 lowercase hex digits in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PhotoHash(pub [u8; 32]);
+
+impl PhotoHash {
+    /// Reads 64 hex digits; `field` names it in errors.
+    pub fn parse(text: &str, field: &str) -> Result<Self, FieldError> {
+        let text = text.trim();
+        let bad = || {
+            FieldError::new(
+                field,
+                "invalid_photo",
+                "Mã ảnh phải gồm 64 chữ số hệ 16 (mã băm blake3 của ảnh đã tải lên).",
+                "A photo is named by 64 hex digits (the blake3 hash of an uploaded photo).",
+            )
+        };
+        if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+        }
+        Ok(Self(bytes))
+    }
+
+    /// The 64 lowercase hex digits.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl std::fmt::Display for PhotoHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for PhotoHash {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for PhotoHash {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PhotoHash::parse(&text, "photos").map_err(|e| serde::de::Error::custom(e.message_en))
+    }
 }
 
 /// A point on the map, kept as whole micro-degrees so it encodes exactly.

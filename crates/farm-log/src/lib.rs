@@ -25,7 +25,9 @@ pub mod validate;
 pub use banned::BannedList;
 pub use chain::{ChainHead, ChainStatus, GenesisInput, ParentLink};
 pub use error::{FieldError, ValidationErrors};
-pub use event::{AppliedInput, ChildLot, Event, EventBody, EventKind, GeoPoint, InputSnapshot, PhiOverride};
+pub use event::{
+    AppliedInput, ChildLot, Event, EventBody, EventKind, GeoPoint, InputSnapshot, MAX_PHOTOS, PhiOverride, PhotoHash,
+};
 pub use ids::{Gln, Gs1CompanyPrefix, Gtin, LotCode, PhoneNumber};
 pub use model::{CertificateScheme, GrowerDisplay, InputKind, LotStatus, Region, Role};
 pub use quantity::{Dimension, Quantity, Unit};

@@ -153,6 +153,7 @@ mod tests {
             actor: 1,
             note: None,
             location: None,
+            photos: Vec::new(),
             body,
         }
     }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 use farm_log::canonical::encode_event;
 use farm_log::chain::{ChainHead, ChainVerifier, GenesisInput, StoredLink, genesis, link};
 use farm_log::{
-    AppliedInput, ChildLot, Event, EventBody, GeoPoint, InputKind, InputSnapshot, LotCode, Note, PhiOverride, Quantity,
-    ShortText, Unit,
+    AppliedInput, ChildLot, Event, EventBody, GeoPoint, InputKind, InputSnapshot, LotCode, Note, PhiOverride,
+    PhotoHash, Quantity, ShortText, Unit,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -147,10 +147,10 @@ fn event() -> impl Strategy<Value = Event> {
         -5i64..100_000,
         proptest::option::of(note()),
         proptest::option::of((-90_000_000i32..=90_000_000, -180_000_000i32..=180_000_000)),
-        body(),
+        (body(), proptest::collection::vec(any::<[u8; 32]>(), 0..3)),
     )
         .prop_map(
-            |(id, seq, occurred_at, recorded_at, actor, note, location, body)| Event {
+            |(id, seq, occurred_at, recorded_at, actor, note, location, (body, photos))| Event {
                 id: Uuid::from_u128(id),
                 seq,
                 occurred_at,
@@ -158,6 +158,7 @@ fn event() -> impl Strategy<Value = Event> {
                 actor,
                 note,
                 location: location.map(|(lat_micro, lon_micro)| GeoPoint { lat_micro, lon_micro }),
+                photos: photos.into_iter().map(PhotoHash).collect(),
                 body,
             },
         )
@@ -170,7 +171,7 @@ fn same_stored(a: &Event, b: &Event) -> bool {
 
 /// A one-field change to an event, chosen by `which`.
 fn mutate(event: &mut Event, which: u8) {
-    match which % 9 {
+    match which % 11 {
         0 => event.id = Uuid::from_u128(event.id.as_u128().wrapping_add(1)),
         1 => event.occurred_at += Duration::seconds(1),
         2 => {
@@ -199,6 +200,16 @@ fn mutate(event: &mut Event, which: u8) {
             }
         }
         7 => event.seq += 1,
+        // A photo swapped for another, or one more (an event without photos gets its first).
+        8 => match event.photos.first_mut() {
+            Some(photo) => photo.0[0] ^= 1,
+            None => event.photos.push(PhotoHash([7; 32])),
+        },
+        9 => {
+            if event.photos.pop().is_none() {
+                event.photos.push(PhotoHash([9; 32]));
+            }
+        }
         _ => {
             event.body = match &event.body {
                 EventBody::Observation { subject } => EventBody::Observation {

@@ -38,6 +38,19 @@ pub fn leader_of(principal: &Principal, cooperative_id: i64) -> Result<(), AppEr
     }
 }
 
+/// Leaders and members: those who log (inspectors only read).
+pub fn writer_of(principal: &Principal, cooperative_id: i64) -> Result<(), AppError> {
+    member_of(principal, cooperative_id)?;
+    if principal.role == Role::Inspector {
+        Err(AppError::forbidden(
+            "Inspectors may read but not record.",
+            "Cán bộ kiểm tra chỉ được xem, không được ghi.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Leaders and inspectors.
 pub fn overseer_of(principal: &Principal, cooperative_id: i64) -> Result<(), AppError> {
     member_of(principal, cooperative_id)?;

@@ -58,6 +58,7 @@ impl Modify for BearerAuth {
         api::list_certificates,
         api::set_shelf_life,
         api::set_product_photo,
+        api::upload_photo,
     )
 )]
 pub struct ApiDoc;

@@ -218,6 +218,8 @@ pub mod events {
         pub body: String,
         pub head: String,
         pub content_digest: String,
+        /// Photo hashes, space-separated, in order; `None` when there are none.
+        pub photos: Option<String>,
     }
     entity_boilerplate!();
 }

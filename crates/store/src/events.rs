@@ -286,6 +286,20 @@ impl<'a> AppendTxn<'a> {
                 },
             });
         }
+        for (i, photo) in draft.photos.iter().enumerate() {
+            let stored = crate::entities::media::Entity::find_by_id((photo.to_hex(), "full".to_owned()))
+                .one(&self.txn)
+                .await?;
+            if stored.is_none() {
+                return Err(FieldError::new(
+                    field(prefix, &format!("photos[{i}]")),
+                    "unknown_photo",
+                    "Chưa có ảnh này trên máy chủ: hãy tải ảnh lên trước rồi ghi nhật ký.",
+                    "No photo with this hash has been uploaded: upload the photo first, then log the event.",
+                )
+                .into());
+            }
+        }
         let mut body = draft.body.clone();
         if let Some(applied) = body.applied_input_mut() {
             applied.snapshot = self.snapshot(applied.input_product_id).await?;
@@ -299,6 +313,7 @@ impl<'a> AppendTxn<'a> {
             actor: self.principal.member_id,
             note: draft.note.clone(),
             location: draft.location,
+            photos: draft.photos.clone(),
             body,
         };
         let context = ValidationContext {
@@ -430,6 +445,7 @@ impl Store {
                 occurred_at: request.occurred_at,
                 note: request.note.clone(),
                 location: None,
+                photos: Vec::new(),
                 body: EventBody::Merging {
                     output_lot: request.output_code.clone(),
                     quantity: input.quantity,
@@ -533,6 +549,7 @@ impl Store {
                     occurred_at: now,
                     note: None,
                     location: None,
+                    photos: Vec::new(),
                     body: farm_log::EventBody::Recall { reason },
                 },
             });

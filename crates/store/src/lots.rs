@@ -48,6 +48,20 @@ pub(crate) fn event_from_row(row: &events::Model) -> Result<Event, String> {
         actor: row.actor_member_id,
         note,
         location,
+        photos: match &row.photos {
+            // Stored only when there are some: an empty list in the column is not a stored form.
+            Some(text) => {
+                let photos = text
+                    .split(' ')
+                    .map(|hash| farm_log::PhotoHash::parse(hash, "photos").map_err(|e| e.message_en))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if photos.is_empty() {
+                    return Err("photos is empty rather than absent".into());
+                }
+                photos
+            }
+            None => Vec::new(),
+        },
         body,
     })
 }
@@ -72,6 +86,9 @@ pub(crate) fn event_to_row(
         body: Set(serde_json::to_string(&event.body).map_err(|e| StoreError::Corrupt(e.to_string()))?),
         head: Set(head.to_hex()),
         content_digest: Set(content_digest.to_owned()),
+        photos: Set(
+            (!event.photos.is_empty()).then(|| event.photos.iter().map(|p| p.to_hex()).collect::<Vec<_>>().join(" "))
+        ),
     })
 }
 

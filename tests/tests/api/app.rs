@@ -1169,3 +1169,79 @@ async fn a_leader_keeps_the_registries_and_members_only_read_them() {
         assert_eq!(member.get("/app/danh-muc/khong-co").await.0, StatusCode::NOT_FOUND);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_farmer_adds_a_photo_to_a_step_and_it_is_stored_resized_and_chained() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+        let code = app.growing_lot("CN-2611-50", member_id).await;
+        let browser = Phone::new(&app);
+        assert_eq!(browser.sign_in(&phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let form_path = format!("/app/lo/{code}/ghi/observation");
+        let (_, form, _) = browser.get(&form_path).await;
+        assert!(form.contains("enctype=\"multipart/form-data\"") && form.contains("capture=\"environment\""));
+        let csrf = value_of(&form, "csrf").expect("csrf");
+        let send = |id: String, photo: Vec<u8>| {
+            let client = browser.client.clone();
+            let url = format!("{}{form_path}", app.base);
+            let csrf = csrf.clone();
+            async move {
+                let parts = reqwest::multipart::Form::new()
+                    .text("csrf", csrf)
+                    .text("id", id)
+                    .text("subject", "Sâu đục quả ở hàng thứ ba")
+                    .text("occurred_at", "2026-11-24T06:30")
+                    .part(
+                        "photo",
+                        reqwest::multipart::Part::bytes(photo)
+                            .file_name("IMG_0001.png")
+                            .mime_str("image/png")
+                            .expect("mime"),
+                    );
+                let response = client.post(url).multipart(parts).send().await.expect("sent");
+                let status = response.status();
+                (status, response.text().await.expect("body"))
+            }
+        };
+        let (status, page) = send(uuid::Uuid::new_v4().to_string(), b"GIF89a not really".to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {page}");
+        assert!(
+            page.contains("id=\"photo\"") && page.contains("aria-invalid=\"true\""),
+            "[{backend}]"
+        );
+        assert!(
+            app.store
+                .history(app.veg().id, &code)
+                .await
+                .expect("history")
+                .events
+                .is_empty()
+        );
+
+        let id = uuid::Uuid::new_v4().to_string();
+        let (status, _) = send(id.clone(), crate::helpers::png_photo(2400, 1800)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        // The phone lost the answer and sent it again: one event.
+        let (status, _) = send(id.clone(), crate::helpers::png_photo(2400, 1800)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let history = app.store.history(app.veg().id, &code).await.expect("history");
+        assert_eq!(history.events.len(), 1, "[{backend}]");
+        assert!(
+            matches!(history.chain, farm_log::ChainStatus::Intact { .. }),
+            "[{backend}]"
+        );
+        let photo = history.events[0].event.photos.first().expect("a photo").to_hex();
+        let full = app.store.media(&photo, "full").await.expect("read").expect("stored");
+        assert!(
+            full.width <= 1600 && full.height <= 1600,
+            "[{backend}] resized to 1600 px"
+        );
+        assert_eq!(full.content_type, "image/jpeg");
+        let (_, lot_page, _) = browser.get(&format!("/app/lo/{code}")).await;
+        assert!(
+            lot_page.contains(&format!("/media/{photo}/card.jpg")),
+            "[{backend}] the diary shows it"
+        );
+    }
+}

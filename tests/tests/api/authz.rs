@@ -21,6 +21,8 @@ const LEADER: &[Who] = &[Who::Leader];
 const OVERSEERS: &[Who] = &[Who::Leader, Who::Inspector];
 const LOT_READERS: &[Who] = &[Who::Leader, Who::Member, Who::Inspector];
 const LOT_WRITERS: &[Who] = &[Who::Leader, Who::Member];
+/// Everyone who records anything (inspectors only read).
+const RECORDERS: &[Who] = &[Who::Leader, Who::Member, Who::OtherMember];
 
 /// One API operation, with a body that would succeed when allowed.
 pub struct Route {
@@ -209,6 +211,15 @@ pub const ROUTES: &[Route] = &[
         LEADER,
         || Some(json!({ "shelf_life_days": 7 })),
     ),
+    Route {
+        method: Method::POST,
+        template: "/cooperatives/{coop_id}/photos",
+        allowed: RECORDERS,
+        cooperative_scoped: true,
+        public: false,
+        body: none,
+        photo: true,
+    },
     Route {
         method: Method::PUT,
         template: "/cooperatives/{coop_id}/products/{product_id}/photo",

@@ -104,3 +104,113 @@ async fn hiding_a_recall_by_editing_the_status_column_is_detected() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steps_photo_is_part_of_its_record_so_a_swapped_or_removed_photo_shows_as_altered() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let member = app.veg().member.clone();
+        let photos = format!("/api/v1/cooperatives/{coop}/photos");
+        let (status, first) = app
+            .upload(
+                reqwest::Method::POST,
+                &photos,
+                Some(&member),
+                crate::helpers::png_photo(900, 600),
+                "image/png",
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "[{backend}] {first}");
+        let hash = first["hash"].as_str().expect("hash").to_owned();
+        let (_, second) = app
+            .upload(
+                reqwest::Method::POST,
+                &photos,
+                Some(&member),
+                crate::helpers::png_photo(640, 480),
+                "image/png",
+            )
+            .await;
+        let other = second["hash"].as_str().expect("hash").to_owned();
+        assert_ne!(hash, other);
+        let (status, refused) = app
+            .upload(
+                reqwest::Method::POST,
+                &photos,
+                Some(&member),
+                b"not an image".to_vec(),
+                "image/png",
+            )
+            .await;
+        assert_eq!(
+            status,
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            "[{backend}] {refused}"
+        );
+        assert_eq!(refused["field"], "photo");
+
+        let events = format!("/api/v1/cooperatives/{coop}/lots/CN-2609-01/events");
+        let step = |photos: Vec<String>| {
+            serde_json::json!({
+                "id": crate::helpers::new_id(),
+                "type": "observation",
+                "occurred_at": "2026-11-24T07:00:00+07:00",
+                "subject": "Lá vàng ở góc ruộng",
+                "photos": photos,
+            })
+        };
+        let (status, body) = app.post(&events, &member, step(vec!["ab".repeat(32)])).await;
+        assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
+        assert_eq!(
+            body["field"], "photos[0]",
+            "[{backend}] a photo that was never uploaded"
+        );
+        let (status, body) = app.post(&events, &member, step(vec![hash.clone()])).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "[{backend}] {body}");
+        let id = body["event"]["id"].as_str().expect("id").to_owned();
+        assert_eq!(body["event"]["photos"][0], hash.as_str());
+
+        let path = format!("/api/v1/cooperatives/{coop}/lots/CN-2609-01/history");
+        let (_, history) = app.get(&path, &app.veg().leader).await;
+        assert_eq!(history["chain"]["status"], "intact", "[{backend}] {}", history["chain"]);
+        // The public page shows the photo, small and lazy.
+        let page = app
+            .client
+            .get(format!("{}/htx/{coop}/lo/CN-2609-01", app.base))
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            page.contains(&format!("src=\"/media/{hash}/card.jpg\"")) && page.contains("loading=\"lazy\""),
+            "[{backend}] the photo on the public timeline"
+        );
+
+        for (tamper, what) in [
+            (
+                format!("UPDATE events SET photos = '{other}' WHERE id = '{id}'"),
+                "swapped",
+            ),
+            (
+                "UPDATE events SET photos = NULL WHERE id = 'ID'".replace("ID", &id),
+                "removed",
+            ),
+        ] {
+            app.store
+                .connection()
+                .execute_unprepared(&tamper)
+                .await
+                .expect("tamper");
+            let (_, after) = app.get(&path, &app.veg().leader).await;
+            assert_eq!(
+                after["chain"]["status"], "altered",
+                "[{backend}] photo {what}: {}",
+                after["chain"]
+            );
+            assert_eq!(after["chain"]["event_id"], id.as_str());
+        }
+    }
+}

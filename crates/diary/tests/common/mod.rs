@@ -48,6 +48,7 @@ pub fn event(seq: u64, when: &str, actor: i64, body: EventBody) -> Event {
         actor,
         note: None,
         location: None,
+        photos: Vec::new(),
         body,
     }
 }

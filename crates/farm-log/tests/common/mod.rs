@@ -26,6 +26,7 @@ pub fn event(seq: u64, occurred_at: &str, body: EventBody) -> Event {
         actor: 7,
         note: None,
         location: None,
+        photos: Vec::new(),
         body,
     }
 }

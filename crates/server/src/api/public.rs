@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::{ApiPath, optional};
 use crate::AppState;
-use crate::access::{leader_of, member_of};
+use crate::access::{leader_of, member_of, writer_of};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Auth};
 
@@ -190,14 +190,24 @@ pub async fn set_product_photo(
     body: Bytes,
 ) -> Result<Json<Product>, AppError> {
     leader_of(&principal, coop_id)?;
-    let photo = match media::prepare_photo(&body) {
+    let photo = prepare_photo(body).await?;
+    Ok(Json(state.store.set_product_photo(coop_id, product_id, photo).await?))
+}
+
+/// Decodes, checks, resizes and re-encodes an uploaded photo (off the async threads), ready to
+/// store under its hash; a non-image or an oversize upload is refused naming `photo`.
+pub(crate) async fn prepare_photo(body: Bytes) -> Result<NewMedia, AppError> {
+    let prepared = tokio::task::spawn_blocking(move || media::prepare_photo(&body))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let photo = match prepared {
         Ok(photo) => photo,
         Err(media::PhotoError::TooLarge { .. }) => return Err(AppError::PayloadTooLarge),
         Err(error) => {
             return Err(FieldError::new("photo", "invalid_photo", error.message_vi(), error.to_string()).into());
         }
     };
-    let photo = NewMedia {
+    Ok(NewMedia {
         hash: photo.hash,
         variants: photo
             .variants
@@ -214,6 +224,31 @@ pub async fn set_product_photo(
                 )
             })
             .collect(),
-    };
-    Ok(Json(state.store.set_product_photo(coop_id, product_id, photo).await?))
+    })
+}
+
+/// A photo for a farm step (any member): stored by its hash, which the event then names in
+/// `photos`. Raw image bytes (JPEG, PNG or WebP), up to 12 MB.
+#[utoipa::path(post, path = "/api/v1/cooperatives/{coop_id}/photos", tag = "events", security(("bearer" = [])),
+    params(("coop_id" = i64, Path, description = "Cooperative id")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The photo"),
+    responses((status = 201, description = "Stored: its hash", body = serde_json::Value), (status = 422, description = "Not a photo"), (status = 413, description = "Too large")))]
+pub async fn upload_photo(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath(coop_id): ApiPath<i64>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    writer_of(&principal, coop_id)?;
+    let photo = prepare_photo(body).await?;
+    state.store.store_media(&photo).await?;
+    let prefix = state.site.prefix();
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "hash": photo.hash,
+            "card": format!("{prefix}/media/{}/card.jpg", photo.hash),
+            "full": format!("{prefix}/media/{}/full.jpg", photo.hash),
+        })),
+    ))
 }

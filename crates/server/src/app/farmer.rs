@@ -191,7 +191,7 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
     let m = ctx.m();
     let words = ctx.words();
     let events: Vec<farm_log::Event> = history.events.into_iter().map(|e| e.event).collect();
-    let mut timeline = entries(&events, words, None);
+    let mut timeline = entries(&events, words, None, &ctx.prefix);
     timeline.reverse();
     let buttons: Vec<KindButton> = loggable(principal.role, lot.status)
         .into_iter()
@@ -591,6 +591,7 @@ fn form_field(path: &str) -> &'static str {
         "seed_source" => "seed_source",
         "subject" => "subject",
         "reason" | "phi_override" => "override_reason",
+        "photo" | "photos" => "photo",
         "note" => "note",
         "method" => "method",
         "target_pest" => "target_pest",
@@ -605,13 +606,42 @@ fn form_field(path: &str) -> &'static str {
 pub async fn submit(
     Signed(ctx): Signed,
     Path((code, slug)): Path<(String, String)>,
-    Form(form): Form<StepForm>,
+    StepInput { form, photo }: StepInput,
 ) -> Result<Response, PageError> {
     ctx.check_csrf(&form.csrf)?;
     let step = step(&ctx, &code, &slug).await?;
     let principal = ctx.principal()?.clone();
     let m = ctx.m();
-    let draft = match farm_log::draft::parse_draft(&draft_json(step.kind, &form), "") {
+    let mut draft = draft_json(step.kind, &form);
+    if let Some(photo) = photo {
+        // Stored first, by its hash; the event then names it (and a resend of the same photo
+        // names the same hash, so the resend is recognised).
+        let prepared = match crate::api::prepare_photo(photo).await {
+            Ok(prepared) => prepared,
+            Err(crate::error::AppError::Invalid(errors)) => {
+                return Ok(refuse(&ctx, &step, form, StatusCode::UNPROCESSABLE_ENTITY, &errors.0).await);
+            }
+            Err(crate::error::AppError::PayloadTooLarge) => {
+                let error = farm_log::FieldError::new(
+                    "photo",
+                    "too_large",
+                    "Ảnh quá lớn (tối đa 12 MB).",
+                    "The photo is too large (12 MB at most).",
+                );
+                return Ok(refuse(&ctx, &step, form, StatusCode::PAYLOAD_TOO_LARGE, &[error]).await);
+            }
+            Err(other) => return Err(refused(&ctx, other)),
+        };
+        ctx.state
+            .store
+            .store_media(&prepared)
+            .await
+            .map_err(|e| ctx.error(Failure::Store(e)))?;
+        if let Value::Object(fields) = &mut draft {
+            fields.insert("photos".into(), json!([prepared.hash]));
+        }
+    }
+    let draft = match farm_log::draft::parse_draft(&draft, "") {
         Ok(draft) => draft,
         Err(errors) => return Ok(refuse(&ctx, &step, form, StatusCode::UNPROCESSABLE_ENTITY, &errors.0).await),
     };
@@ -711,4 +741,48 @@ fn explain(ctx: &Ctx, errors: &[farm_log::FieldError]) -> (Vec<String>, Vec<Stri
         .collect();
     let fields = errors.iter().map(|e| form_field(&e.field).to_owned()).collect();
     (messages, fields)
+}
+
+/// A step form as sent: urlencoded without a photo, or multipart with one (`photo`).
+pub struct StepInput {
+    form: StepForm,
+    photo: Option<axum::body::Bytes>,
+}
+
+impl axum::extract::FromRequest<crate::AppState> for StepInput {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &crate::AppState) -> Result<Self, Response> {
+        let multipart = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let Form(form) = Form::<StepForm>::from_request(request, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            return Ok(Self { form, photo: None });
+        }
+        let mut parts = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let mut fields = Map::new();
+        let mut photo = None;
+        while let Some(field) = parts.next_field().await.map_err(IntoResponse::into_response)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "photo" {
+                let bytes = field.bytes().await.map_err(IntoResponse::into_response)?;
+                if !bytes.is_empty() {
+                    photo = Some(bytes);
+                }
+            } else {
+                let text = field.text().await.map_err(IntoResponse::into_response)?;
+                fields.insert(name, Value::String(text));
+            }
+        }
+        let form = serde_json::from_value(Value::Object(fields))
+            .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?;
+        Ok(Self { form, photo })
+    }
 }

@@ -64,6 +64,7 @@ pub struct AppMessages {
     pub harvest_quantity: String,
     pub override_reason: String,
     pub override_hint: String,
+    pub photo: String,
     pub note: String,
     pub optional: String,
     pub save: String,

@@ -83,7 +83,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/lo/{code}/tem/{batch_id}", get(labels::batch))
         .route("/app/tem/{batch_id}/tem.pdf", get(labels::sheet))
         .route("/app/tem/{batch_id}/tem.zip", get(labels::zip))
-        .route("/app/lo/{code}/ghi/{kind}", get(farmer::form).post(farmer::submit))
+        .route(
+            "/app/lo/{code}/ghi/{kind}",
+            get(farmer::form)
+                .post(farmer::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    media::MAX_UPLOAD_BYTES + 256 * 1024,
+                )),
+        )
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
         .route("/app/thanh-vien", get(members::list).post(members::add))

@@ -629,8 +629,8 @@ impl Site {
             facts,
             certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
             history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
-            entries: view::entries(&lot.events, m, None),
-            parents: view::parent_sections(lot, m),
+            entries: view::entries(&lot.events, m, None, &self.prefix),
+            parents: view::parent_sections(lot, m, &self.prefix),
         };
         page.page.json_ld = Some(self.json_ld(lot, &canonical, None));
         page.page.og_type = "product";
@@ -951,8 +951,8 @@ impl Site {
             facts,
             certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
             history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
-            entries: view::entries(&lot.events, m, Some(batch.event_count)),
-            parents: view::parent_sections(lot, m),
+            entries: view::entries(&lot.events, m, Some(batch.event_count), &self.prefix),
+            parents: view::parent_sections(lot, m, &self.prefix),
             lot_href,
         };
         // The switch keeps only the check code, so the shell is the same for every visitor.

@@ -42,6 +42,8 @@ pub struct EntryView {
     pub note: Option<String>,
     /// What corrected or voided it.
     pub amendment: Option<String>,
+    /// Its photos: the small copies' addresses, each linking to the large one.
+    pub photos: Vec<(String, String)>,
     /// Struck through.
     pub voided: bool,
     /// Set when it was recorded after the label was printed.
@@ -132,7 +134,7 @@ pub fn show_day(day: NaiveDate) -> String {
 
 /// The lines of a lot's timeline. `issued_count` marks events recorded after a label was
 /// printed (their seq is higher).
-pub fn entries(events: &[Event], m: &Messages, issued_count: Option<u64>) -> Vec<EntryView> {
+pub fn entries(events: &[Event], m: &Messages, issued_count: Option<u64>, prefix: &str) -> Vec<EntryView> {
     timeline(events)
         .into_iter()
         .map(|entry| {
@@ -155,6 +157,16 @@ pub fn entries(events: &[Event], m: &Messages, issued_count: Option<u64>) -> Vec
                 ),
             };
             EntryView {
+                photos: event
+                    .photos
+                    .iter()
+                    .map(|p| {
+                        (
+                            format!("{prefix}/media/{p}/card.jpg"),
+                            format!("{prefix}/media/{p}/full.jpg"),
+                        )
+                    })
+                    .collect(),
                 kind: event.body.kind().as_str(),
                 title: m.kind(event.body.kind()),
                 when: show_datetime(&event.occurred_at),
@@ -407,7 +419,7 @@ pub fn product_card(lot: &PublicLot, prefix: &str, m: &Messages) -> ProductCard 
 }
 
 /// The parents' histories, one step back.
-pub fn parent_sections(lot: &PublicLot, m: &Messages) -> Vec<LotSection> {
+pub fn parent_sections(lot: &PublicLot, m: &Messages, prefix: &str) -> Vec<LotSection> {
     lot.parents
         .iter()
         .map(|parent| {
@@ -417,7 +429,7 @@ pub fn parent_sections(lot: &PublicLot, m: &Messages) -> Vec<LotSection> {
             LotSection {
                 heading: fill(&m.parent_lot, &[("lot", code), ("product", &parent.product.name)]),
                 about,
-                entries: entries(&parent.events, m, None),
+                entries: entries(&parent.events, m, None, prefix),
             }
         })
         .collect()
