@@ -481,3 +481,67 @@ async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_taken_without_signal_travels_with_its_step_when_the_signal_returns() {
+    let Some((browser, app)) =
+        start("a_photo_taken_without_signal_travels_with_its_step_when_the_signal_returns").await
+    else {
+        return;
+    };
+    let coop = app.veg().id;
+    let members = app.store.members(coop).await.expect("members");
+    let member = members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
+        .expect("a demo member with plots");
+    let code = app.growing_lot("CN-2611-32", member.id).await;
+    let form_url = format!("{}/app/lo/{code}/ghi/observation", app.base);
+    // The phone's camera roll: a photo file on disk, as the file picker would hand it over.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let photo_path = dir.path().join("IMG_2041.png");
+    std::fs::write(&photo_path, crate::helpers::png_photo(1200, 900)).expect("write the photo");
+
+    sign_in(&browser, &app, &member.phone).await;
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+    wait_for_service_worker(&browser).await;
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+
+    browser.set_offline(true).await;
+    let id = form_event_id(&browser).await;
+    browser
+        .find("#subject")
+        .await
+        .send_keys("Bệnh thán thư trên lá")
+        .await
+        .expect("type what was seen");
+    browser
+        .find("#photo")
+        .await
+        .send_keys(photo_path.to_str().expect("a path"))
+        .await
+        .expect("attach the photo");
+    browser.find("#save").await.click().await.expect("tap save");
+    wait_pending(&browser, 1, SCREEN_WAIT).await;
+    let queued = indexed_db(&browser).await;
+    assert!(
+        queued.to_string().contains(&id),
+        "the step waits on the phone with its id: {queued}"
+    );
+    assert!(app.store.history(coop, &code).await.expect("history").events.is_empty());
+    screenshot(&browser, "photo-waiting").await;
+
+    browser.set_offline(false).await;
+    wait_pending(&browser, 0, SYNC_WAIT).await;
+    let history = app.store.history(coop, &code).await.expect("history");
+    assert_eq!(history.events.len(), 1, "one step arrived");
+    let event = &history.events[0].event;
+    assert_eq!(event.id.to_string(), id);
+    let photo = event.photos.first().expect("the photo came with it").to_hex();
+    let stored = app.store.media(&photo, "card").await.expect("read").expect("stored");
+    assert_eq!(stored.content_type, "image/jpeg", "re-encoded as JPEG");
+    assert!(matches!(history.chain, farm_log::ChainStatus::Intact { .. }));
+    browser.close().await;
+}
