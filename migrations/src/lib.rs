@@ -10,6 +10,7 @@ mod m20261125_000001_labels;
 mod m20261126_000001_lookup;
 mod m20261127_000001_accounts;
 mod m20261127_000002_event_photos;
+mod m20261127_000003_certificate_scans;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_lookup::Migration),
             Box::new(m20261127_000001_accounts::Migration),
             Box::new(m20261127_000002_event_photos::Migration),
+            Box::new(m20261127_000003_certificate_scans::Migration),
         ]
     }
 }

@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
         api::set_shelf_life,
         api::set_product_photo,
         api::upload_photo,
+        api::set_certificate_scan,
     )
 )]
 pub struct ApiDoc;

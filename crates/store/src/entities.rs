@@ -312,6 +312,8 @@ pub mod certificates {
         pub valid_from: String,
         pub valid_to: String,
         pub created_at: String,
+        /// Hash of the scan's image in `media`.
+        pub scan: Option<String>,
     }
     entity_boilerplate!();
 }

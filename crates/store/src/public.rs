@@ -136,6 +136,7 @@ fn certificate_from_row(row: certificates::Model) -> Result<Certificate, StoreEr
         number: row.number,
         body: row.body,
         scope: row.scope,
+        scan: row.scan,
     })
 }
 
@@ -193,6 +194,30 @@ impl Store {
             ..Default::default()
         }
         .insert(&self.db)
+        .await?;
+        certificate_from_row(row)
+    }
+
+    /// Attaches a scan of the paper certificate (already stored in `media` by its hash).
+    pub async fn set_certificate_scan(
+        &self,
+        cooperative_id: i64,
+        certificate_id: i64,
+        scan: &NewMedia,
+    ) -> Result<Certificate, StoreError> {
+        let row = certificates::Entity::find_by_id(certificate_id)
+            .filter(certificates::Column::CooperativeId.eq(cooperative_id))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("certificate"))?;
+        self.store_media(scan).await?;
+        let _guard = self.write_guard().await;
+        let row = certificates::ActiveModel {
+            id: Set(row.id),
+            scan: Set(Some(scan.hash.clone())),
+            ..Default::default()
+        }
+        .update(&self.db)
         .await?;
         certificate_from_row(row)
     }

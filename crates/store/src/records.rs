@@ -66,6 +66,8 @@ pub struct Certificate {
     pub valid_from: NaiveDate,
     /// Last day it is valid (yyyy-mm-dd).
     pub valid_to: NaiveDate,
+    /// The blake3 hash of a scan (photo) of the paper certificate, when one was uploaded.
+    pub scan: Option<String>,
 }
 
 impl Certificate {

@@ -1245,3 +1245,72 @@ async fn a_farmer_adds_a_photo_to_a_step_and_it_is_stored_resized_and_chained() 
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_comes_with_a_scan_that_buyers_can_open() {
+    let app = spawn_demo("sqlite").await;
+    let veg = app.veg().id;
+    let (_, leader_phone) = phone_of(&app, veg, farm_log::Role::Leader, false).await;
+    let leader = Phone::new(&app);
+    assert_eq!(leader.sign_in(&leader_phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+    let (_, form, _) = leader.get("/app/danh-muc/chung-nhan").await;
+    assert!(form.contains("type=\"file\"") && form.contains("enctype=\"multipart/form-data\""));
+    let csrf = value_of(&form, "csrf").expect("csrf");
+    let post = |scan: Vec<u8>| {
+        let client = leader.client.clone();
+        let url = format!("{}/app/danh-muc/chung-nhan", app.base);
+        let csrf = csrf.clone();
+        async move {
+            let parts = reqwest::multipart::Form::new()
+                .text("csrf", csrf)
+                .text("scheme", "organic")
+                .text("number", "HC-2026-09")
+                .text("body", "Control Union")
+                .text("product_id", "")
+                .text("valid_from", "2026-01-01")
+                .text("valid_to", "2028-01-01")
+                .part(
+                    "scan",
+                    reqwest::multipart::Part::bytes(scan)
+                        .file_name("scan.png")
+                        .mime_str("image/png")
+                        .expect("mime"),
+                );
+            let response = client.post(url).multipart(parts).send().await.expect("sent");
+            let status = response.status();
+            (status, response.text().await.expect("body"))
+        }
+    };
+    let before = app.store.certificates(veg).await.expect("certificates").len();
+    let (status, page) = post(b"%PDF-1.7 not an image".to_vec()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert_eq!(
+        app.store.certificates(veg).await.expect("certificates").len(),
+        before,
+        "nothing stored"
+    );
+    let (status, _) = post(crate::helpers::png_photo(1700, 2400)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let added = app
+        .store
+        .certificates(veg)
+        .await
+        .expect("certificates")
+        .into_iter()
+        .find(|c| c.number == "HC-2026-09")
+        .expect("added");
+    let scan = added.scan.expect("the scan");
+    let (_, public, _) = Phone::new(&app).get(&format!("/htx/{veg}")).await;
+    assert!(
+        public.contains(&format!("href=\"/media/{scan}/full.jpg\"")),
+        "buyers can open the scan"
+    );
+    let response = leader
+        .client
+        .get(format!("{}/media/{scan}/full.jpg", app.base))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+}

@@ -212,6 +212,15 @@ pub const ROUTES: &[Route] = &[
         || Some(json!({ "shelf_life_days": 7 })),
     ),
     Route {
+        method: Method::PUT,
+        template: "/cooperatives/{coop_id}/certificates/{certificate_id}/scan",
+        allowed: LEADER,
+        cooperative_scoped: true,
+        public: false,
+        body: none,
+        photo: true,
+    },
+    Route {
         method: Method::POST,
         template: "/cooperatives/{coop_id}/photos",
         allowed: RECORDERS,
@@ -280,6 +289,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
             .expect("member");
         let plot = app.store.plots(veg.id).await.expect("plots")[0].id;
         let product = app.store.products(veg.id).await.expect("products")[0].id;
+        let certificate = app.store.certificates(veg.id).await.expect("certificates")[0].id;
         let photo = crate::helpers::png_photo(64, 48);
         let leader = app
             .store
@@ -309,6 +319,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 .replace("{token_id}", &token_id.to_string())
                 .replace("{plot_id}", &plot.to_string())
                 .replace("{product_id}", &product.to_string())
+                .replace("{certificate_id}", &certificate.to_string())
                 .replace("{code}", "CN-2609-01")
         };
         let callers = [

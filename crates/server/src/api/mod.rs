@@ -109,6 +109,10 @@ pub fn routes() -> Router<AppState> {
             put(set_shelf_life),
         )
         .route(
+            "/cooperatives/{coop_id}/certificates/{certificate_id}/scan",
+            put(set_certificate_scan).layer(DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES + 1)),
+        )
+        .route(
             "/cooperatives/{coop_id}/photos",
             post(upload_photo).layer(DefaultBodyLimit::max(media::MAX_UPLOAD_BYTES + 1)),
         )

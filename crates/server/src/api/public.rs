@@ -252,3 +252,22 @@ pub async fn upload_photo(
         })),
     ))
 }
+
+/// A scan (photo) of a paper certificate (leaders): shown to buyers next to the certificate.
+/// Raw image bytes (JPEG, PNG or WebP), up to 12 MB.
+#[utoipa::path(put, path = "/api/v1/cooperatives/{coop_id}/certificates/{certificate_id}/scan", tag = "cooperatives", security(("bearer" = [])),
+    params(("coop_id" = i64, Path, description = "Cooperative id"), ("certificate_id" = i64, Path, description = "Certificate id")),
+    request_body(content = Vec<u8>, content_type = "image/jpeg", description = "The scan"),
+    responses((status = 200, description = "The certificate", body = serde_json::Value), (status = 422, description = "Not a photo"), (status = 404, description = "No such certificate")))]
+pub async fn set_certificate_scan(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath((coop_id, certificate_id)): ApiPath<(i64, i64)>,
+    body: Bytes,
+) -> Result<Json<Certificate>, AppError> {
+    leader_of(&principal, coop_id)?;
+    let scan = prepare_photo(body).await?;
+    Ok(Json(
+        state.store.set_certificate_scan(coop_id, certificate_id, &scan).await?,
+    ))
+}

@@ -3,7 +3,6 @@
 //! did last time so a typical step is a few taps and the amount.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -753,36 +752,13 @@ impl axum::extract::FromRequest<crate::AppState> for StepInput {
     type Rejection = Response;
 
     async fn from_request(request: axum::extract::Request, state: &crate::AppState) -> Result<Self, Response> {
-        let multipart = request
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("multipart/form-data"));
-        if !multipart {
-            let Form(form) = Form::<StepForm>::from_request(request, state)
-                .await
-                .map_err(IntoResponse::into_response)?;
-            return Ok(Self { form, photo: None });
-        }
-        let mut parts = axum::extract::Multipart::from_request(request, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let mut fields = Map::new();
-        let mut photo = None;
-        while let Some(field) = parts.next_field().await.map_err(IntoResponse::into_response)? {
-            let name = field.name().unwrap_or_default().to_owned();
-            if name == "photo" {
-                let bytes = field.bytes().await.map_err(IntoResponse::into_response)?;
-                if !bytes.is_empty() {
-                    photo = Some(bytes);
-                }
-            } else {
-                let text = field.text().await.map_err(IntoResponse::into_response)?;
-                fields.insert(name, Value::String(text));
-            }
-        }
+        let super::Posted { fields, mut files } = super::Posted::from_request(request, state).await?;
+        let fields: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
         let form = serde_json::from_value(Value::Object(fields))
             .map_err(|e| (StatusCode::BAD_REQUEST, e.to_string()).into_response())?;
-        Ok(Self { form, photo })
+        Ok(Self {
+            form,
+            photo: files.remove("photo"),
+        })
     }
 }

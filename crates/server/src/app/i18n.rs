@@ -173,6 +173,8 @@ pub struct AppMessages {
     pub f_cert_scope: String,
     pub f_cert_product: String,
     pub f_all_products: String,
+    pub f_cert_scan: String,
+    pub f_cert_scan_hint: String,
     pub f_valid_from: String,
     pub f_valid_to: String,
     pub forbidden_title: String,

@@ -94,7 +94,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
         .route("/app/thanh-vien", get(members::list).post(members::add))
-        .route("/app/danh-muc/{kind}", get(registry::list).post(registry::add))
+        .route(
+            "/app/danh-muc/{kind}",
+            get(registry::list)
+                .post(registry::add)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    media::MAX_UPLOAD_BYTES + 256 * 1024,
+                )),
+        )
         .route("/app/thanh-vien/{member_id}/mat-khau", post(members::reset_password))
         .route("/app/thanh-vien/{member_id}/mo-khoa", post(members::unlock))
         .route("/app/thanh-vien/{member_id}/trang-thai", post(members::set_active))
@@ -524,4 +531,50 @@ fn plot_names(plots: &[store::Plot], ids: &[i64]) -> String {
         .map(|p| p.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A posted form, urlencoded or multipart: its text fields, and its non-empty files by field
+/// name (a file input left empty sends an empty part, which is dropped).
+pub struct Posted {
+    fields: std::collections::HashMap<String, String>,
+    files: std::collections::HashMap<String, axum::body::Bytes>,
+}
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(request: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use std::collections::HashMap;
+        let multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let axum::Form(fields) = axum::Form::<HashMap<String, String>>::from_request(request, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            return Ok(Self {
+                fields,
+                files: HashMap::new(),
+            });
+        }
+        let mut parts = axum::extract::Multipart::from_request(request, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let (mut fields, mut files) = (HashMap::new(), HashMap::new());
+        while let Some(field) = parts.next_field().await.map_err(IntoResponse::into_response)? {
+            let name = field.name().unwrap_or_default().to_owned();
+            if field.file_name().is_some() {
+                let bytes = field.bytes().await.map_err(IntoResponse::into_response)?;
+                if !bytes.is_empty() {
+                    files.insert(name, bytes);
+                }
+            } else {
+                let text = field.text().await.map_err(IntoResponse::into_response)?;
+                fields.insert(name, text);
+            }
+        }
+        Ok(Self { fields, files })
+    }
 }

@@ -4,7 +4,6 @@
 //! checks as the JSON API.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -77,6 +76,7 @@ enum Input {
     Text,
     Number,
     Date,
+    File,
     Select(Vec<(String, String)>),
 }
 
@@ -116,6 +116,10 @@ impl Field {
 
     fn is_date(&self) -> bool {
         matches!(self.input, Input::Date)
+    }
+
+    fn is_file(&self) -> bool {
+        matches!(self.input, Input::File)
     }
 
     fn options(&self) -> &[(String, String)] {
@@ -188,6 +192,7 @@ fn fields(kind: Kind, m: &AppMessages, products: &[store::Product]) -> Vec<Field
                 Field::new("product_id", &m.f_cert_product, false, Input::Select(covers)),
                 Field::new("valid_from", &m.f_valid_from, true, Input::Date),
                 Field::new("valid_to", &m.f_valid_to, true, Input::Date),
+                Field::new("scan", &m.f_cert_scan, false, Input::File).hint(&m.f_cert_scan_hint),
             ]
         }
     }
@@ -323,7 +328,7 @@ fn text(sent: &HashMap<String, String>, name: &str) -> String {
 pub async fn add(
     Signed(ctx): Signed,
     Path(slug): Path<String>,
-    Form(sent): Form<HashMap<String, String>>,
+    super::Posted { fields: sent, files }: super::Posted,
 ) -> Result<Response, PageError> {
     let kind = Kind::from_slug(&slug).ok_or_else(|| ctx.error(Failure::NotFound))?;
     ctx.check_csrf(&text(&sent, "csrf"))?;
@@ -398,7 +403,15 @@ pub async fn add(
                     valid_to: text(&sent, "valid_to"),
                 }
                 .parse()?;
+                // The scan is checked before anything is stored, so a bad file stores nothing.
+                let scan = match files.get("scan") {
+                    Some(bytes) => Some(crate::api::prepare_photo(bytes.clone()).await?),
+                    None => None,
+                };
                 let added = store.add_certificate(coop, certificate).await?;
+                if let Some(scan) = scan {
+                    store.set_certificate_scan(coop, added.id, &scan).await?;
+                }
                 Ok(format!("{} {}", added.scheme.display_name(), added.number))
             }
         }

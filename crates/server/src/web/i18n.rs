@@ -160,6 +160,7 @@ pub struct Messages {
     pub no_certificates: String,
     pub cert_detail: String,
     pub cert_validity: String,
+    pub cert_scan: String,
     pub cert_valid: String,
     pub cert_expired: String,
     pub cert_not_yet: String,

@@ -576,7 +576,7 @@ async fn cooperative_page(
         name: coop.name.clone(),
         description: coop.description.clone(),
         facts,
-        certificates: view::certificates(&public.certificates, &public.products, m, today()),
+        certificates: view::certificates(&public.certificates, &public.products, m, today(), &site.prefix),
         products: public
             .products
             .iter()
@@ -627,7 +627,13 @@ impl Site {
             recalls: view::recall_lines(lot, m),
             product: view::product_card(lot, &self.prefix, m),
             facts,
-            certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
+            certificates: view::certificates(
+                &lot.certificates,
+                std::slice::from_ref(&lot.product),
+                m,
+                today(),
+                &self.prefix,
+            ),
             history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
             entries: view::entries(&lot.events, m, None, &self.prefix),
             parents: view::parent_sections(lot, m, &self.prefix),
@@ -949,7 +955,13 @@ impl Site {
             product: view::product_card(lot, &self.prefix, m),
             scan_block: SCAN_MARKER,
             facts,
-            certificates: view::certificates(&lot.certificates, std::slice::from_ref(&lot.product), m, today()),
+            certificates: view::certificates(
+                &lot.certificates,
+                std::slice::from_ref(&lot.product),
+                m,
+                today(),
+                &self.prefix,
+            ),
             history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
             entries: view::entries(&lot.events, m, Some(batch.event_count), &self.prefix),
             parents: view::parent_sections(lot, m, &self.prefix),

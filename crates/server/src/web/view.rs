@@ -84,6 +84,8 @@ pub struct CertView {
     pub valid: bool,
     /// Scope and product.
     pub scope: Option<String>,
+    /// The scan of the paper certificate: its address and the link's words.
+    pub scan: Option<(String, String)>,
 }
 
 /// A photo with its two sizes.
@@ -342,7 +344,13 @@ fn interval_lines(sprayed: DateTime<FixedOffset>, interval: SprayInterval, m: &M
 }
 
 /// Certificates as shown on `today`.
-pub fn certificates(items: &[Certificate], products: &[Product], m: &Messages, today: NaiveDate) -> Vec<CertView> {
+pub fn certificates(
+    items: &[Certificate],
+    products: &[Product],
+    m: &Messages,
+    today: NaiveDate,
+    prefix: &str,
+) -> Vec<CertView> {
     items
         .iter()
         .map(|c| {
@@ -374,6 +382,10 @@ pub fn certificates(items: &[Certificate], products: &[Product], m: &Messages, t
                 status,
                 valid,
                 scope,
+                scan: c
+                    .scan
+                    .as_ref()
+                    .map(|hash| (format!("{prefix}/media/{hash}/full.jpg"), m.cert_scan.clone())),
             }
         })
         .collect()
