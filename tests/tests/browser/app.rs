@@ -10,7 +10,7 @@ use fantoccini::elements::Element;
 use serde_json::json;
 use tests::browser::{Browser, VIEWPORT};
 
-use crate::support::start;
+use crate::support::{sign_in, start, type_sign_in};
 
 /// The most taps logging a step may take, from the home screen to the saved step.
 const MOST_TAPS: usize = 4;
@@ -69,24 +69,7 @@ async fn a_member_signs_in_and_logs_fertilizing_in_at_most_four_taps() {
     assert_fits(&browser).await;
     browser.assert_accessible().await;
     screenshot(&browser, "1-sign-in").await;
-    browser
-        .find("#phone")
-        .await
-        .send_keys(&member.phone)
-        .await
-        .expect("type the phone");
-    browser
-        .find("#password")
-        .await
-        .send_keys(nguon::demo::DEMO_PASSWORD)
-        .await
-        .expect("type the password");
-    browser
-        .find("main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("tap sign in");
+    type_sign_in(&browser, &member.phone).await;
 
     // Home: the member's lots as big cards.
     let card = browser.find(&format!("a.bigcard[href=\"{lot_path}\"]")).await;
@@ -194,25 +177,7 @@ async fn a_leader_recalls_a_lot_in_the_app_and_its_public_page_shows_the_banner_
         "no banner before the recall"
     );
 
-    browser.open(&format!("{}/app/dang-nhap", app.base)).await;
-    browser
-        .find("#phone")
-        .await
-        .send_keys(&leader.phone)
-        .await
-        .expect("type the phone");
-    browser
-        .find("#password")
-        .await
-        .send_keys(nguon::demo::DEMO_PASSWORD)
-        .await
-        .expect("type the password");
-    browser
-        .find("main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("tap sign in");
+    sign_in(&browser, &app, &leader.phone).await;
     browser.find("#manage").await;
     // The parent lot: its page has the recall form at the bottom.
     browser.open(&format!("{}/app/lo/CN-2609-01", app.base)).await;

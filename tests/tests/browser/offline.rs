@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use tests::browser::Browser;
 
 use crate::helpers::TestApp;
-use crate::support::start;
+use crate::support::{sign_in, start};
 
 /// How long the page may take to send its queue once the signal is back.
 const SYNC_WAIT: Duration = Duration::from_secs(20);
@@ -78,31 +78,6 @@ where
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-}
-
-/// Signs the member with `phone` in through the sign-in page, landing on the home screen.
-async fn sign_in(browser: &Browser, app: &TestApp, phone: &str) {
-    browser.open(&format!("{}/app/dang-nhap", app.base)).await;
-    browser
-        .find("#phone")
-        .await
-        .send_keys(phone)
-        .await
-        .expect("type the phone");
-    browser
-        .find("#password")
-        .await
-        .send_keys(nguon::demo::DEMO_PASSWORD)
-        .await
-        .expect("type the password");
-    browser
-        .find("main form button[type=submit]")
-        .await
-        .click()
-        .await
-        .expect("tap sign in");
-    browser.find("a.bigcard").await;
-    assert_eq!(browser.url().await, format!("{}/app", app.base), "signed in, at home");
 }
 
 /// The number shown in the element `#{id}` (`sync-pending`, `sync-done`), read from the page

@@ -118,3 +118,34 @@ pub async fn timeline_kinds(browser: &Browser, selector: &str) -> Vec<String> {
     }
     kinds
 }
+
+/// Types a member's phone and the demo password on the sign-in page the browser shows, and taps
+/// "Đăng nhập"; waits for the page that follows.
+pub async fn type_sign_in(browser: &Browser, phone: &str) {
+    browser
+        .find("#phone")
+        .await
+        .send_keys(phone)
+        .await
+        .expect("type the phone");
+    browser
+        .find("#password")
+        .await
+        .send_keys(nguon::demo::DEMO_PASSWORD)
+        .await
+        .expect("type the password");
+    browser
+        .find("main form button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("tap sign in");
+    browser.find("main h1").await;
+}
+
+/// Opens the sign-in page and signs in; ends at the app's home.
+pub async fn sign_in(browser: &Browser, app: &TestApp, phone: &str) {
+    browser.open(&format!("{}/app/dang-nhap", app.base)).await;
+    type_sign_in(browser, phone).await;
+    assert_eq!(browser.url().await, format!("{}/app", app.base), "signed in, at home");
+}
