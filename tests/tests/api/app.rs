@@ -759,6 +759,15 @@ async fn a_leader_starts_a_lot_and_a_recall_reaches_every_lot_made_from_it_and_t
         assert!(!before.contains("id=\"recall\""), "[{backend}] no banner before");
         let (_, lot_page, _) = leader.get("/app/lo/CN-2609-01").await;
         assert!(lot_page.contains("id=\"recall-form\""));
+        assert!(
+            lot_page.contains("href=\"/app/lo/CN-2609-01-A\"") && lot_page.contains("href=\"/app/lo/CN-2609-01-B\""),
+            "[{backend}] the genealogy links the lots packed from it"
+        );
+        let (_, child_page, _) = leader.get("/app/lo/CN-2609-01-A").await;
+        assert!(
+            child_page.contains("href=\"/app/lo/CN-2609-01\""),
+            "[{backend}] and back to its parent"
+        );
         let (status, _, _) = leader
             .post(
                 "/app/lo/CN-2609-01/thu-hoi",

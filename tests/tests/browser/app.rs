@@ -209,3 +209,44 @@ async fn a_leader_recalls_a_lot_in_the_app_and_its_public_page_shows_the_banner_
     screenshot(&browser, "public-banner").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_of_another_cooperative_is_refused_on_every_screen_of_this_one() {
+    let Some((browser, app)) = start("a_member_of_another_cooperative_is_refused_on_every_screen_of_this_one").await
+    else {
+        return;
+    };
+    let veg = app.veg().id;
+    let veg_members = app.store.members(veg).await.expect("members");
+    let target = veg_members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member)
+        .expect("a member");
+    let pomelo = app.store.members(app.pomelo().id).await.expect("members");
+    let stranger = pomelo
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member)
+        .expect("a member of the other cooperative");
+    let growing = app.growing_lot("CN-2611-60", target.id).await;
+    sign_in(&browser, &app, &stranger.phone).await;
+    for path in [
+        format!("/app/lo/{growing}"),
+        format!("/app/lo/{growing}/ghi/fertilizing"),
+        format!("/app/lo/{growing}/ghi/spraying"),
+        "/app/lo/CN-2609-01".to_owned(),
+        "/app/lo/CN-2609-01-A/tem".to_owned(),
+        format!("/app/lo/{growing}/nhat-ky.csv"),
+    ] {
+        browser.open(&format!("{}{path}", app.base)).await;
+        let heading = browser.find("main h1").await.text().await.expect("heading");
+        assert_eq!(heading.trim(), "Không có quyền", "{path}: {heading}");
+        let text = browser.text().await;
+        assert!(
+            !text.contains(&target.name) && !text.contains("Lưu"),
+            "{path} shows nothing of theirs: {text}"
+        );
+    }
+    browser.assert_accessible().await;
+    screenshot(&browser, "refused").await;
+    browser.close().await;
+}

@@ -159,6 +159,9 @@ struct LotPage<'a> {
     pdf_href: String,
     recall_action: Option<String>,
     labels_href: Option<String>,
+    /// Lots it was made from, and lots made from it: (link, code, quantity).
+    parents: Vec<(String, String, String)>,
+    children: Vec<(String, String, String)>,
 }
 
 /// Which of the farm kinds this person may log on this lot now.
@@ -209,6 +212,8 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
         csv_href: format!("{base}/nhat-ky.csv"),
         pdf_href: format!("{base}/nhat-ky.pdf"),
         labels_href: (principal.role == Role::Leader && lot.status == LotStatus::Packed).then(|| format!("{base}/tem")),
+        parents: genealogy(&ctx, &lot.parents, words),
+        children: genealogy(&ctx, &lot.children, words),
         recall_action: (principal.role == Role::Leader && lot.status != LotStatus::Recalled)
             .then(|| format!("{base}/thu-hoi")),
         c: ctx.chrome(format!("{} · {}", lot.code, product.name)).await,
@@ -221,6 +226,20 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
         entries: timeline,
     };
     Ok(ctx.page(StatusCode::OK, page.render()))
+}
+
+/// A lot's links to the lots it was made from or that were made from it.
+fn genealogy(ctx: &Ctx, links: &[store::LotLink], words: &Messages) -> Vec<(String, String, String)> {
+    links
+        .iter()
+        .map(|l| {
+            (
+                ctx.href(&format!("/lo/{}", super::encode_component(&l.lot_code))),
+                l.lot_code.clone(),
+                words.quantity(&l.quantity),
+            )
+        })
+        .collect()
 }
 
 /// The values a form shows: what was sent, or the defaults.
