@@ -10,7 +10,9 @@
 //! page is "offline" (a page fetch of a never-cached app address answers 200). What this test
 //! can prove is the page's part: with `navigator.onLine` false it keeps the steps on the phone,
 //! and its own requests (the form's POST, which the worker leaves alone) cannot reach the
-//! server. That the worker's cache serves pages without signal is not proven here.
+//! server. The last test proves the worker's part: it puts a TCP line ([`Line`]) between the
+//! browser and the app and cuts it, so nothing gets through; the kept pages still open, and a
+//! step saved while `navigator.onLine` wrongly says "online" is kept and sent later.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -518,5 +520,112 @@ async fn a_photo_taken_without_signal_travels_with_its_step_when_the_signal_retu
     let stored = app.store.media(&photo, "card").await.expect("read").expect("stored");
     assert_eq!(stored.content_type, "image/jpeg", "re-encoded as JPEG");
     assert!(matches!(history.chain, farm_log::ChainStatus::Intact { .. }));
+    browser.close().await;
+}
+
+/// A TCP forwarder in front of the app whose line can be cut: the way a phone loses signal for
+/// everything at once, its service worker included (chromedriver's emulation cuts only the page).
+struct Line {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Line {
+    async fn to(app: &TestApp) -> Self {
+        let target: std::net::SocketAddr = app
+            .base
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the app's address");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (cut_in, open_in) = (cut.clone(), open.clone());
+        tokio::spawn(async move {
+            while let Ok((mut phone, _)) = listener.accept().await {
+                if cut_in.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: the connection is refused at once
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut phone, &mut server).await;
+                    }
+                });
+                open_in.lock().expect("lock").push(task);
+            }
+        });
+        Self { port, cut, open }
+    }
+
+    fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Cuts every open connection and refuses new ones, or lets them through again.
+    fn set_cut(&self, cut: bool) {
+        self.cut.store(cut, std::sync::atomic::Ordering::SeqCst);
+        if cut {
+            for task in self.open.lock().expect("lock").drain(..) {
+                task.abort();
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_no_line_at_all_the_kept_pages_open_and_a_step_waits_until_the_line_returns() {
+    let Some((browser, app)) =
+        start("with_no_line_at_all_the_kept_pages_open_and_a_step_waits_until_the_line_returns").await
+    else {
+        return;
+    };
+    let coop = app.veg().id;
+    let members = app.store.members(coop).await.expect("members");
+    let member = members
+        .iter()
+        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
+        .expect("a demo member with plots");
+    let code = app.growing_lot("CN-2611-33", member.id).await;
+    let line = Line::to(&app).await;
+    let lot_url = format!("{}/app/lo/{code}", line.base());
+    let form_url = format!("{lot_url}/ghi/observation");
+
+    // With signal, through the line: sign in, open the lot and the form (the worker keeps them).
+    browser.open(&format!("{}/app/dang-nhap", line.base())).await;
+    crate::support::type_sign_in(&browser, &member.phone).await;
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+    wait_for_service_worker(&browser).await;
+    browser.open(&lot_url).await;
+    browser.find("ul.kinds").await;
+    browser.open(&form_url).await;
+    browser.find("#step-form").await;
+
+    // The line goes dead for the page and the worker alike.
+    line.set_cut(true);
+    browser.open(&lot_url).await;
+    let heading = browser.find("main h1").await.text().await.expect("heading");
+    assert_eq!(heading.trim(), code, "the lot page opens from what the worker kept");
+    browser.open(&form_url).await;
+    browser
+        .find("#subject")
+        .await
+        .send_keys("Ruộng ngập sau mưa")
+        .await
+        .expect("type");
+    let id = form_event_id(&browser).await;
+    browser.find("#save").await.click().await.expect("tap save");
+    // navigator.onLine still says "online": the post fails on the way and the step is kept.
+    wait_pending(&browser, 1, SCREEN_WAIT).await;
+    assert!(app.store.history(coop, &code).await.expect("history").events.is_empty());
+    screenshot(&browser, "no-line").await;
+
+    line.set_cut(false);
+    wait_pending(&browser, 0, SYNC_WAIT).await;
+    let history = app.store.history(coop, &code).await.expect("history");
+    assert_eq!(history.events.len(), 1, "the step arrived once");
+    assert_eq!(history.events[0].event.id.to_string(), id);
     browser.close().await;
 }
