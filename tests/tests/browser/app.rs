@@ -50,11 +50,7 @@ async fn a_member_signs_in_and_logs_fertilizing_in_at_most_four_taps() {
     };
     let started = Instant::now();
     let coop = app.veg().id;
-    let members = app.store.members(coop).await.expect("members");
-    let member = members
-        .iter()
-        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
-        .expect("a demo member with plots");
+    let member = &crate::support::farmer(&app).await;
     let code = app.growing_lot("CN-2611-21", member.id).await;
     let lot_path = format!("/app/lo/{code}");
 

@@ -310,12 +310,7 @@ async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
     else {
         return;
     };
-    let coop = app.veg().id;
-    let members = app.store.members(coop).await.expect("members");
-    let member = members
-        .iter()
-        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
-        .expect("a demo member with plots");
+    let member = &crate::support::farmer(&app).await;
     let code = app.growing_lot("CN-2611-31", member.id).await;
     let lot_url = format!("{}/app/lo/{code}", app.base);
     let form_url = format!("{lot_url}/ghi/fertilizing");
@@ -467,11 +462,7 @@ async fn a_photo_taken_without_signal_travels_with_its_step_when_the_signal_retu
         return;
     };
     let coop = app.veg().id;
-    let members = app.store.members(coop).await.expect("members");
-    let member = members
-        .iter()
-        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
-        .expect("a demo member with plots");
+    let member = &crate::support::farmer(&app).await;
     let code = app.growing_lot("CN-2611-32", member.id).await;
     let form_url = format!("{}/app/lo/{code}/ghi/observation", app.base);
     // The phone's camera roll: a photo file on disk, as the file picker would hand it over.
@@ -582,11 +573,7 @@ async fn with_no_line_at_all_the_kept_pages_open_and_a_step_waits_until_the_line
         return;
     };
     let coop = app.veg().id;
-    let members = app.store.members(coop).await.expect("members");
-    let member = members
-        .iter()
-        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
-        .expect("a demo member with plots");
+    let member = &crate::support::farmer(&app).await;
     let code = app.growing_lot("CN-2611-33", member.id).await;
     let line = Line::to(&app).await;
     let lot_url = format!("{}/app/lo/{code}", line.base());

@@ -149,3 +149,14 @@ pub async fn sign_in(browser: &Browser, app: &TestApp, phone: &str) {
     type_sign_in(browser, phone).await;
     assert_eq!(browser.url().await, format!("{}/app", app.base), "signed in, at home");
 }
+
+/// The first demo member of the vegetable cooperative who has plots: the farmer of these tests.
+pub async fn farmer(app: &TestApp) -> store::Member {
+    app.store
+        .members(app.veg().id)
+        .await
+        .expect("members")
+        .into_iter()
+        .find(|m| m.role == farm_log::Role::Member && !m.plot_ids.is_empty())
+        .expect("a demo member with plots")
+}
