@@ -165,7 +165,7 @@ pub fn diary_rows(input: &DiaryInput, language: Language) -> Result<Vec<DiaryRow
                 input_product: content.input_product,
                 active_ingredients: content.active_ingredients,
                 amount: content.amount,
-                details: content.details,
+                details: with_photos(content.details, &event.photos, words),
                 interval: entry.interval,
                 interval_verdict: entry
                     .interval
@@ -416,6 +416,21 @@ fn format_decimal_en(value: Decimal) -> String {
             other => other,
         })
         .collect()
+}
+
+/// The details, followed by the event's photos (their full hashes, which name the images on the
+/// public pages and are part of the chained record).
+fn with_photos(details: String, photos: &[farm_log::PhotoHash], words: &Words) -> String {
+    if photos.is_empty() {
+        return details;
+    }
+    let list = photos.iter().map(|p| p.to_hex()).collect::<Vec<_>>().join(", ");
+    let photos = format!("{}: {list}", words.photos);
+    if details.is_empty() {
+        photos
+    } else {
+        format!("{details}; {photos}")
+    }
 }
 
 #[cfg(test)]

@@ -221,3 +221,23 @@ fn two_thousand_events_give_two_thousand_rows() {
     assert_eq!(rows.len(), 2000);
     assert_eq!(rows[1999][5], "Thu hoạch");
 }
+
+#[test]
+fn a_steps_photos_are_listed_by_the_hashes_that_name_them() {
+    let mut events = season();
+    events[0].photos = vec![farm_log::PhotoHash([0xab; 32]), farm_log::PhotoHash([0x01; 32])];
+    let (header, rows) = read(&render_csv(&diary_input(events), Language::Vi).unwrap());
+    let details = column(&header, "Chi tiết");
+    let first = row_with_seq(&header, &rows, 1);
+    assert!(
+        first[details].contains(&format!("Ảnh (mã blake3): {}, {}", "ab".repeat(32), "01".repeat(32))),
+        "{:?}",
+        first[details]
+    );
+    let second = row_with_seq(&header, &rows, 2);
+    assert!(
+        !second[details].contains("Ảnh"),
+        "no photos, no mention: {:?}",
+        second[details]
+    );
+}
