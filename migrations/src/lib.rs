@@ -11,6 +11,7 @@ mod m20261126_000001_lookup;
 mod m20261127_000001_accounts;
 mod m20261127_000002_event_photos;
 mod m20261127_000003_certificate_scans;
+mod m20261128_000001_listings;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_accounts::Migration),
             Box::new(m20261127_000002_event_photos::Migration),
             Box::new(m20261127_000003_certificate_scans::Migration),
+            Box::new(m20261128_000001_listings::Migration),
         ]
     }
 }

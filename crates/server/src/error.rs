@@ -167,6 +167,7 @@ fn pick(lang: Lang, en: String, vi: String) -> String {
 
 fn not_found_vi(what: &str) -> &'static str {
     match what {
+        "listing" => "Không tìm thấy sản phẩm đăng bán này.",
         "lot" => "Không tìm thấy lô này.",
         "cooperative" => "Không tìm thấy HTX này.",
         "member" => "Không tìm thấy thành viên này.",

@@ -60,6 +60,14 @@ impl Modify for BearerAuth {
         api::set_product_photo,
         api::upload_photo,
         api::set_certificate_scan,
+        api::list_listings,
+        api::create_listing,
+        api::get_listing,
+        api::update_listing,
+        api::set_listing_status,
+        api::record_movement,
+        api::get_feeds,
+        api::rotate_feeds,
     )
 )]
 pub struct ApiDoc;

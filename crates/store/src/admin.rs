@@ -22,6 +22,13 @@ fn hash_token(token: &str) -> String {
         .collect()
 }
 
+/// 160 random bits as 40 hex digits: an unguessable part of a URL (feed links).
+pub(crate) fn random_token() -> String {
+    let mut bytes = [0u8; 20];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn new_token_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);

@@ -350,3 +350,84 @@ pub mod sessions {
     }
     entity_boilerplate!();
 }
+
+pub mod listings {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "listings")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub cooperative_id: i64,
+        pub version: i32,
+        pub status: String,
+        pub created_at: String,
+        pub updated_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod listing_versions {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "listing_versions")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub listing_id: i64,
+        pub version: i32,
+        pub title_vi: String,
+        pub title_en: Option<String>,
+        pub description_vi: Option<String>,
+        pub description_en: Option<String>,
+        pub price_vnd: i64,
+        pub pack_value: String,
+        pub pack_unit: String,
+        pub gtin: Option<String>,
+        pub category: Option<String>,
+        pub photos: String,
+        pub lots: String,
+        pub status: String,
+        pub created_at: String,
+        pub created_by: i64,
+    }
+    entity_boilerplate!();
+}
+
+pub mod stock_movements {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "stock_movements")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub movement_id: String,
+        pub listing_id: i64,
+        pub lot_id: i64,
+        pub kind: String,
+        pub units: i64,
+        pub quantity_value: String,
+        pub quantity_unit: String,
+        pub note: Option<String>,
+        pub recorded_at: String,
+        pub recorded_by: i64,
+    }
+    entity_boilerplate!();
+}
+
+pub mod feed_tokens {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "feed_tokens")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub cooperative_id: i64,
+        pub token: String,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}

@@ -10,6 +10,7 @@ mod entities;
 mod error;
 mod events;
 mod labels;
+mod listings;
 mod lots;
 mod public;
 mod records;
@@ -31,6 +32,7 @@ pub use labels::{
     CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
     MAX_LABELS_PER_BATCH,
 };
+pub use listings::{Listing, ListingLot, ListingVersion, NewMovement, StockMovement};
 pub use public::{
     LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };

@@ -4,6 +4,7 @@
 
 mod cooperatives;
 mod labels;
+mod listings;
 mod lots;
 mod public;
 mod registry;
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 
 pub use cooperatives::*;
 pub use labels::*;
+pub use listings::*;
 pub use lots::*;
 pub use public::*;
 pub use registry::*;
@@ -98,6 +100,24 @@ pub fn routes() -> Router<AppState> {
             get(label_zip),
         )
         .route("/cooperatives/{coop_id}/keys", get(cooperative_keys))
+        .route(
+            "/cooperatives/{coop_id}/listings",
+            get(list_listings).post(create_listing),
+        )
+        .route(
+            "/cooperatives/{coop_id}/listings/{listing_id}",
+            get(get_listing).put(update_listing),
+        )
+        .route(
+            "/cooperatives/{coop_id}/listings/{listing_id}/status",
+            put(set_listing_status),
+        )
+        .route(
+            "/cooperatives/{coop_id}/listings/{listing_id}/movements",
+            post(record_movement),
+        )
+        .route("/cooperatives/{coop_id}/feeds", get(get_feeds))
+        .route("/cooperatives/{coop_id}/feeds/rotate", post(rotate_feeds))
         .route("/labels/{serial}", get(resolve_label))
         .route("/cooperatives/{coop_id}/profile", put(set_profile))
         .route(

@@ -199,6 +199,18 @@ pub struct Messages {
     pub line_document: String,
     pub line_reason: String,
     pub line_packed_from: String,
+    pub catalog_title: String,
+    pub catalog_link: String,
+    pub no_listings: String,
+    pub in_stock_units: String,
+    pub out_of_stock: String,
+    pub listing_paused: String,
+    pub listing_recalled: String,
+    pub per_pack: String,
+    pub trace_link: String,
+    pub listing_lot: String,
+    pub marks: String,
+    pub more_photos: String,
     /// Event titles by kind (`seeding`, `fertilizing` …).
     pub kind: HashMap<String, String>,
     /// Lot statuses (`growing`, `harvested` …).

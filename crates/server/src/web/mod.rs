@@ -6,6 +6,8 @@
 
 pub(crate) mod assets;
 mod cache;
+mod shop;
+pub use shop::feed_id;
 pub mod i18n;
 mod resolver;
 mod spliced;
@@ -55,6 +57,7 @@ pub struct Site {
     prefix: String,
     labels: cache::Cache<String, LabelData>,
     lots: cache::Cache<(i64, String), PublicLot>,
+    catalogs: cache::Cache<i64, shop::CatalogData>,
 }
 
 impl Site {
@@ -65,6 +68,7 @@ impl Site {
             prefix: base.path_prefix().to_owned(),
             labels: cache::Cache::default(),
             lots: cache::Cache::default(),
+            catalogs: cache::Cache::default(),
         }
     }
 
@@ -95,6 +99,9 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/htx/{coop_id}", get(cooperative_page))
         .route("/htx/{coop_id}/lo/{code}", get(lot_page))
+        .route("/htx/{coop_id}/san-pham", get(shop::catalog_page))
+        .route("/htx/{coop_id}/san-pham/{listing_id}", get(shop::listing_page))
+        .route("/feeds/{token}/{file}", get(shop::feed))
         .route("/01/{*rest}", get(resolve).options(preflight))
         .route("/l/{*rest}", get(resolve).options(preflight))
         .route("/.well-known/gs1resolver", get(resolver::well_known))
@@ -438,6 +445,7 @@ struct CooperativePage<'a> {
     m: &'a Messages,
     name: String,
     description: Option<String>,
+    catalog_href: String,
     facts: Vec<Fact>,
     certificates: Vec<CertView>,
     products: Vec<ProductItem>,
@@ -463,7 +471,7 @@ fn today() -> chrono::NaiveDate {
 }
 
 impl Site {
-    fn lot_href(&self, coop_id: i64, code: &str) -> String {
+    pub(crate) fn lot_href(&self, coop_id: i64, code: &str) -> String {
         format!("{}/htx/{coop_id}/lo/{code}", self.prefix)
     }
 
@@ -575,6 +583,7 @@ async fn cooperative_page(
         m,
         name: coop.name.clone(),
         description: coop.description.clone(),
+        catalog_href: site.catalog_href(coop.id),
         facts,
         certificates: view::certificates(&public.certificates, &public.products, m, today(), &site.prefix),
         products: public

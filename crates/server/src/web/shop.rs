@@ -1,0 +1,390 @@
+//! The cooperative's catalog: the public page of what it sells (`/htx/{id}/san-pham`), one page
+//! per listing, and the marketplace feeds at unguessable URLs (`/feeds/{token}/google.xml`,
+//! `/feeds/{token}/meta.csv`). All of them read one snapshot per cooperative, kept while the
+//! store's generation holds, so platforms that poll hourly cost a lookup and a hash.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use catalog::{Availability, Channel, FeedItem, Missing, format_vnd};
+use chrono::{DateTime, FixedOffset};
+use store::{Certificate, Listing, PublicCooperative, Store, StoreError};
+
+use super::i18n::{Messages, PageLang, fill};
+use super::{Ask, PageMeta, Problem, REVALIDATE, Site, html, today};
+use crate::AppState;
+
+/// What the catalog and the feeds of one cooperative show, read at one store generation.
+#[derive(Debug)]
+pub struct CatalogData {
+    /// The cooperative, its certificates and products.
+    pub public: PublicCooperative,
+    /// Its listings that are not archived, newest first.
+    pub listings: Vec<Listing>,
+}
+
+impl CatalogData {
+    /// The latest change to anything shown.
+    pub fn last_change(&self) -> Option<DateTime<FixedOffset>> {
+        self.listings.iter().map(|l| l.last_change).max()
+    }
+}
+
+impl Site {
+    /// The catalog of a cooperative, from memory while nothing was written.
+    pub(crate) async fn catalog(&self, store: &Store, coop_id: i64) -> Result<Arc<CatalogData>, StoreError> {
+        let generation = store.generation();
+        if let Some(data) = self.catalogs.get(&coop_id, generation) {
+            return Ok(data);
+        }
+        let data = Arc::new(CatalogData {
+            public: store.public_cooperative(coop_id).await?,
+            listings: store.listings(coop_id, false).await?,
+        });
+        self.catalogs.put(coop_id, generation, data.clone());
+        Ok(data)
+    }
+
+    /// `/htx/{id}/san-pham`.
+    pub(crate) fn catalog_href(&self, coop_id: i64) -> String {
+        format!("{}/htx/{coop_id}/san-pham", self.prefix)
+    }
+
+    /// `/htx/{id}/san-pham/{listing}`.
+    pub(crate) fn listing_href(&self, coop_id: i64, listing_id: i64) -> String {
+        format!("{}/htx/{coop_id}/san-pham/{listing_id}", self.prefix)
+    }
+
+    /// The absolute address of a path under the site.
+    pub(crate) fn absolute_href(&self, href: &str) -> String {
+        self.absolute(href)
+    }
+
+    /// The absolute addresses of a cooperative's Google and Meta feeds.
+    pub(crate) fn feed_urls(&self, token: &str) -> (String, String) {
+        (
+            self.absolute(&format!("{}/feeds/{token}/google.xml", self.prefix)),
+            self.absolute(&format!("{}/feeds/{token}/meta.csv", self.prefix)),
+        )
+    }
+
+    /// A listing as the channels see it.
+    pub(crate) fn feed_item(&self, coop_name: &str, listing: &Listing) -> FeedItem {
+        let fields = &listing.fields;
+        let id = feed_id(listing);
+        let photo =
+            |hash: &farm_log::PhotoHash| self.absolute(&format!("{}/media/{}/full.jpg", self.prefix, hash.to_hex()));
+        FeedItem {
+            title: fields.title_vi.to_string(),
+            description: fields.description_vi.as_ref().map(ToString::to_string),
+            link: self.absolute(&self.listing_href(listing.cooperative_id, listing.id)),
+            trace_link: self.absolute(&self.lot_href(listing.cooperative_id, listing.selling_lot())),
+            image_link: fields.photos.first().map(photo),
+            additional_image_links: fields.photos.iter().skip(1).map(photo).collect(),
+            availability: listing.availability(),
+            quantity: if listing.availability() == Availability::InStock {
+                listing.units
+            } else {
+                0
+            },
+            price_vnd: fields.price.get(),
+            brand: coop_name.to_owned(),
+            // As stored: GTIN-14, zero-padded, which Google and Meta both accept.
+            gtin: fields.gtin.as_ref().map(ToString::to_string),
+            mpn: fields.gtin.is_none().then(|| id.clone()),
+            google_product_category: fields.category.as_ref().map(ToString::to_string),
+            id,
+        }
+    }
+
+    /// Which listings each feed leaves out, and the attribute they lack.
+    pub(crate) fn feed_gaps(&self, data: &CatalogData) -> Vec<Missing> {
+        let mut gaps = Vec::new();
+        for listing in &data.listings {
+            let item = self.feed_item(&data.public.cooperative.name, listing);
+            for channel in [Channel::Google, Channel::Meta] {
+                for attribute in catalog::missing_attributes(&item, channel) {
+                    gaps.push(Missing {
+                        id: item.id.clone(),
+                        channel,
+                        attribute,
+                    });
+                }
+            }
+        }
+        gaps
+    }
+}
+
+/// The id a listing has in every feed, stable across its versions: `NGUON-{coop}-{listing}`.
+pub fn feed_id(listing: &Listing) -> String {
+    format!("NGUON-{}-{}", listing.cooperative_id, listing.id)
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+struct CatalogPage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    heading: String,
+    coop_href: String,
+    coop_name: String,
+    items: Vec<ListingCard>,
+}
+
+#[derive(Template)]
+#[template(path = "listing.html")]
+struct ListingPage<'a> {
+    page: PageMeta,
+    m: &'a Messages,
+    coop_href: String,
+    coop_name: String,
+    item: ListingCard,
+    description: Option<String>,
+    photos: Vec<String>,
+}
+
+struct ListingCard {
+    id: String,
+    href: String,
+    title: String,
+    photo: Option<String>,
+    price: String,
+    per_pack: String,
+    stock: String,
+    in_stock: bool,
+    recalled: bool,
+    lot_line: String,
+    trace_href: String,
+    marks: Vec<String>,
+}
+
+/// The schemes of the certificates valid today that cover the listing's products (or the whole
+/// cooperative).
+fn marks(certificates: &[Certificate], listing: &Listing) -> Vec<String> {
+    let products = listing.product_ids();
+    let mut marks: Vec<String> = certificates
+        .iter()
+        .filter(|c| c.valid_on(today()) && c.product_id.is_none_or(|p| products.contains(&p)))
+        .map(|c| c.scheme.display_name().to_owned())
+        .collect();
+    marks.sort();
+    marks.dedup();
+    marks
+}
+
+fn card(site: &Site, data: &CatalogData, listing: &Listing, lang: PageLang, m: &Messages) -> ListingCard {
+    let fields = &listing.fields;
+    let title = match (lang, &fields.title_en) {
+        (PageLang::En, Some(title)) => title.to_string(),
+        _ => fields.title_vi.to_string(),
+    };
+    let stock = if listing.recalled() {
+        m.listing_recalled.clone()
+    } else if listing.status != catalog::ListingStatus::Active {
+        m.listing_paused.clone()
+    } else if listing.units == 0 {
+        m.out_of_stock.clone()
+    } else {
+        fill(&m.in_stock_units, &[("count", &listing.units.to_string())])
+    };
+    let coop_id = listing.cooperative_id;
+    ListingCard {
+        id: feed_id(listing),
+        href: site.listing_href(coop_id, listing.id),
+        title,
+        photo: fields
+            .photos
+            .first()
+            .map(|hash| format!("{}/media/{}/card.jpg", site.prefix, hash.to_hex())),
+        price: format_vnd(fields.price.get()),
+        per_pack: fill(&m.per_pack, &[("pack", &fields.pack_size.display_vi())]),
+        stock,
+        in_stock: listing.availability() == Availability::InStock,
+        recalled: listing.recalled(),
+        lot_line: fill(&m.listing_lot, &[("lot", listing.selling_lot())]),
+        trace_href: site.lot_href(coop_id, listing.selling_lot()),
+        marks: marks(&data.public.certificates, listing),
+    }
+}
+
+/// The JSON-LD of listings, absolute links throughout.
+fn json_ld(site: &Site, data: &CatalogData, listings: &[&Listing]) -> String {
+    let items: Vec<FeedItem> = listings
+        .iter()
+        .map(|l| site.feed_item(&data.public.cooperative.name, l))
+        .collect();
+    catalog::json_ld(&items)
+}
+
+/// `/htx/{id}/san-pham`: everything the cooperative sells, with price, stock and the trace link.
+pub(super) async fn catalog_page(
+    State(state): State<AppState>,
+    Path(coop_id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(&headers, query.as_deref());
+    let m = ask.m();
+    let Ok(coop_id) = coop_id.parse::<i64>() else {
+        return site.problem(Problem::NotFound, &ask, &headers);
+    };
+    let data = match site.catalog(&state.store, coop_id).await {
+        Ok(data) => data,
+        Err(StoreError::NotFound { .. }) => return site.problem(Problem::NotFound, &ask, &headers),
+        Err(error) => return site.problem(Problem::Failed(error), &ask, &headers),
+    };
+    let coop = &data.public.cooperative;
+    let heading = fill(&m.catalog_title, &[("coop", &coop.name)]);
+    let shown: Vec<&Listing> = data.listings.iter().collect();
+    let mut page = CatalogPage {
+        page: site.meta(&ask, heading.clone(), heading.clone()),
+        m,
+        heading,
+        coop_href: format!("{}/htx/{}", site.prefix, coop.id),
+        coop_name: coop.name.clone(),
+        items: shown.iter().map(|l| card(site, &data, l, ask.lang, m)).collect(),
+    };
+    page.page.canonical = Some(site.absolute(&site.catalog_href(coop.id)));
+    page.page.json_ld = (!shown.is_empty()).then(|| json_ld(site, &data, &shown));
+    html(StatusCode::OK, page.render(), &ask, &headers, REVALIDATE)
+}
+
+/// `/htx/{id}/san-pham/{listing}`: one listing, the link a feed sends buyers to.
+pub(super) async fn listing_page(
+    State(state): State<AppState>,
+    Path((coop_id, listing_id)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(&headers, query.as_deref());
+    let m = ask.m();
+    let (Ok(coop_id), Ok(listing_id)) = (coop_id.parse::<i64>(), listing_id.parse::<i64>()) else {
+        return site.problem(Problem::NotFound, &ask, &headers);
+    };
+    let data = match site.catalog(&state.store, coop_id).await {
+        Ok(data) => data,
+        Err(StoreError::NotFound { .. }) => return site.problem(Problem::NotFound, &ask, &headers),
+        Err(error) => return site.problem(Problem::Failed(error), &ask, &headers),
+    };
+    let Some(listing) = data.listings.iter().find(|l| l.id == listing_id) else {
+        return site.problem(Problem::NotFound, &ask, &headers);
+    };
+    let coop = &data.public.cooperative;
+    let item = card(site, &data, listing, ask.lang, m);
+    let description = match (ask.lang, &listing.fields.description_en) {
+        (PageLang::En, Some(text)) => Some(text.to_string()),
+        _ => listing.fields.description_vi.as_ref().map(ToString::to_string),
+    };
+    let mut page = ListingPage {
+        page: site.meta(
+            &ask,
+            format!("{} — {}", item.title, coop.name),
+            description.clone().unwrap_or_else(|| item.title.clone()),
+        ),
+        m,
+        coop_href: format!("{}/htx/{}", site.prefix, coop.id),
+        coop_name: coop.name.clone(),
+        photos: listing
+            .fields
+            .photos
+            .iter()
+            .skip(1)
+            .map(|hash| format!("{}/media/{}/card.jpg", site.prefix, hash.to_hex()))
+            .collect(),
+        item,
+        description,
+    };
+    page.page.canonical = Some(site.absolute(&site.listing_href(coop.id, listing.id)));
+    page.page.og_type = "product";
+    page.page.og_image = listing
+        .fields
+        .photos
+        .first()
+        .map(|hash| site.absolute(&format!("{}/media/{}/full.jpg", site.prefix, hash.to_hex())));
+    page.page.json_ld = Some(json_ld(site, &data, &[listing]));
+    html(StatusCode::OK, page.render(), &ask, &headers, REVALIDATE)
+}
+
+/// `/feeds/{token}/{file}`: `google.xml` or `meta.csv`. An unknown or rotated token is a plain
+/// 404 (the token is the only secret; nothing says whether a cooperative exists).
+pub(super) async fn feed(
+    State(state): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let channel = match file.as_str() {
+        "google.xml" => Channel::Google,
+        "meta.csv" => Channel::Meta,
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    if token.len() != 40 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let site = &state.site;
+    let failed = |error: StoreError| {
+        tracing::error!(%error, "could not build a feed");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    };
+    let (coop_id, token_made) = match state.store.cooperative_by_feed_token(&token).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return StatusCode::NOT_FOUND.into_response(),
+        Err(error) => return failed(error),
+    };
+    let data = match site.catalog(&state.store, coop_id).await {
+        Ok(data) => data,
+        Err(error) => return failed(error),
+    };
+    let coop = &data.public.cooperative;
+    let items: Vec<FeedItem> = data.listings.iter().map(|l| site.feed_item(&coop.name, l)).collect();
+    let (body, content_type) = match channel {
+        Channel::Google => {
+            let catalog_url = site.absolute(&site.catalog_href(coop.id));
+            let (xml, _) = catalog::google_rss(&coop.name, &catalog_url, &format!("{} — Nguồn", coop.name), &items);
+            (xml.into_bytes(), "application/rss+xml; charset=utf-8")
+        }
+        Channel::Meta => (catalog::meta_csv(&items).0, "text/csv; charset=utf-8"),
+    };
+    let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..24]);
+    let modified = data.last_change().map_or(token_made, |at| at.max(token_made));
+    let last_modified = httpdate(modified);
+    let fresh = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+        None => headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+            .is_some_and(|since| modified.timestamp() <= since.timestamp()),
+    };
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (StatusCode::OK, body).into_response()
+    };
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        HeaderName::from_static("x-robots-tag"),
+        HeaderValue::from_static("noindex"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&last_modified) {
+        h.insert(header::LAST_MODIFIED, value);
+    }
+    response
+}
+
+/// An HTTP date: `Thu, 26 Nov 2026 01:00:00 GMT`.
+fn httpdate(at: DateTime<FixedOffset>) -> String {
+    at.with_timezone(&chrono::Utc)
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
+}

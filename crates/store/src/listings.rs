@@ -1,0 +1,846 @@
+//! Marketplace listings: versions (never updated, so a listing's price history stays), stock
+//! derived from the packed lots a listing sells from less recorded sales and write-offs, and the
+//! unguessable token in a cooperative's feed URLs.
+
+use std::collections::{BTreeMap, HashSet};
+
+use catalog::{Availability, ListingFields, ListingStatus, LotStock, MovementKind, PriceVnd};
+use chrono::{DateTime, FixedOffset};
+use farm_log::{Dimension, FieldError, Gtin, LotCode, LotStatus, Note, PhotoHash, Quantity, Unit, ValidationErrors};
+use rust_decimal::Decimal;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::entities::{feed_tokens, listing_versions, listings, lot_parents, lots, media, members, stock_movements};
+use crate::labels::event_rows;
+use crate::lots::{event_from_row, initial_quantity};
+use crate::registry::quantity_from_columns;
+use crate::{Principal, Store, StoreError, now, timestamp_text};
+
+/// One lot a listing sells from, as it stands now.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingLot {
+    /// The lot's code.
+    pub code: String,
+    /// Its product.
+    pub product_id: i64,
+    /// Its status.
+    pub status: LotStatus,
+    /// Recalled itself or upstream: sells nothing.
+    pub recalled: bool,
+    /// What it holds now in the pack size's dimension, in that dimension's base unit.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub held: Decimal,
+    /// What was sold or written off from it (by any listing), in the same unit.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub moved: Decimal,
+    /// Whole sale units left in it.
+    pub units: u64,
+}
+
+/// A listing as it stands: its current version, its lots and its derived stock.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// Id, stable across versions.
+    pub id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// The current version (1 for a new listing).
+    pub version: i32,
+    /// Active, paused or archived.
+    pub status: ListingStatus,
+    /// The current version's fields.
+    pub fields: ListingFields,
+    /// When it was first listed.
+    pub created_at: DateTime<FixedOffset>,
+    /// When its current version was made.
+    pub updated_at: DateTime<FixedOffset>,
+    /// Its lots, in the order they are sold from, with their stock.
+    pub lots: Vec<ListingLot>,
+    /// Whole sale units it can sell (recalled lots count nothing).
+    pub units: u64,
+    /// The latest time anything it shows changed: a version, a sale, an event on one of its
+    /// lots (a recall).
+    pub last_change: DateTime<FixedOffset>,
+}
+
+impl Listing {
+    /// In stock when active with at least one whole sale unit left.
+    pub fn availability(&self) -> Availability {
+        if self.status == ListingStatus::Active && self.units > 0 {
+            Availability::InStock
+        } else {
+            Availability::OutOfStock
+        }
+    }
+
+    /// The lot a buyer gets now: the first with stock, else the first one listed.
+    pub fn selling_lot(&self) -> &str {
+        self.lots
+            .iter()
+            .find(|lot| lot.units > 0)
+            .or_else(|| self.lots.first())
+            .map_or("", |lot| lot.code.as_str())
+    }
+
+    /// Every lot it sells from is recalled.
+    pub fn recalled(&self) -> bool {
+        !self.lots.is_empty() && self.lots.iter().all(|lot| lot.recalled)
+    }
+
+    /// The products of its lots, without repeats.
+    pub fn product_ids(&self) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.lots.iter().map(|lot| lot.product_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+}
+
+/// One version of a listing, for its history.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListingVersion {
+    /// 1, 2, …
+    pub version: i32,
+    /// Status in this version.
+    pub status: ListingStatus,
+    /// Title in this version.
+    pub title_vi: String,
+    /// Price in this version, in đồng.
+    pub price_vnd: u64,
+    /// Pack size in this version.
+    pub pack_size: Quantity,
+    /// Lot codes in this version.
+    pub lots: Vec<String>,
+    /// When it was made.
+    pub created_at: DateTime<FixedOffset>,
+    /// Who made it.
+    pub created_by: String,
+}
+
+/// A sale or write-off as recorded, per lot it drew from.
+#[derive(Debug, Clone, Serialize)]
+pub struct StockMovement {
+    /// The client's id for the request (several rows share it when a sale spans lots).
+    pub movement_id: String,
+    /// Sale or write-off.
+    pub kind: MovementKind,
+    /// Sale units.
+    pub units: u64,
+    /// The lot they came from.
+    pub lot_code: String,
+    /// What the units held, in the base unit.
+    pub quantity: Quantity,
+    /// A note, e.g. the buyer or why it was written off.
+    pub note: Option<String>,
+    /// When.
+    pub recorded_at: DateTime<FixedOffset>,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
+/// A sale or write-off to record.
+#[derive(Debug, Clone)]
+pub struct NewMovement {
+    /// The client's id: sending the same request again records nothing new.
+    pub id: Uuid,
+    /// Sale or write-off.
+    pub kind: MovementKind,
+    /// Whole sale units, at least 1.
+    pub units: u64,
+    /// Optional note.
+    pub note: Option<Note>,
+}
+
+fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, StoreError> {
+    DateTime::parse_from_rfc3339(text).map_err(|e| StoreError::Corrupt(format!("timestamp {text:?}: {e}")))
+}
+
+fn fields_from_row(row: &listing_versions::Model) -> Result<ListingFields, StoreError> {
+    let bad = |e: FieldError| StoreError::Corrupt(format!("listing version {}: {e}", row.id));
+    let opt = |text: &Option<String>| text.as_deref().filter(|t| !t.is_empty()).unwrap_or("").to_owned();
+    Ok(ListingFields {
+        title_vi: catalog::Title::parse(&row.title_vi, "title_vi").map_err(bad)?,
+        title_en: catalog::Title::parse_optional(&opt(&row.title_en), "title_en").map_err(bad)?,
+        description_vi: catalog::Description::parse_optional(&opt(&row.description_vi), "description_vi")
+            .map_err(bad)?,
+        description_en: catalog::Description::parse_optional(&opt(&row.description_en), "description_en")
+            .map_err(bad)?,
+        price: u64::try_from(row.price_vnd)
+            .ok()
+            .and_then(PriceVnd::new)
+            .ok_or_else(|| StoreError::Corrupt(format!("listing version {}: price", row.id)))?,
+        pack_size: quantity_from_columns(&row.pack_value, &row.pack_unit)?,
+        gtin: row
+            .gtin
+            .as_deref()
+            .map(|g| Gtin::parse(g, "gtin"))
+            .transpose()
+            .map_err(bad)?,
+        category: catalog::Category::parse_optional(&opt(&row.category), "category").map_err(bad)?,
+        photos: row
+            .photos
+            .split_whitespace()
+            .map(|p| PhotoHash::parse(p, "photos"))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
+        lots: row
+            .lots
+            .split_whitespace()
+            .map(|c| LotCode::parse(c, "lots"))
+            .collect::<Result<_, _>>()
+            .map_err(bad)?,
+    })
+}
+
+fn joined<T: ToString>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ")
+}
+
+/// The lot and every lot upstream of it: is any recalled?
+async fn recalled_upstream(db: &impl ConnectionTrait, lot: &lots::Model) -> Result<bool, StoreError> {
+    let mut queue = vec![lot.id];
+    let mut seen = HashSet::new();
+    while let Some(id) = queue.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let Some(row) = lots::Entity::find_by_id(id).one(db).await? else {
+            continue;
+        };
+        if row.status == LotStatus::Recalled.as_str() {
+            return Ok(true);
+        }
+        for link in lot_parents::Entity::find()
+            .filter(lot_parents::Column::ChildLotId.eq(id))
+            .all(db)
+            .await?
+        {
+            queue.push(link.parent_lot_id);
+        }
+    }
+    Ok(false)
+}
+
+/// What was moved out of a lot, in base units of `dimension`.
+async fn moved_from(db: &impl ConnectionTrait, lot_id: i64, dimension: Dimension) -> Result<Decimal, StoreError> {
+    let base = Unit::base_of(dimension);
+    let mut total = Decimal::ZERO;
+    for row in stock_movements::Entity::find()
+        .filter(stock_movements::Column::LotId.eq(lot_id))
+        .all(db)
+        .await?
+    {
+        let quantity = quantity_from_columns(&row.quantity_value, &row.quantity_unit)?;
+        if quantity.unit.dimension() == dimension {
+            total += quantity.convert_to(base).map_or(Decimal::ZERO, |q| q.value);
+        }
+    }
+    Ok(total)
+}
+
+struct LotNow {
+    row: lots::Model,
+    stock: ListingLot,
+    last_event_at: Option<DateTime<FixedOffset>>,
+}
+
+/// A lot's stock for a pack size, read from its events and movements.
+async fn lot_now(db: &impl ConnectionTrait, row: lots::Model, pack_size: &Quantity) -> Result<LotNow, StoreError> {
+    let dimension = pack_size.unit.dimension();
+    let rows = event_rows(db, row.id).await?;
+    let last_event_at = match rows.last() {
+        Some(last) => Some(parse_time(&last.recorded_at)?),
+        None => None,
+    };
+    let events = rows
+        .iter()
+        .map(event_from_row)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(StoreError::Corrupt)?;
+    let state = farm_log::LotState::from_events(initial_quantity(db, &row).await?, events);
+    let held = state.available(dimension).max(Decimal::ZERO);
+    let moved = moved_from(db, row.id, dimension).await?;
+    let recalled = recalled_upstream(db, &row).await?;
+    let status = LotStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let stock = LotStock {
+        code: row.code.clone(),
+        held,
+        moved,
+        recalled,
+    };
+    let units = stock.units(pack_size);
+    Ok(LotNow {
+        stock: ListingLot {
+            code: row.code.clone(),
+            product_id: row.product_id,
+            status,
+            recalled,
+            held,
+            moved,
+            units,
+        },
+        row,
+        last_event_at,
+    })
+}
+
+impl Store {
+    /// The lots a listing names, checked: each exists in the cooperative, was made by packing
+    /// (or merging) and holds something measured like the pack size; the photos are uploaded.
+    async fn check_listing(
+        &self,
+        db: &impl ConnectionTrait,
+        cooperative_id: i64,
+        fields: &ListingFields,
+    ) -> Result<(), StoreError> {
+        let mut errors = ValidationErrors::default();
+        let dimension = fields.pack_size.unit.dimension();
+        for (i, code) in fields.lots.iter().enumerate() {
+            let field = format!("lots[{i}]");
+            let Some(row) = lots::Entity::find()
+                .filter(lots::Column::CooperativeId.eq(cooperative_id))
+                .filter(lots::Column::Code.eq(AsRef::<str>::as_ref(code)))
+                .one(db)
+                .await?
+            else {
+                errors.push(FieldError::new(
+                    field,
+                    "unknown_lot",
+                    format!("HTX không có lô {code}."),
+                    format!("The cooperative has no lot {code}."),
+                ));
+                continue;
+            };
+            let initial = initial_quantity(db, &row).await?;
+            match initial {
+                None => errors.push(FieldError::new(
+                    field,
+                    "lot_not_packed",
+                    format!("Lô {code} chưa đóng gói: chỉ bán được lô đã đóng gói (tạo từ bước Đóng gói)."),
+                    format!("Lot {code} is not packed: only lots made by packing can be sold."),
+                )),
+                Some(holding) if holding.unit.dimension() != dimension => errors.push(FieldError::new(
+                    "pack_size",
+                    "unit_mismatch",
+                    format!(
+                        "Lô {code} được đóng gói theo {}, không đo được theo quy cách {}.",
+                        holding.unit.name_vi(),
+                        fields.pack_size.display_vi()
+                    ),
+                    format!(
+                        "Lot {code} was packed in {}; it cannot be sold in packs of {} {}.",
+                        holding.unit.name_en(),
+                        fields.pack_size.value,
+                        fields.pack_size.unit.code()
+                    ),
+                )),
+                Some(_) => {}
+            }
+        }
+        for (i, photo) in fields.photos.iter().enumerate() {
+            let found = media::Entity::find()
+                .filter(media::Column::Hash.eq(photo.to_hex()))
+                .select_only()
+                .column(media::Column::Hash)
+                .into_tuple::<String>()
+                .one(db)
+                .await?;
+            if found.is_none() {
+                errors.push(FieldError::new(
+                    format!("photos[{i}]"),
+                    "unknown_photo",
+                    "Chưa có ảnh này trên máy chủ: hãy tải ảnh lên trước.",
+                    "No photo with this hash has been uploaded: upload it first.",
+                ));
+            }
+        }
+        errors.into_result().map_err(StoreError::Invalid)
+    }
+
+    async fn insert_version(
+        db: &impl ConnectionTrait,
+        listing_id: i64,
+        version: i32,
+        status: ListingStatus,
+        fields: &ListingFields,
+        by: i64,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        listing_versions::ActiveModel {
+            listing_id: Set(listing_id),
+            version: Set(version),
+            title_vi: Set(fields.title_vi.to_string()),
+            title_en: Set(fields.title_en.as_ref().map(ToString::to_string)),
+            description_vi: Set(fields.description_vi.as_ref().map(ToString::to_string)),
+            description_en: Set(fields.description_en.as_ref().map(ToString::to_string)),
+            price_vnd: Set(i64::try_from(fields.price.get()).unwrap_or(i64::MAX)),
+            pack_value: Set(fields.pack_size.value.to_string()),
+            pack_unit: Set(fields.pack_size.unit.code().to_owned()),
+            gtin: Set(fields.gtin.as_ref().map(ToString::to_string)),
+            category: Set(fields.category.as_ref().map(ToString::to_string)),
+            photos: Set(fields
+                .photos
+                .iter()
+                .map(PhotoHash::to_hex)
+                .collect::<Vec<_>>()
+                .join(" ")),
+            lots: Set(joined(&fields.lots)),
+            status: Set(status.as_str().to_owned()),
+            created_at: Set(at.to_owned()),
+            created_by: Set(by),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(())
+    }
+
+    /// Lists something new: version 1, active.
+    pub async fn create_listing(&self, principal: &Principal, fields: ListingFields) -> Result<Listing, StoreError> {
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        self.check_listing(&txn, principal.cooperative_id, &fields).await?;
+        let at = timestamp_text(&now());
+        let row = listings::ActiveModel {
+            cooperative_id: Set(principal.cooperative_id),
+            version: Set(1),
+            status: Set(ListingStatus::Active.as_str().to_owned()),
+            created_at: Set(at.clone()),
+            updated_at: Set(at.clone()),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        Self::insert_version(
+            &txn,
+            row.id,
+            1,
+            ListingStatus::Active,
+            &fields,
+            principal.member_id,
+            &at,
+        )
+        .await?;
+        txn.commit().await?;
+        drop(_guard);
+        self.listing(principal.cooperative_id, row.id).await
+    }
+
+    /// A new version with new fields (status kept). Unchanged fields make no new version.
+    pub async fn update_listing(
+        &self,
+        principal: &Principal,
+        listing_id: i64,
+        fields: ListingFields,
+    ) -> Result<Listing, StoreError> {
+        self.new_version(principal, listing_id, Some(fields), None).await
+    }
+
+    /// A new version with a new status (fields kept). The same status makes no new version.
+    pub async fn set_listing_status(
+        &self,
+        principal: &Principal,
+        listing_id: i64,
+        status: ListingStatus,
+    ) -> Result<Listing, StoreError> {
+        self.new_version(principal, listing_id, None, Some(status)).await
+    }
+
+    async fn new_version(
+        &self,
+        principal: &Principal,
+        listing_id: i64,
+        fields: Option<ListingFields>,
+        status: Option<ListingStatus>,
+    ) -> Result<Listing, StoreError> {
+        let guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        let row = listings::Entity::find_by_id(listing_id)
+            .filter(listings::Column::CooperativeId.eq(principal.cooperative_id))
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::not_found("listing"))?;
+        let current = current_version(&txn, &row).await?;
+        let current_fields = fields_from_row(&current)?;
+        let current_status =
+            ListingStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let new_fields = fields.unwrap_or_else(|| current_fields.clone());
+        let new_status = status.unwrap_or(current_status);
+        if new_fields == current_fields && new_status == current_status {
+            drop(txn);
+            drop(guard);
+            return self.listing(principal.cooperative_id, listing_id).await;
+        }
+        if new_fields != current_fields {
+            self.check_listing(&txn, principal.cooperative_id, &new_fields).await?;
+        }
+        let at = timestamp_text(&now());
+        let version = row.version + 1;
+        Self::insert_version(&txn, row.id, version, new_status, &new_fields, principal.member_id, &at).await?;
+        let mut active: listings::ActiveModel = row.into();
+        active.version = Set(version);
+        active.status = Set(new_status.as_str().to_owned());
+        active.updated_at = Set(at);
+        active.update(&txn).await?;
+        txn.commit().await?;
+        drop(guard);
+        self.listing(principal.cooperative_id, listing_id).await
+    }
+
+    /// One listing as it stands, with its stock.
+    pub async fn listing(&self, cooperative_id: i64, listing_id: i64) -> Result<Listing, StoreError> {
+        let row = listings::Entity::find_by_id(listing_id)
+            .filter(listings::Column::CooperativeId.eq(cooperative_id))
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("listing"))?;
+        listing_from_row(&self.db, row).await
+    }
+
+    /// Whether a listing with this id exists in another cooperative (so the answer is 403, not 404).
+    pub async fn listing_elsewhere(&self, cooperative_id: i64, listing_id: i64) -> Result<bool, StoreError> {
+        Ok(listings::Entity::find_by_id(listing_id)
+            .filter(listings::Column::CooperativeId.ne(cooperative_id))
+            .one(&self.db)
+            .await?
+            .is_some())
+    }
+
+    /// The cooperative's listings, newest first; archived ones only when asked.
+    pub async fn listings(&self, cooperative_id: i64, include_archived: bool) -> Result<Vec<Listing>, StoreError> {
+        let mut query = listings::Entity::find().filter(listings::Column::CooperativeId.eq(cooperative_id));
+        if !include_archived {
+            query = query.filter(listings::Column::Status.ne(ListingStatus::Archived.as_str()));
+        }
+        let rows = query.order_by_desc(listings::Column::Id).all(&self.db).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            out.push(listing_from_row(&self.db, row).await?);
+        }
+        Ok(out)
+    }
+
+    /// Every version of a listing, newest first.
+    pub async fn listing_versions(
+        &self,
+        cooperative_id: i64,
+        listing_id: i64,
+    ) -> Result<Vec<ListingVersion>, StoreError> {
+        self.listing(cooperative_id, listing_id).await?;
+        let rows = listing_versions::Entity::find()
+            .filter(listing_versions::Column::ListingId.eq(listing_id))
+            .order_by_desc(listing_versions::Column::Version)
+            .all(&self.db)
+            .await?;
+        let names = member_names(&self.db, cooperative_id).await?;
+        rows.iter()
+            .map(|row| {
+                let fields = fields_from_row(row)?;
+                Ok(ListingVersion {
+                    version: row.version,
+                    status: ListingStatus::parse(&row.status, "status")
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    title_vi: fields.title_vi.to_string(),
+                    price_vnd: fields.price.get(),
+                    pack_size: fields.pack_size,
+                    lots: fields.lots.iter().map(ToString::to_string).collect(),
+                    created_at: parse_time(&row.created_at)?,
+                    created_by: names.get(&row.created_by).cloned().unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    /// Records a sale or write-off of whole sale units, drawn from the listing's lots in order.
+    /// More than the stock is refused (422, field `units`) and nothing is recorded. The same
+    /// movement id again with the same content returns what was recorded; with other content, 409.
+    pub async fn record_movement(
+        &self,
+        principal: &Principal,
+        listing_id: i64,
+        movement: NewMovement,
+    ) -> Result<Vec<StockMovement>, StoreError> {
+        let guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        let row = listings::Entity::find_by_id(listing_id)
+            .filter(listings::Column::CooperativeId.eq(principal.cooperative_id))
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::not_found("listing"))?;
+        let movement_id = movement.id.to_string();
+        let earlier = stock_movements::Entity::find()
+            .filter(stock_movements::Column::MovementId.eq(movement_id.clone()))
+            .all(&txn)
+            .await?;
+        if !earlier.is_empty() {
+            let same = earlier
+                .iter()
+                .all(|m| m.listing_id == listing_id && m.kind == movement.kind.as_str())
+                && earlier.iter().map(|m| m.units).sum::<i64>() == i64::try_from(movement.units).unwrap_or(-1)
+                && earlier[0].note.as_deref() == movement.note.as_ref().map(|n| AsRef::<str>::as_ref(n));
+            drop(txn);
+            drop(guard);
+            if !same {
+                return Err(StoreError::conflict(
+                    "id",
+                    "This movement id was already used for a different sale or write-off.",
+                    "Mã giao dịch này đã được dùng cho một lần bán/hao hụt khác.",
+                ));
+            }
+            return self.movements_with_id(principal.cooperative_id, &movement_id).await;
+        }
+        if movement.units == 0 {
+            return Err(FieldError::new(
+                "units",
+                "not_positive",
+                "Số lượng phải từ 1 trở lên.",
+                "The number of units must be at least 1.",
+            )
+            .into());
+        }
+        let version = current_version(&txn, &row).await?;
+        let fields = fields_from_row(&version)?;
+        // Lock the lots (PostgreSQL) so two listings selling the same lot cannot both take its
+        // last units.
+        let mut now_lots = Vec::new();
+        for code in &fields.lots {
+            if let Some(lot) = lots::Entity::find()
+                .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
+                .filter(lots::Column::Code.eq(AsRef::<str>::as_ref(code)))
+                .lock_exclusive()
+                .one(&txn)
+                .await?
+            {
+                now_lots.push(lot_now(&txn, lot, &fields.pack_size).await?);
+            }
+        }
+        let stocks: Vec<LotStock> = now_lots
+            .iter()
+            .map(|l| LotStock {
+                code: l.stock.code.clone(),
+                held: l.stock.held,
+                moved: l.stock.moved,
+                recalled: l.stock.recalled,
+            })
+            .collect();
+        let drawn = catalog::stock::allocate(&stocks, &fields.pack_size, movement.units).map_err(|available| {
+            FieldError::new(
+                "units",
+                "exceeds_stock",
+                format!(
+                    "Không đủ hàng: muốn ghi {} {}, nhưng chỉ còn {} đơn vị bán (quy cách {}) trong các lô chưa bị thu hồi.",
+                    movement.units,
+                    movement.kind.name_vi().to_lowercase(),
+                    available,
+                    fields.pack_size.display_vi()
+                ),
+                format!(
+                    "Not enough stock: {} units asked, only {} whole units of {} {} are left in lots that are not recalled.",
+                    movement.units, available, fields.pack_size.value, fields.pack_size.unit.code()
+                ),
+            )
+        })?;
+        let at = timestamp_text(&now());
+        let base = Unit::base_of(fields.pack_size.unit.dimension());
+        for (index, units) in drawn {
+            let quantity = fields.pack_size.in_base_unit() * Decimal::from(units);
+            stock_movements::ActiveModel {
+                movement_id: Set(movement_id.clone()),
+                listing_id: Set(listing_id),
+                lot_id: Set(now_lots[index].row.id),
+                kind: Set(movement.kind.as_str().to_owned()),
+                units: Set(i64::try_from(units).unwrap_or(i64::MAX)),
+                quantity_value: Set(quantity.normalize().to_string()),
+                quantity_unit: Set(base.code().to_owned()),
+                note: Set(movement.note.as_ref().map(ToString::to_string)),
+                recorded_at: Set(at.clone()),
+                recorded_by: Set(principal.member_id),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(|e| {
+                StoreError::unique(
+                    e,
+                    "id",
+                    "This movement was recorded at the same moment by another request.",
+                    "Giao dịch này vừa được ghi bởi một yêu cầu khác.",
+                )
+            })?;
+        }
+        let mut active: listings::ActiveModel = row.into();
+        active.updated_at = Set(at);
+        active.update(&txn).await?;
+        txn.commit().await?;
+        drop(guard);
+        self.movements_with_id(principal.cooperative_id, &movement_id).await
+    }
+
+    async fn movements_with_id(
+        &self,
+        cooperative_id: i64,
+        movement_id: &str,
+    ) -> Result<Vec<StockMovement>, StoreError> {
+        let rows = stock_movements::Entity::find()
+            .filter(stock_movements::Column::MovementId.eq(movement_id))
+            .order_by_asc(stock_movements::Column::Id)
+            .all(&self.db)
+            .await?;
+        movements_from_rows(&self.db, cooperative_id, rows).await
+    }
+
+    /// A listing's sales and write-offs, newest first.
+    pub async fn stock_movements(
+        &self,
+        cooperative_id: i64,
+        listing_id: i64,
+    ) -> Result<Vec<StockMovement>, StoreError> {
+        self.listing(cooperative_id, listing_id).await?;
+        let rows = stock_movements::Entity::find()
+            .filter(stock_movements::Column::ListingId.eq(listing_id))
+            .order_by_desc(stock_movements::Column::Id)
+            .all(&self.db)
+            .await?;
+        movements_from_rows(&self.db, cooperative_id, rows).await
+    }
+
+    /// The token in the cooperative's feed URLs, made on first use.
+    pub async fn feed_token(&self, cooperative_id: i64) -> Result<String, StoreError> {
+        if let Some(row) = feed_tokens::Entity::find_by_id(cooperative_id).one(&self.db).await? {
+            return Ok(row.token);
+        }
+        self.rotate_feed_token(cooperative_id).await
+    }
+
+    /// A new token for the cooperative's feed URLs; the old URLs stop working at once.
+    pub async fn rotate_feed_token(&self, cooperative_id: i64) -> Result<String, StoreError> {
+        let token = crate::admin::random_token();
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        feed_tokens::Entity::delete_by_id(cooperative_id).exec(&txn).await?;
+        feed_tokens::ActiveModel {
+            cooperative_id: Set(cooperative_id),
+            token: Set(token.clone()),
+            created_at: Set(timestamp_text(&now())),
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(token)
+    }
+
+    /// The cooperative whose feeds `token` opens, and when the token was made.
+    pub async fn cooperative_by_feed_token(
+        &self,
+        token: &str,
+    ) -> Result<Option<(i64, DateTime<FixedOffset>)>, StoreError> {
+        match feed_tokens::Entity::find()
+            .filter(feed_tokens::Column::Token.eq(token))
+            .one(&self.db)
+            .await?
+        {
+            Some(row) => Ok(Some((row.cooperative_id, parse_time(&row.created_at)?))),
+            None => Ok(None),
+        }
+    }
+}
+
+async fn current_version(
+    db: &impl ConnectionTrait,
+    row: &listings::Model,
+) -> Result<listing_versions::Model, StoreError> {
+    listing_versions::Entity::find()
+        .filter(listing_versions::Column::ListingId.eq(row.id))
+        .filter(listing_versions::Column::Version.eq(row.version))
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("listing {} has no version {}", row.id, row.version)))
+}
+
+async fn listing_from_row(db: &impl ConnectionTrait, row: listings::Model) -> Result<Listing, StoreError> {
+    let version = current_version(db, &row).await?;
+    let fields = fields_from_row(&version)?;
+    let mut lots_now = Vec::with_capacity(fields.lots.len());
+    let updated_at = parse_time(&row.updated_at)?;
+    let mut last_change = updated_at;
+    for code in &fields.lots {
+        let Some(lot) = lots::Entity::find()
+            .filter(lots::Column::CooperativeId.eq(row.cooperative_id))
+            .filter(lots::Column::Code.eq(AsRef::<str>::as_ref(code)))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let now = lot_now(db, lot, &fields.pack_size).await?;
+        if let Some(at) = now.last_event_at {
+            last_change = last_change.max(at);
+        }
+        lots_now.push(now.stock);
+    }
+    let units = lots_now.iter().map(|l| l.units).sum();
+    Ok(Listing {
+        id: row.id,
+        cooperative_id: row.cooperative_id,
+        version: row.version,
+        status: ListingStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        fields,
+        created_at: parse_time(&row.created_at)?,
+        updated_at,
+        lots: lots_now,
+        units,
+        last_change,
+    })
+}
+
+async fn member_names(db: &impl ConnectionTrait, cooperative_id: i64) -> Result<BTreeMap<i64, String>, StoreError> {
+    Ok(members::Entity::find()
+        .filter(members::Column::CooperativeId.eq(cooperative_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.name))
+        .collect())
+}
+
+async fn movements_from_rows(
+    db: &impl ConnectionTrait,
+    cooperative_id: i64,
+    rows: Vec<stock_movements::Model>,
+) -> Result<Vec<StockMovement>, StoreError> {
+    let names = member_names(db, cooperative_id).await?;
+    let mut codes: BTreeMap<i64, String> = BTreeMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !codes.contains_key(&row.lot_id) {
+            let code = lots::Entity::find_by_id(row.lot_id)
+                .one(db)
+                .await?
+                .map(|l| l.code)
+                .unwrap_or_default();
+            codes.insert(row.lot_id, code);
+        }
+        out.push(StockMovement {
+            movement_id: row.movement_id.clone(),
+            kind: MovementKind::parse(&row.kind, "kind").map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            units: u64::try_from(row.units).map_err(|e| corrupt("units")(e.to_string()))?,
+            lot_code: codes.get(&row.lot_id).cloned().unwrap_or_default(),
+            quantity: quantity_from_columns(&row.quantity_value, &row.quantity_unit)?,
+            note: row.note.clone(),
+            recorded_at: parse_time(&row.recorded_at)?,
+            recorded_by: names.get(&row.recorded_by).cloned().unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
