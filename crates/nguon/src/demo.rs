@@ -38,6 +38,24 @@ struct DemoCooperative {
     products: Vec<DemoProduct>,
     inputs: Vec<DemoInput>,
     lots: Vec<DemoLot>,
+    #[serde(default)]
+    listings: Vec<DemoListing>,
+}
+
+/// A listing as a leader would type it, and sales recorded since.
+#[derive(Deserialize)]
+struct DemoListing {
+    #[serde(flatten)]
+    fields: catalog::ListingInput,
+    #[serde(default)]
+    sales: Vec<DemoSale>,
+}
+
+#[derive(Deserialize)]
+struct DemoSale {
+    kind: String,
+    units: u64,
+    note: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -408,6 +426,39 @@ async fn load_cooperative(
                 )
                 .await
                 .with_context(|| format!("lot {} event {index}", lot.code))?;
+        }
+    }
+    let leader_principal = members
+        .get(&leader_member.phone)
+        .ok_or_else(|| anyhow!("{}: the leader is not among the members", demo.name))?;
+    for (index, listing) in demo.listings.iter().enumerate() {
+        let title = &listing.fields.title_vi;
+        let fields = catalog::ListingFields::parse(&listing.fields).map_err(|e| {
+            anyhow!(
+                "listing {title}: {}",
+                e.first().map_or(String::new(), ToString::to_string)
+            )
+        })?;
+        let created = store.create_listing(leader_principal, fields).await?;
+        for (n, sale) in listing.sales.iter().enumerate() {
+            store
+                .record_movement(
+                    leader_principal,
+                    created.id,
+                    store::NewMovement {
+                        id: demo_event_id(&demo.name, &format!("listing-{index}"), n),
+                        kind: catalog::MovementKind::parse(&sale.kind, "kind").map_err(|e| anyhow!(e.message_en))?,
+                        units: sale.units,
+                        note: sale
+                            .note
+                            .as_deref()
+                            .map(|t| farm_log::Note::parse(t, "note"))
+                            .transpose()
+                            .map_err(|e| anyhow!(e.message_en))?,
+                    },
+                )
+                .await
+                .with_context(|| format!("listing {title}: sale {n}"))?;
         }
     }
     Ok(((coop.id, leader_member.phone.clone()), leader_member.id, token.token))

@@ -32,7 +32,9 @@ pub struct ListingLot {
     pub status: LotStatus,
     /// Recalled itself or upstream: sells nothing.
     pub recalled: bool,
-    /// What it holds now in the pack size's dimension, in that dimension's base unit.
+    /// What it holds now in the pack size's dimension, in that dimension's base unit: what
+    /// packing put in, less what later packing, merging or a recorded shipping took out (0 once
+    /// the lot is closed).
     #[serde(with = "rust_decimal::serde::str")]
     pub held: Decimal,
     /// What was sold or written off from it (by any listing), in the same unit.
@@ -267,10 +269,29 @@ async fn lot_now(db: &impl ConnectionTrait, row: lots::Model, pack_size: &Quanti
         .collect::<Result<Vec<_>, _>>()
         .map_err(StoreError::Corrupt)?;
     let state = farm_log::LotState::from_events(initial_quantity(db, &row).await?, events);
-    let held = state.available(dimension).max(Decimal::ZERO);
+    // What left by a recorded shipping (to a supermarket, a trader) is not for sale either.
+    let base = Unit::base_of(dimension);
+    let shipped: Decimal = state
+        .effective_events()
+        .iter()
+        .filter_map(|event| match &event.body {
+            farm_log::EventBody::Shipping {
+                quantity: Some(quantity),
+                ..
+            } => quantity.convert_to(base).map(|q| q.value),
+            _ => None,
+        })
+        .sum();
+    let held = (state.available(dimension) - shipped).max(Decimal::ZERO);
     let moved = moved_from(db, row.id, dimension).await?;
     let recalled = recalled_upstream(db, &row).await?;
     let status = LotStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    // A closed lot is finished: nothing more is sold from it.
+    let held = if status == LotStatus::Closed {
+        Decimal::ZERO
+    } else {
+        held
+    };
     let stock = LotStock {
         code: row.code.clone(),
         held,
@@ -528,6 +549,21 @@ impl Store {
             out.push(listing_from_row(&self.db, row).await?);
         }
         Ok(out)
+    }
+
+    /// When any listing of the cooperative last changed (archived ones included: archiving
+    /// changes what the feeds hold).
+    pub async fn listings_updated_at(&self, cooperative_id: i64) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+        // Every stored timestamp is written at +07:00, so the text orders as the time does.
+        let latest: Option<String> = listings::Entity::find()
+            .filter(listings::Column::CooperativeId.eq(cooperative_id))
+            .select_only()
+            .column(listings::Column::UpdatedAt)
+            .order_by_desc(listings::Column::UpdatedAt)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        latest.as_deref().map(parse_time).transpose()
     }
 
     /// Every version of a listing, newest first.

@@ -24,12 +24,19 @@ pub struct CatalogData {
     pub public: PublicCooperative,
     /// Its listings that are not archived, newest first.
     pub listings: Vec<Listing>,
+    /// When a listing last changed, archived ones included.
+    pub listings_updated_at: Option<DateTime<FixedOffset>>,
 }
 
 impl CatalogData {
-    /// The latest change to anything shown.
+    /// The latest change to anything shown: a listing's version, status or sale (archived
+    /// listings too, since archiving takes one out), or an event on a listed lot (a recall).
     pub fn last_change(&self) -> Option<DateTime<FixedOffset>> {
-        self.listings.iter().map(|l| l.last_change).max()
+        self.listings
+            .iter()
+            .map(|l| l.last_change)
+            .chain(self.listings_updated_at)
+            .max()
     }
 }
 
@@ -43,6 +50,7 @@ impl Site {
         let data = Arc::new(CatalogData {
             public: store.public_cooperative(coop_id).await?,
             listings: store.listings(coop_id, false).await?,
+            listings_updated_at: store.listings_updated_at(coop_id).await?,
         });
         self.catalogs.put(coop_id, generation, data.clone());
         Ok(data)
