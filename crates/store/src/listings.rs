@@ -317,11 +317,14 @@ async fn lot_now(db: &impl ConnectionTrait, row: lots::Model, pack_size: &Quanti
 impl Store {
     /// The lots a listing names, checked: each exists in the cooperative, was made by packing
     /// (or merging) and holds something measured like the pack size; the photos are uploaded.
+    /// Lots in `kept` (already listed) may since have been recalled or closed: they stay, and
+    /// sell nothing.
     async fn check_listing(
         &self,
         db: &impl ConnectionTrait,
         cooperative_id: i64,
         fields: &ListingFields,
+        kept: &[LotCode],
     ) -> Result<(), StoreError> {
         let mut errors = ValidationErrors::default();
         let dimension = fields.pack_size.unit.dimension();
@@ -341,6 +344,26 @@ impl Store {
                 ));
                 continue;
             };
+            if !kept.contains(code)
+                && (row.status == LotStatus::Recalled.as_str() || row.status == LotStatus::Closed.as_str())
+            {
+                let recalled = row.status == LotStatus::Recalled.as_str();
+                errors.push(FieldError::new(
+                    field,
+                    if recalled { "lot_recalled" } else { "lot_closed" },
+                    if recalled {
+                        format!("Lô {code} đã bị thu hồi: không được bán.")
+                    } else {
+                        format!("Lô {code} đã kết thúc: không còn hàng để bán.")
+                    },
+                    if recalled {
+                        format!("Lot {code} has been recalled: it cannot be sold.")
+                    } else {
+                        format!("Lot {code} is closed: nothing is left to sell.")
+                    },
+                ));
+                continue;
+            }
             let initial = initial_quantity(db, &row).await?;
             match initial {
                 None => errors.push(FieldError::new(
@@ -429,7 +452,7 @@ impl Store {
     pub async fn create_listing(&self, principal: &Principal, fields: ListingFields) -> Result<Listing, StoreError> {
         let _guard = self.write_guard().await;
         let txn = self.db.begin().await?;
-        self.check_listing(&txn, principal.cooperative_id, &fields).await?;
+        self.check_listing(&txn, principal.cooperative_id, &fields, &[]).await?;
         let at = timestamp_text(&now());
         let row = listings::ActiveModel {
             cooperative_id: Set(principal.cooperative_id),
@@ -503,7 +526,8 @@ impl Store {
             return self.listing(principal.cooperative_id, listing_id).await;
         }
         if new_fields != current_fields {
-            self.check_listing(&txn, principal.cooperative_id, &new_fields).await?;
+            self.check_listing(&txn, principal.cooperative_id, &new_fields, &current_fields.lots)
+                .await?;
         }
         let at = timestamp_text(&now());
         let version = row.version + 1;
@@ -649,17 +673,19 @@ impl Store {
         let fields = fields_from_row(&version)?;
         // Lock the lots (PostgreSQL) so two listings selling the same lot cannot both take its
         // last units.
+        // Rows are locked in id order, as every writer does, so two sales cannot deadlock.
+        let codes: Vec<String> = fields.lots.iter().map(ToString::to_string).collect();
+        let mut locked = lots::Entity::find()
+            .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
+            .filter(lots::Column::Code.is_in(codes.clone()))
+            .order_by_asc(lots::Column::Id)
+            .lock_exclusive()
+            .all(&txn)
+            .await?;
+        locked.sort_by_key(|lot| codes.iter().position(|c| *c == lot.code));
         let mut now_lots = Vec::new();
-        for code in &fields.lots {
-            if let Some(lot) = lots::Entity::find()
-                .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
-                .filter(lots::Column::Code.eq(AsRef::<str>::as_ref(code)))
-                .lock_exclusive()
-                .one(&txn)
-                .await?
-            {
-                now_lots.push(lot_now(&txn, lot, &fields.pack_size).await?);
-            }
+        for lot in locked {
+            now_lots.push(lot_now(&txn, lot, &fields.pack_size).await?);
         }
         let stocks: Vec<LotStock> = now_lots
             .iter()

@@ -79,10 +79,23 @@ impl Site {
         )
     }
 
-    /// A listing as the channels see it.
-    pub(crate) fn feed_item(&self, coop_name: &str, listing: &Listing) -> FeedItem {
+    /// A listing as the channels see it. Its GTIN is its own, else its product's when every lot
+    /// it sells is of one product with a GTIN (the GTIN its labels carry); without either, its
+    /// MPN is its feed id.
+    pub(crate) fn feed_item(&self, data: &CatalogData, listing: &Listing) -> FeedItem {
         let fields = &listing.fields;
+        let coop_name = data.public.cooperative.name.as_str();
         let id = feed_id(listing);
+        let product_gtin = match listing.product_ids().as_slice() {
+            [only] => data
+                .public
+                .products
+                .iter()
+                .find(|p| p.id == *only)
+                .and_then(|p| p.gtin.clone()),
+            _ => None,
+        };
+        let gtin = fields.gtin.as_ref().map(ToString::to_string).or(product_gtin);
         let photo =
             |hash: &farm_log::PhotoHash| self.absolute(&format!("{}/media/{}/full.jpg", self.prefix, hash.to_hex()));
         FeedItem {
@@ -101,8 +114,8 @@ impl Site {
             price_vnd: fields.price.get(),
             brand: coop_name.to_owned(),
             // As stored: GTIN-14, zero-padded, which Google and Meta both accept.
-            gtin: fields.gtin.as_ref().map(ToString::to_string),
-            mpn: fields.gtin.is_none().then(|| id.clone()),
+            mpn: gtin.is_none().then(|| id.clone()),
+            gtin,
             google_product_category: fields.category.as_ref().map(ToString::to_string),
             id,
         }
@@ -112,7 +125,7 @@ impl Site {
     pub(crate) fn feed_gaps(&self, data: &CatalogData) -> Vec<Missing> {
         let mut gaps = Vec::new();
         for listing in &data.listings {
-            let item = self.feed_item(&data.public.cooperative.name, listing);
+            let item = self.feed_item(data, listing);
             for channel in [Channel::Google, Channel::Meta] {
                 for attribute in catalog::missing_attributes(&item, channel) {
                     gaps.push(Missing {
@@ -221,10 +234,7 @@ fn card(site: &Site, data: &CatalogData, listing: &Listing, lang: PageLang, m: &
 
 /// The JSON-LD of listings, absolute links throughout.
 fn json_ld(site: &Site, data: &CatalogData, listings: &[&Listing]) -> String {
-    let items: Vec<FeedItem> = listings
-        .iter()
-        .map(|l| site.feed_item(&data.public.cooperative.name, l))
-        .collect();
+    let items: Vec<FeedItem> = listings.iter().map(|l| site.feed_item(data, l)).collect();
     catalog::json_ld(&items)
 }
 
@@ -349,7 +359,7 @@ pub(super) async fn feed(
         Err(error) => return failed(error),
     };
     let coop = &data.public.cooperative;
-    let items: Vec<FeedItem> = data.listings.iter().map(|l| site.feed_item(&coop.name, l)).collect();
+    let items: Vec<FeedItem> = data.listings.iter().map(|l| site.feed_item(&data, l)).collect();
     let (body, content_type) = match channel {
         Channel::Google => {
             let catalog_url = site.absolute(&site.catalog_href(coop.id));
