@@ -648,7 +648,7 @@ impl Store {
                 .iter()
                 .all(|m| m.listing_id == listing_id && m.kind == movement.kind.as_str())
                 && earlier.iter().map(|m| m.units).sum::<i64>() == i64::try_from(movement.units).unwrap_or(-1)
-                && earlier[0].note.as_deref() == movement.note.as_ref().map(|n| AsRef::<str>::as_ref(n));
+                && earlier[0].note.as_deref() == movement.note.as_ref().map(AsRef::<str>::as_ref);
             drop(txn);
             drop(guard);
             if !same {
@@ -885,13 +885,13 @@ async fn movements_from_rows(
     let mut codes: BTreeMap<i64, String> = BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        if !codes.contains_key(&row.lot_id) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = codes.entry(row.lot_id) {
             let code = lots::Entity::find_by_id(row.lot_id)
                 .one(db)
                 .await?
                 .map(|l| l.code)
                 .unwrap_or_default();
-            codes.insert(row.lot_id, code);
+            slot.insert(code);
         }
         out.push(StockMovement {
             movement_id: row.movement_id.clone(),

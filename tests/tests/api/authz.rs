@@ -65,6 +65,11 @@ fn certificate() -> Option<Value> {
     )
 }
 
+/// A listing of 1 kg bags from the demo's packed lot `CN-2609-01-B` (550 kg).
+fn listing_fields() -> Value {
+    json!({ "title_vi": "Cải ngọt túi 1 kg", "price_vnd": "30.000", "pack_size": "1 kg", "lots": ["CN-2609-01-B"] })
+}
+
 /// Every operation of the API. The OpenAPI test checks this list matches the document.
 pub const ROUTES: &[Route] = &[
     Route {
@@ -238,6 +243,36 @@ pub const ROUTES: &[Route] = &[
         body: none,
         photo: true,
     },
+    route(Method::GET, "/cooperatives/{coop_id}/listings", EVERYONE, none),
+    route(Method::POST, "/cooperatives/{coop_id}/listings", LEADER, || {
+        Some(listing_fields())
+    }),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/listings/{listing_id}",
+        EVERYONE,
+        none,
+    ),
+    route(
+        Method::PUT,
+        "/cooperatives/{coop_id}/listings/{listing_id}",
+        LEADER,
+        || Some(listing_fields()),
+    ),
+    route(
+        Method::PUT,
+        "/cooperatives/{coop_id}/listings/{listing_id}/status",
+        LEADER,
+        || Some(json!({ "status": "active" })),
+    ),
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/listings/{listing_id}/movements",
+        LEADER,
+        || Some(json!({ "id": new_id(), "kind": "sale", "units": 1 })),
+    ),
+    route(Method::GET, "/cooperatives/{coop_id}/feeds", LEADER, none),
+    route(Method::POST, "/cooperatives/{coop_id}/feeds/rotate", LEADER, none),
     Route {
         method: Method::GET,
         template: "/labels/{serial}",
@@ -310,6 +345,16 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
             )
             .await
             .expect("labels issue");
+        // A listing for the listing routes to read, edit, pause and sell from.
+        let (status, listing) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/listings", veg.id),
+                &veg.leader,
+                listing_fields(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {listing}");
+        let listing_id = listing["id"].as_i64().expect("a listing id");
         let fill = |template: &str, token_id: i64| {
             template
                 .replace("{batch_id}", &batch.signed.record.batch_id)
@@ -321,6 +366,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 .replace("{product_id}", &product.to_string())
                 .replace("{certificate_id}", &certificate.to_string())
                 .replace("{code}", "CN-2609-01")
+                .replace("{listing_id}", &listing_id.to_string())
         };
         let callers = [
             (Who::Leader, veg.leader.clone()),

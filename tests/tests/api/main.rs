@@ -10,5 +10,6 @@ mod errors;
 mod events;
 mod helpers;
 mod labels;
+mod listings;
 mod openapi;
 mod pages;
