@@ -58,3 +58,71 @@ async fn twenty_four_concurrent_writers_to_one_lot_make_one_linear_chain() {
         assert_eq!(history["lot"]["event_count"], writers);
     }
 }
+
+/// Two listings selling the same lot, and twice as many sales arriving at once as the lot has
+/// units: exactly as many as there are units are recorded, the others are refused, and the lot
+/// is never oversold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_sales_from_two_listings_of_one_lot_never_oversell_it() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg();
+        let listings = format!("/api/v1/cooperatives/{}/listings", veg.id);
+        let mut ids = Vec::new();
+        let mut units = Vec::new();
+        for title in ["Cải ngọt bao 100 kg (sỉ)", "Cải ngọt bao 100 kg (nhà hàng)"] {
+            // CN-2609-01-B holds 550 kg less the demo's sales: a few whole 100 kg sacks, shared.
+            let (status, body) = app
+                .post(
+                    &listings,
+                    &veg.leader,
+                    json!({ "title_vi": title, "price_vnd": "2.500.000", "pack_size": "100 kg", "lots": ["CN-2609-01-B"] }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+            units.push(body["units"].as_u64().expect("units"));
+            ids.push(body["id"].as_i64().expect("id"));
+        }
+        let stock = units[0] as usize;
+        assert!(
+            stock >= 2 && units[1] == units[0],
+            "[{backend}] both see the lot's {units:?}"
+        );
+        let mut tasks = Vec::new();
+        for sale in 0..stock * 2 + 2 {
+            let client = app.client.clone();
+            let url = format!("{}{listings}/{}/movements", app.base, ids[sale % 2]);
+            let token = veg.leader.clone();
+            tasks.push(tokio::spawn(async move {
+                let body = json!({ "id": new_id(), "kind": "sale", "units": 1 });
+                client
+                    .post(&url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .expect("sent")
+                    .status()
+            }));
+        }
+        let statuses: Vec<StatusCode> = futures::future::join_all(tasks)
+            .await
+            .into_iter()
+            .map(|t| t.expect("task"))
+            .collect();
+        let sold = statuses.iter().filter(|s| **s == StatusCode::CREATED).count();
+        let refused = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::UNPROCESSABLE_ENTITY)
+            .count();
+        assert_eq!((sold, refused), (stock, stock + 2), "[{backend}] {statuses:?}");
+        let mut recorded = 0;
+        for id in &ids {
+            let (_, body) = app.get(&format!("{listings}/{id}"), &veg.leader).await;
+            assert_eq!(body["units"], 0, "[{backend}] sold out: {body}");
+            assert_eq!(body["availability"], "out_of_stock", "[{backend}]");
+            recorded += body["movements"].as_array().expect("movements").len();
+        }
+        assert_eq!(recorded, stock, "[{backend}] one movement per recorded sale");
+    }
+}
