@@ -147,6 +147,22 @@ async fn every_app_screen_and_form_answers_each_role_and_the_other_cooperative_a
             .expect("id")
             .to_owned();
 
+        // A listing of the packed lot, made through the API by the leader.
+        let (status, listed) = app
+            .post(
+                &format!("/api/v1/cooperatives/{veg}/listings"),
+                &app.veg().leader,
+                serde_json::json!({
+                    "title_vi": "Cải ngọt túi 5 kg",
+                    "price_vnd": "45000",
+                    "pack_size": "5 kg",
+                    "lots": [packed],
+                }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {listed}");
+        let listing = listed["id"].as_i64().expect("listing id");
+
         use Who::*;
         let only = |allowed: &'static [Who], yes: u16| {
             move |who: Who| {
@@ -281,6 +297,66 @@ async fn every_app_screen_and_form_answers_each_role_and_the_other_cooperative_a
                 vec![("commodity", "")],
                 Box::new(only(&[Leader, ForeignLeader], 422)),
             ),
+            (
+                "GET",
+                "/app/ban-hang".into(),
+                vec![],
+                Box::new(only(&[Leader, Inspector, ForeignLeader], 200)),
+            ),
+            (
+                "GET",
+                "/app/ban-hang/moi".into(),
+                vec![],
+                Box::new(only(&[Leader, ForeignLeader], 200)),
+            ),
+            (
+                "POST",
+                "/app/ban-hang/moi".into(),
+                vec![("title_vi", "")],
+                Box::new(only(&[Leader, ForeignLeader], 422)),
+            ),
+            (
+                "GET",
+                format!("/app/ban-hang/{listing}"),
+                vec![],
+                Box::new(only(&[Leader, Inspector], 200)),
+            ),
+            (
+                "GET",
+                "/app/ban-hang/999999".into(),
+                vec![],
+                Box::new(only(&[Leader, Inspector, ForeignLeader], 404)),
+            ),
+            (
+                "GET",
+                format!("/app/ban-hang/{listing}/sua"),
+                vec![],
+                Box::new(only(&[Leader], 200)),
+            ),
+            (
+                "POST",
+                format!("/app/ban-hang/{listing}/sua"),
+                vec![("title_vi", "")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "POST",
+                format!("/app/ban-hang/{listing}/ghi-ban"),
+                vec![("kind", "sale"), ("units", "")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "POST",
+                format!("/app/ban-hang/{listing}/trang-thai"),
+                vec![("status", "")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "POST",
+                "/app/ban-hang/kenh/doi-duong-dan".into(),
+                vec![],
+                Box::new(only(&[Leader, ForeignLeader], 303)),
+            ),
         ];
         let anonymous = client();
         let mut wrong = vec![];
@@ -337,5 +413,9 @@ async fn every_app_screen_and_form_answers_each_role_and_the_other_cooperative_a
                 .is_empty(),
             "[{backend}]"
         );
+        let versions = app.store.listing_versions(veg, listing).await.expect("versions");
+        assert_eq!(versions.len(), 1, "[{backend}] the listing was not changed");
+        let movements = app.store.stock_movements(veg, listing).await.expect("movements");
+        assert!(movements.is_empty(), "[{backend}] nothing was sold");
     }
 }

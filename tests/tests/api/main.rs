@@ -3,6 +3,7 @@
 
 mod app;
 mod app_authz;
+mod app_listings;
 mod authz;
 mod chain;
 mod concurrency;

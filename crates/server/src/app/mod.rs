@@ -13,6 +13,7 @@ mod farmer;
 pub mod i18n;
 mod labels;
 mod leader;
+mod listings;
 mod members;
 mod offline;
 mod registry;
@@ -102,6 +103,23 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                     media::MAX_UPLOAD_BYTES + 256 * 1024,
                 )),
         )
+        .route("/app/ban-hang", get(listings::list))
+        .route(
+            "/app/ban-hang/moi",
+            get(listings::new_form)
+                .post(listings::create)
+                .layer(axum::extract::DefaultBodyLimit::max(listings::FORM_BODY_LIMIT)),
+        )
+        .route("/app/ban-hang/kenh/doi-duong-dan", post(listings::rotate))
+        .route("/app/ban-hang/{listing_id}", get(listings::show))
+        .route(
+            "/app/ban-hang/{listing_id}/sua",
+            get(listings::edit_form)
+                .post(listings::update)
+                .layer(axum::extract::DefaultBodyLimit::max(listings::FORM_BODY_LIMIT)),
+        )
+        .route("/app/ban-hang/{listing_id}/ghi-ban", post(listings::record))
+        .route("/app/ban-hang/{listing_id}/trang-thai", post(listings::set_status))
         .route("/app/thanh-vien/{member_id}/mat-khau", post(members::reset_password))
         .route("/app/thanh-vien/{member_id}/mo-khoa", post(members::unlock))
         .route("/app/thanh-vien/{member_id}/trang-thai", post(members::set_active))
