@@ -39,6 +39,9 @@ GOAL_RATIO=0.5
 GOAL_P99_MS=20
 GOAL_PAGE_BYTES=30720
 
+# shellcheck source=bench/wrk-summary.sh
+source "$(dirname "${BASH_SOURCE[0]}")/wrk-summary.sh"
+
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
@@ -214,19 +217,7 @@ fi
 measure() { # name, url
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${lua[@]}" "$2" >"$WORK/wrk-$1-warmup.txt"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${lua[@]}" "$2" >"$WORK/wrk-$1.txt"
-    awk '
-        function ms(v) {
-            if (v ~ /us$/) return v / 1000
-            if (v ~ /ms$/) return v + 0
-            if (v ~ /s$/) return v * 1000
-            return v
-        }
-        /^ +50%/ { p50 = ms($2) }
-        /^ +99%/ { p99 = ms($2) }
-        /^Requests\/sec:/ { rps = $2 }
-        /Non-2xx or 3xx responses:/ { non2xx = $NF }
-        /Socket errors:/ { errors = $0; sub(/.*Socket errors: */, "", errors); gsub(/ /, "", errors) }
-        END { printf "%s %s %s %s %s\n", rps, p50, p99, non2xx + 0, (errors == "" ? "none" : errors) }' "$WORK/wrk-$1.txt"
+    wrk_summary "$WORK/wrk-$1.txt"
 }
 
 say "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency: nguon ($path)"

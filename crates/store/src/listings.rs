@@ -2,7 +2,8 @@
 //! derived from the packed lots a listing sells from less recorded sales and write-offs, and the
 //! unguessable token in a cooperative's feed URLs.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use catalog::{Availability, ListingFields, ListingStatus, LotStock, MovementKind, PriceVnd};
 use chrono::{DateTime, FixedOffset};
@@ -232,86 +233,123 @@ async fn recalled_upstream(db: &impl ConnectionTrait, lot: &lots::Model) -> Resu
     Ok(false)
 }
 
-/// What was moved out of a lot, in base units of `dimension`.
-async fn moved_from(db: &impl ConnectionTrait, lot_id: i64, dimension: Dimension) -> Result<Decimal, StoreError> {
-    let base = Unit::base_of(dimension);
-    let mut total = Decimal::ZERO;
-    for row in stock_movements::Entity::find()
-        .filter(stock_movements::Column::LotId.eq(lot_id))
-        .all(db)
-        .await?
-    {
-        let quantity = quantity_from_columns(&row.quantity_value, &row.quantity_unit)?;
-        if quantity.unit.dimension() == dimension {
-            total += quantity.convert_to(base).map_or(Decimal::ZERO, |q| q.value);
-        }
-    }
-    Ok(total)
-}
-
-struct LotNow {
+/// What a lot holds for sale, read once and shared by every listing that sells from it.
+struct LotFacts {
     row: lots::Model,
-    stock: ListingLot,
+    status: LotStatus,
+    /// It or a lot upstream is recalled.
+    recalled: bool,
+    /// Per dimension, in base units: what it holds (packing put in, less later packing or
+    /// merging and recorded shipping; nothing once closed).
+    held: BTreeMap<Dimension, Decimal>,
+    /// Per dimension, in base units: what was sold or written off from it.
+    moved: BTreeMap<Dimension, Decimal>,
     last_event_at: Option<DateTime<FixedOffset>>,
 }
 
-/// A lot's stock for a pack size, read from its events and movements.
-async fn lot_now(db: &impl ConnectionTrait, row: lots::Model, pack_size: &Quantity) -> Result<LotNow, StoreError> {
-    let dimension = pack_size.unit.dimension();
-    let rows = event_rows(db, row.id).await?;
-    let last_event_at = match rows.last() {
-        Some(last) => Some(parse_time(&last.recorded_at)?),
-        None => None,
-    };
-    let events = rows
-        .iter()
-        .map(event_from_row)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(StoreError::Corrupt)?;
-    let state = farm_log::LotState::from_events(initial_quantity(db, &row).await?, events);
-    // What left by a recorded shipping (to a supermarket, a trader) is not for sale either.
-    let base = Unit::base_of(dimension);
-    let shipped: Decimal = state
-        .effective_events()
-        .iter()
-        .filter_map(|event| match &event.body {
-            farm_log::EventBody::Shipping {
-                quantity: Some(quantity),
-                ..
-            } => quantity.convert_to(base).map(|q| q.value),
-            _ => None,
-        })
-        .sum();
-    let held = (state.available(dimension) - shipped).max(Decimal::ZERO);
-    let moved = moved_from(db, row.id, dimension).await?;
-    let recalled = recalled_upstream(db, &row).await?;
-    let status = LotStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    // A closed lot is finished: nothing more is sold from it.
-    let held = if status == LotStatus::Closed {
-        Decimal::ZERO
-    } else {
-        held
-    };
-    let stock = LotStock {
-        code: row.code.clone(),
-        held,
-        moved,
-        recalled,
-    };
-    let units = stock.units(pack_size);
-    Ok(LotNow {
-        stock: ListingLot {
-            code: row.code.clone(),
-            product_id: row.product_id,
+impl LotFacts {
+    async fn read(db: &impl ConnectionTrait, row: lots::Model) -> Result<Self, StoreError> {
+        let rows = event_rows(db, row.id).await?;
+        let last_event_at = match rows.last() {
+            Some(last) => Some(parse_time(&last.recorded_at)?),
+            None => None,
+        };
+        let events = rows
+            .iter()
+            .map(event_from_row)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StoreError::Corrupt)?;
+        let state = farm_log::LotState::from_events(initial_quantity(db, &row).await?, events);
+        let status = LotStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut held: BTreeMap<Dimension, Decimal> = BTreeMap::new();
+        // A closed lot is finished: nothing more is sold from it.
+        if status != LotStatus::Closed {
+            for dimension in state.held.keys() {
+                held.insert(*dimension, state.available(*dimension));
+            }
+            // What left by a recorded shipping (to a supermarket, a trader) is not for sale.
+            for event in state.effective_events() {
+                if let farm_log::EventBody::Shipping {
+                    quantity: Some(quantity),
+                    ..
+                } = &event.body
+                {
+                    *held.entry(quantity.unit.dimension()).or_default() -= quantity.in_base_unit();
+                }
+            }
+        }
+        let mut moved: BTreeMap<Dimension, Decimal> = BTreeMap::new();
+        for movement in stock_movements::Entity::find()
+            .filter(stock_movements::Column::LotId.eq(row.id))
+            .all(db)
+            .await?
+        {
+            let quantity = quantity_from_columns(&movement.quantity_value, &movement.quantity_unit)?;
+            *moved.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
+        }
+        Ok(Self {
+            recalled: recalled_upstream(db, &row).await?,
+            row,
             status,
-            recalled,
+            held,
+            moved,
+            last_event_at,
+        })
+    }
+
+    /// Its stock in sale units of `pack_size`.
+    fn stock(&self, pack_size: &Quantity) -> ListingLot {
+        let dimension = pack_size.unit.dimension();
+        let held = self
+            .held
+            .get(&dimension)
+            .copied()
+            .unwrap_or_default()
+            .max(Decimal::ZERO);
+        let moved = self.moved.get(&dimension).copied().unwrap_or_default();
+        let units = self.as_stock(pack_size).units(pack_size);
+        ListingLot {
+            code: self.row.code.clone(),
+            product_id: self.row.product_id,
+            status: self.status,
+            recalled: self.recalled,
             held,
             moved,
             units,
-        },
-        row,
-        last_event_at,
-    })
+        }
+    }
+
+    fn as_stock(&self, pack_size: &Quantity) -> LotStock {
+        let dimension = pack_size.unit.dimension();
+        LotStock {
+            code: self.row.code.clone(),
+            held: self
+                .held
+                .get(&dimension)
+                .copied()
+                .unwrap_or_default()
+                .max(Decimal::ZERO),
+            moved: self.moved.get(&dimension).copied().unwrap_or_default(),
+            recalled: self.recalled,
+        }
+    }
+}
+
+/// Lot facts read during one request, so listings that share a lot read it once.
+type LotMemo = HashMap<i64, Arc<LotFacts>>;
+
+async fn lot_facts(
+    db: &impl ConnectionTrait,
+    row: lots::Model,
+    memo: &mut LotMemo,
+) -> Result<Arc<LotFacts>, StoreError> {
+    if let Some(facts) = memo.get(&row.id) {
+        return Ok(facts.clone());
+    }
+    let id = row.id;
+    let facts = Arc::new(LotFacts::read(db, row).await?);
+    memo.insert(id, facts.clone());
+    Ok(facts)
 }
 
 impl Store {
@@ -549,7 +587,7 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(StoreError::not_found("listing"))?;
-        listing_from_row(&self.db, row).await
+        listing_from_row(&self.db, row, &mut LotMemo::new()).await
     }
 
     /// Whether a listing with this id exists in another cooperative (so the answer is 403, not 404).
@@ -569,8 +607,9 @@ impl Store {
         }
         let rows = query.order_by_desc(listings::Column::Id).all(&self.db).await?;
         let mut out = Vec::with_capacity(rows.len());
+        let mut memo = LotMemo::new();
         for row in rows {
-            out.push(listing_from_row(&self.db, row).await?);
+            out.push(listing_from_row(&self.db, row, &mut memo).await?);
         }
         Ok(out)
     }
@@ -685,17 +724,9 @@ impl Store {
         locked.sort_by_key(|lot| codes.iter().position(|c| *c == lot.code));
         let mut now_lots = Vec::new();
         for lot in locked {
-            now_lots.push(lot_now(&txn, lot, &fields.pack_size).await?);
+            now_lots.push(LotFacts::read(&txn, lot).await?);
         }
-        let stocks: Vec<LotStock> = now_lots
-            .iter()
-            .map(|l| LotStock {
-                code: l.stock.code.clone(),
-                held: l.stock.held,
-                moved: l.stock.moved,
-                recalled: l.stock.recalled,
-            })
-            .collect();
+        let stocks: Vec<LotStock> = now_lots.iter().map(|l| l.as_stock(&fields.pack_size)).collect();
         let drawn = catalog::stock::allocate(&stocks, &fields.pack_size, movement.units).map_err(|available| {
             FieldError::new(
                 "units",
@@ -830,7 +861,11 @@ async fn current_version(
         .ok_or_else(|| StoreError::Corrupt(format!("listing {} has no version {}", row.id, row.version)))
 }
 
-async fn listing_from_row(db: &impl ConnectionTrait, row: listings::Model) -> Result<Listing, StoreError> {
+async fn listing_from_row(
+    db: &impl ConnectionTrait,
+    row: listings::Model,
+    memo: &mut LotMemo,
+) -> Result<Listing, StoreError> {
     let version = current_version(db, &row).await?;
     let fields = fields_from_row(&version)?;
     let mut lots_now = Vec::with_capacity(fields.lots.len());
@@ -845,11 +880,11 @@ async fn listing_from_row(db: &impl ConnectionTrait, row: listings::Model) -> Re
         else {
             continue;
         };
-        let now = lot_now(db, lot, &fields.pack_size).await?;
-        if let Some(at) = now.last_event_at {
+        let facts = lot_facts(db, lot, memo).await?;
+        if let Some(at) = facts.last_event_at {
             last_change = last_change.max(at);
         }
-        lots_now.push(now.stock);
+        lots_now.push(facts.stock(&fields.pack_size));
     }
     let units = lots_now.iter().map(|l| l.units).sum();
     Ok(Listing {

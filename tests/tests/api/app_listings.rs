@@ -123,9 +123,15 @@ fn value_of(page: &str, name: &str) -> Option<String> {
 fn value_by_id(page: &str, id: &str) -> Option<String> {
     let at = page.find(&format!("id=\"{id}\""))?;
     let rest = &page[at..];
-    let value = rest.find("value=\"")? + 7;
-    let end = rest[value..].find('"')?;
-    Some(rest[value..value + end].replace("&#x2f;", "/").replace("&#47;", "/"))
+    let tag = &page[page[..at].rfind('<')?..at];
+    let (start, end) = if tag.starts_with("<textarea") {
+        let start = rest.find('>')? + 1;
+        (start, start + rest[start..].find("</textarea>")?)
+    } else {
+        let start = rest.find("value=\"")? + 7;
+        (start, start + rest[start..].find('"')?)
+    };
+    Some(rest[start..end].trim().replace("&#x2f;", "/").replace("&#47;", "/"))
 }
 
 /// The name (`lots[3]`) of the checkbox offering lot `code`.

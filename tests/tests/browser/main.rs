@@ -10,6 +10,7 @@ mod helpers;
 
 mod accessibility;
 mod app;
+mod app_listings;
 mod catalog;
 mod harness;
 mod label_page;

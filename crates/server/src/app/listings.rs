@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use catalog::{Availability, Channel, ListingFields, ListingInput, ListingStatus, MovementKind, format_vnd};
+use catalog::{Channel, ListingFields, ListingInput, ListingStatus, MovementKind, format_vnd};
 use farm_log::validate::show_datetime;
 use farm_log::{FieldError, LotStatus, Note, Role};
 use serde::Deserialize;
@@ -382,7 +382,8 @@ async fn render_listing(
         price: price_per_pack(m, fields),
         status: status_name(m, listing.status),
         stock: stock_text(m, listing),
-        in_stock: listing.availability() == Availability::InStock,
+        // The colour tells whether units are left; the status beside it says whether they sell.
+        in_stock: listing.units > 0,
         recalled: listing.recalled(),
         photos: fields.photos.iter().map(|p| thumbnail(ctx, &p.to_hex())).collect(),
         descriptions,
@@ -606,6 +607,18 @@ struct ListingForm {
     lots: Vec<String>,
 }
 
+/// A quantity as a Vietnamese leader types it and the form reads it back: a decimal comma, no
+/// thousands dots (`1,5 kg`, `500 g`, `1000 g`), the unit's short Vietnamese name.
+fn typed_quantity(quantity: &farm_log::Quantity) -> String {
+    let unit = quantity.unit.name_vi();
+    let unit = if farm_log::Unit::from_code_or_name(unit) == Some(quantity.unit) {
+        unit
+    } else {
+        quantity.unit.code()
+    };
+    format!("{} {unit}", quantity.value.normalize().to_string().replace('.', ","))
+}
+
 /// The non-empty values of `name[0]`, `name[1]` … in index order.
 fn indexed(sent: &HashMap<String, String>, name: &str) -> Vec<String> {
     let mut found: Vec<(usize, String)> = sent
@@ -630,11 +643,7 @@ impl ListingForm {
             description_vi: text(&fields.description_vi),
             description_en: text(&fields.description_en),
             price_vnd: fields.price.get().to_string(),
-            pack_size: format!(
-                "{} {}",
-                fields.pack_size.value.normalize(),
-                fields.pack_size.unit.code()
-            ),
+            pack_size: typed_quantity(&fields.pack_size),
             gtin: fields.gtin.as_ref().map(ToString::to_string).unwrap_or_default(),
             category: fields.category.as_ref().map(ToString::to_string).unwrap_or_default(),
             photos: fields.photos.iter().map(|p| p.to_hex()).collect(),
@@ -996,5 +1005,32 @@ async fn save(
         }
         Err(StoreError::NotFound { .. }) => Err(ctx.error(Failure::NotFound)),
         Err(error) => Err(ctx.error(Failure::Store(error))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use farm_log::{Quantity, Unit};
+    use rust_decimal::Decimal;
+
+    use super::typed_quantity;
+
+    #[test]
+    fn an_edit_form_shows_the_pack_size_as_typed_and_reads_it_back_unchanged() {
+        for (value, unit, shown) in [
+            (Decimal::new(500, 0), Unit::Gram, "500 g"),
+            (Decimal::new(15, 1), Unit::Kilogram, "1,5 kg"),
+            (Decimal::new(1000, 0), Unit::Gram, "1000 g"),
+            (Decimal::new(2, 0), Unit::Piece, "2 cái"),
+            (Decimal::new(3, 0), Unit::Decare, "3 DAA"),
+        ] {
+            let quantity = Quantity::new(value, unit, "pack_size").expect("positive");
+            assert_eq!(typed_quantity(&quantity), shown);
+            assert_eq!(
+                Quantity::parse(shown, None, "pack_size").expect("reads back"),
+                quantity,
+                "{shown}"
+            );
+        }
     }
 }

@@ -58,6 +58,7 @@ pub struct Site {
     labels: cache::Cache<String, LabelData>,
     lots: cache::Cache<(i64, String), PublicLot>,
     catalogs: cache::Cache<i64, shop::CatalogData>,
+    feed_tokens: cache::Cache<String, Option<(i64, DateTime<FixedOffset>)>>,
 }
 
 impl Site {
@@ -69,6 +70,7 @@ impl Site {
             labels: cache::Cache::default(),
             lots: cache::Cache::default(),
             catalogs: cache::Cache::default(),
+            feed_tokens: cache::Cache::default(),
         }
     }
 

@@ -3,7 +3,7 @@
 //! `/feeds/{token}/meta.csv`). All of them read one snapshot per cooperative, kept while the
 //! store's generation holds, so platforms that poll hourly cost a lookup and a hash.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
@@ -26,6 +26,10 @@ pub struct CatalogData {
     pub listings: Vec<Listing>,
     /// When a listing last changed, archived ones included.
     pub listings_updated_at: Option<DateTime<FixedOffset>>,
+    /// The Google feed, rendered on first request.
+    google: OnceLock<RenderedFeed>,
+    /// The Meta feed, rendered on first request.
+    meta: OnceLock<RenderedFeed>,
 }
 
 impl CatalogData {
@@ -51,6 +55,8 @@ impl Site {
             public: store.public_cooperative(coop_id).await?,
             listings: store.listings(coop_id, false).await?,
             listings_updated_at: store.listings_updated_at(coop_id).await?,
+            google: OnceLock::new(),
+            meta: OnceLock::new(),
         });
         self.catalogs.put(coop_id, generation, data.clone());
         Ok(data)
@@ -258,7 +264,9 @@ pub(super) async fn catalog_page(
     };
     let coop = &data.public.cooperative;
     let heading = fill(&m.catalog_title, &[("coop", &coop.name)]);
-    let shown: Vec<&Listing> = data.listings.iter().collect();
+    // What can be bought comes first, newest first within each group.
+    let mut shown: Vec<&Listing> = data.listings.iter().collect();
+    shown.sort_by_key(|l| (l.availability() != Availability::InStock, std::cmp::Reverse(l.id)));
     let mut page = CatalogPage {
         page: site.meta(&ask, heading.clone(), heading.clone()),
         m,
@@ -331,14 +339,64 @@ pub(super) async fn listing_page(
 
 /// `/feeds/{token}/{file}`: `google.xml` or `meta.csv`. An unknown or rotated token is a plain
 /// 404 (the token is the only secret; nothing says whether a cooperative exists).
+/// A feed as sent: its bytes, its ETag and its Last-Modified, made once per snapshot.
+#[derive(Debug)]
+pub struct RenderedFeed {
+    body: axum::body::Bytes,
+    etag: HeaderValue,
+    modified: DateTime<FixedOffset>,
+    last_modified: HeaderValue,
+}
+
+impl Site {
+    /// The cooperative a feed token opens and when the token was made, from memory while
+    /// nothing was written (rotating a token is a write). Unknown tokens are remembered too, so
+    /// guessing costs no database work.
+    async fn feed_owner(&self, store: &Store, token: &str) -> Result<Option<(i64, DateTime<FixedOffset>)>, StoreError> {
+        let generation = store.generation();
+        if let Some(found) = self.feed_tokens.get(&token.to_owned(), generation) {
+            return Ok(*found);
+        }
+        let found = store.cooperative_by_feed_token(token).await?;
+        self.feed_tokens.put(token.to_owned(), generation, Arc::new(found));
+        Ok(found)
+    }
+
+    fn render_feed(&self, data: &CatalogData, channel: Channel, token_made: DateTime<FixedOffset>) -> RenderedFeed {
+        let coop = &data.public.cooperative;
+        let items: Vec<FeedItem> = data.listings.iter().map(|l| self.feed_item(data, l)).collect();
+        let body = match channel {
+            Channel::Google => {
+                let catalog_url = self.absolute(&self.catalog_href(coop.id));
+                catalog::google_rss(&coop.name, &catalog_url, &format!("{} — Nguồn", coop.name), &items)
+                    .0
+                    .into_bytes()
+            }
+            Channel::Meta => catalog::meta_csv(&items).0,
+        };
+        let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..24]);
+        let modified = data.last_change().map_or(token_made, |at| at.max(token_made));
+        RenderedFeed {
+            body: body.into(),
+            etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
+            modified,
+            last_modified: HeaderValue::from_str(&httpdate(modified))
+                .unwrap_or_else(|_| HeaderValue::from_static("Thu, 01 Jan 1970 00:00:00 GMT")),
+        }
+    }
+}
+
+/// `/feeds/{token}/{file}`: `google.xml` or `meta.csv`. An unknown or rotated token is a plain
+/// 404 (the token is the only secret; nothing says whether a cooperative exists). A poll that
+/// sends the ETag (or a date not older than the last change) gets a 304 without a body.
 pub(super) async fn feed(
     State(state): State<AppState>,
     Path((token, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let channel = match file.as_str() {
-        "google.xml" => Channel::Google,
-        "meta.csv" => Channel::Meta,
+    let (channel, content_type) = match file.as_str() {
+        "google.xml" => (Channel::Google, "application/rss+xml; charset=utf-8"),
+        "meta.csv" => (Channel::Meta, "text/csv; charset=utf-8"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     if token.len() != 40 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -349,7 +407,7 @@ pub(super) async fn feed(
         tracing::error!(%error, "could not build a feed");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
     };
-    let (coop_id, token_made) = match state.store.cooperative_by_feed_token(&token).await {
+    let (coop_id, token_made) = match site.feed_owner(&state.store, &token).await {
         Ok(Some(found)) => found,
         Ok(None) => return StatusCode::NOT_FOUND.into_response(),
         Err(error) => return failed(error),
@@ -358,31 +416,26 @@ pub(super) async fn feed(
         Ok(data) => data,
         Err(error) => return failed(error),
     };
-    let coop = &data.public.cooperative;
-    let items: Vec<FeedItem> = data.listings.iter().map(|l| site.feed_item(&data, l)).collect();
-    let (body, content_type) = match channel {
-        Channel::Google => {
-            let catalog_url = site.absolute(&site.catalog_href(coop.id));
-            let (xml, _) = catalog::google_rss(&coop.name, &catalog_url, &format!("{} — Nguồn", coop.name), &items);
-            (xml.into_bytes(), "application/rss+xml; charset=utf-8")
-        }
-        Channel::Meta => (catalog::meta_csv(&items).0, "text/csv; charset=utf-8"),
+    let slot = match channel {
+        Channel::Google => &data.google,
+        Channel::Meta => &data.meta,
     };
-    let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..24]);
-    let modified = data.last_change().map_or(token_made, |at| at.max(token_made));
-    let last_modified = httpdate(modified);
-    let fresh = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        Some(tags) => tags.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
+    let feed = slot.get_or_init(|| site.render_feed(&data, channel, token_made));
+    let fresh = match headers.get(header::IF_NONE_MATCH) {
+        Some(tags) => tags.to_str().is_ok_and(|tags| {
+            tags.split(',')
+                .any(|t| t.trim().as_bytes() == feed.etag.as_bytes() || t.trim() == "*")
+        }),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .is_some_and(|since| modified.timestamp() <= since.timestamp()),
+            .is_some_and(|since| feed.modified.timestamp() <= since.timestamp()),
     };
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        (StatusCode::OK, body).into_response()
+        (StatusCode::OK, feed.body.clone()).into_response()
     };
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -391,12 +444,8 @@ pub(super) async fn feed(
         HeaderName::from_static("x-robots-tag"),
         HeaderValue::from_static("noindex"),
     );
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, value);
-    }
-    if let Ok(value) = HeaderValue::from_str(&last_modified) {
-        h.insert(header::LAST_MODIFIED, value);
-    }
+    h.insert(header::ETAG, feed.etag.clone());
+    h.insert(header::LAST_MODIFIED, feed.last_modified.clone());
     response
 }
 
