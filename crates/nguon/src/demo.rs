@@ -131,17 +131,26 @@ pub struct DemoSummary {
 impl DemoSummary {
     /// Prints what a newcomer needs to try the API.
     pub fn print(&self) {
+        // A closed stdout (a pipe whose reader went away) must not stop the server: `println!`
+        // would panic, so write and let an error pass.
+        let mut out = std::io::stdout().lock();
+        let _ = self.write_to(&mut out);
+    }
+
+    fn write_to(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
         if self.created {
-            println!("Loaded the demo cooperatives.");
+            writeln!(out, "Loaded the demo cooperatives.")?;
         } else {
-            println!("The demo cooperatives were already loaded.");
+            writeln!(out, "The demo cooperatives were already loaded.")?;
         }
         for (id, name, phone, token) in &self.cooperatives {
-            println!("  cooperative {id}: {name} — leader {phone}, API token: {token}");
+            writeln!(out, "  cooperative {id}: {name} — leader {phone}, API token: {token}")?;
         }
-        println!(
+        writeln!(
+            out,
             "  the cooperative app is at /app: sign in with any demo member's phone number (see fixtures/demo.json) and the password {DEMO_PASSWORD}"
-        );
+        )?;
+        out.flush()
     }
 }
 

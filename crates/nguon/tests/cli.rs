@@ -230,20 +230,23 @@ async fn serve_with_demo_answers_on_the_printed_address_with_the_printed_token()
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn nguon serve");
-    let stdout_lines: Vec<String> = {
-        let out = child.stdout.take().expect("stdout");
-        let mut lines = Vec::new();
-        let mut reader = BufReader::new(out);
-        let mut line = String::new();
-        while reader.read_line(&mut line).expect("read") > 0 {
-            lines.push(line.clone());
-            if line.contains("cooperative 2:") {
-                break;
-            }
-            line.clear();
+    // stdout is read to its end on a thread of its own: a reader that went away early would
+    // close the pipe under the server's next line.
+    let (lines_tx, lines_rx) = std::sync::mpsc::channel::<String>();
+    let out = child.stdout.take().expect("stdout");
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
         }
-        lines
-    };
+    });
+    let mut stdout_lines: Vec<String> = Vec::new();
+    while let Ok(line) = lines_rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        let last = line.contains("cooperative 2:");
+        stdout_lines.push(line);
+        if last {
+            break;
+        }
+    }
     let token = stdout_lines
         .iter()
         .flat_map(|l| l.split_whitespace())

@@ -321,6 +321,9 @@ impl<'a> AppendTxn<'a> {
             banned: &self.store.banned,
         };
         work.state.check(&event, &context).map_err(|e| prefixed(e, prefix))?;
+        crate::listings::check_not_sold(&self.txn, &work.row, &work.state, &event.body)
+            .await?
+            .map_or(Ok(()), |errors| Err(prefixed(errors, prefix)))?;
         let head = link(&work.head, &event);
         self.pending.push(event_to_row(&event, work.row.id, &head, &digest)?);
         if let EventBody::Packing { children } = &event.body {

@@ -9,6 +9,7 @@ use catalog::{Availability, ListingFields, ListingStatus, LotStock, MovementKind
 use chrono::{DateTime, FixedOffset};
 use farm_log::{Dimension, FieldError, Gtin, LotCode, LotStatus, Note, PhotoHash, Quantity, Unit, ValidationErrors};
 use rust_decimal::Decimal;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
@@ -333,6 +334,78 @@ impl LotFacts {
             recalled: self.recalled,
         }
     }
+}
+
+/// Goods recorded as sold or written off from a packed lot are gone: packing or merging may
+/// take only what is left after them (the lot state's own check knows nothing of sales). `None`
+/// when the event takes nothing or no more than is left.
+pub(crate) async fn check_not_sold(
+    db: &impl ConnectionTrait,
+    lot: &lots::Model,
+    state: &farm_log::LotState,
+    body: &farm_log::EventBody,
+) -> Result<Option<ValidationErrors>, StoreError> {
+    let taken: Vec<(String, Quantity)> = match body {
+        farm_log::EventBody::Packing { children } => children
+            .iter()
+            .enumerate()
+            .map(|(i, child)| (format!("children[{i}].quantity"), child.quantity))
+            .collect(),
+        farm_log::EventBody::Merging { quantity, .. } => vec![("quantity".to_owned(), *quantity)],
+        _ => return Ok(None),
+    };
+    let mut sold: BTreeMap<Dimension, Decimal> = BTreeMap::new();
+    for movement in stock_movements::Entity::find()
+        .filter(stock_movements::Column::LotId.eq(lot.id))
+        .all(db)
+        .await?
+    {
+        let quantity = quantity_from_columns(&movement.quantity_value, &movement.quantity_unit)?;
+        *sold.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
+    }
+    let mut errors = ValidationErrors::default();
+    for (dimension, sold) in sold {
+        let wanted: Decimal = taken
+            .iter()
+            .filter(|(_, q)| q.unit.dimension() == dimension)
+            .map(|(_, q)| q.in_base_unit())
+            .sum();
+        let left = (state.available(dimension) - sold).max(Decimal::ZERO);
+        if wanted > left {
+            let base = Unit::base_of(dimension);
+            let show = |value: Decimal| {
+                Quantity {
+                    value: value.normalize(),
+                    unit: base,
+                }
+                .display_vi()
+            };
+            let field = taken
+                .iter()
+                .find(|(_, q)| q.unit.dimension() == dimension)
+                .map(|(f, _)| f.clone())
+                .unwrap_or_default();
+            errors.push(FieldError::new(
+                field,
+                "already_sold",
+                format!(
+                    "Lô {} đã ghi bán hoặc hao hụt {}: chỉ còn {} để đóng gói hoặc gộp, không đủ {}.",
+                    lot.code,
+                    show(sold),
+                    show(left),
+                    show(wanted)
+                ),
+                format!(
+                    "{} of lot {} was recorded as sold or written off: only {} is left to pack or merge, not {}.",
+                    show(sold).replace(',', "."),
+                    lot.code,
+                    show(left).replace(',', "."),
+                    show(wanted).replace(',', ".")
+                ),
+            ));
+        }
+    }
+    Ok((!errors.0.is_empty()).then_some(errors))
 }
 
 /// Lot facts read during one request, so listings that share a lot read it once.
@@ -712,15 +785,23 @@ impl Store {
         let fields = fields_from_row(&version)?;
         // Lock the lots (PostgreSQL) so two listings selling the same lot cannot both take its
         // last units.
-        // Rows are locked in id order, as every writer does, so two sales cannot deadlock.
+        // Rows are locked one by one in code order (byte order, as appends lock them), so a sale
+        // and a packing, merge or recall touching the same lots cannot deadlock.
         let codes: Vec<String> = fields.lots.iter().map(ToString::to_string).collect();
-        let mut locked = lots::Entity::find()
-            .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
-            .filter(lots::Column::Code.is_in(codes.clone()))
-            .order_by_asc(lots::Column::Id)
-            .lock_exclusive()
-            .all(&txn)
-            .await?;
+        let mut in_lock_order = codes.clone();
+        in_lock_order.sort();
+        let mut locked = Vec::with_capacity(codes.len());
+        for code in &in_lock_order {
+            if let Some(lot) = lots::Entity::find()
+                .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
+                .filter(lots::Column::Code.eq(code.as_str()))
+                .lock_exclusive()
+                .one(&txn)
+                .await?
+            {
+                locked.push(lot);
+            }
+        }
         locked.sort_by_key(|lot| codes.iter().position(|c| *c == lot.code));
         let mut now_lots = Vec::new();
         for lot in locked {
@@ -732,14 +813,14 @@ impl Store {
                 "units",
                 "exceeds_stock",
                 format!(
-                    "Không đủ hàng: muốn ghi {} {}, nhưng chỉ còn {} đơn vị bán (quy cách {}) trong các lô chưa bị thu hồi.",
-                    movement.units,
+                    "Không đủ hàng: muốn ghi {} {} đơn vị, nhưng chỉ còn {} đơn vị (quy cách {}) trong các lô chưa thu hồi, chưa kết thúc.",
                     movement.kind.name_vi().to_lowercase(),
+                    movement.units,
                     available,
                     fields.pack_size.display_vi()
                 ),
                 format!(
-                    "Not enough stock: {} units asked, only {} whole units of {} {} are left in lots that are not recalled.",
+                    "Not enough stock: {} units asked, only {} whole units of {} {} are left in lots that are neither recalled nor closed.",
                     movement.units, available, fields.pack_size.value, fields.pack_size.unit.code()
                 ),
             )
@@ -808,28 +889,51 @@ impl Store {
         movements_from_rows(&self.db, cooperative_id, rows).await
     }
 
-    /// The token in the cooperative's feed URLs, made on first use.
+    /// The token in the cooperative's feed URLs, made on first use (two first uses at once
+    /// agree on one token).
     pub async fn feed_token(&self, cooperative_id: i64) -> Result<String, StoreError> {
         if let Some(row) = feed_tokens::Entity::find_by_id(cooperative_id).one(&self.db).await? {
             return Ok(row.token);
         }
-        self.rotate_feed_token(cooperative_id).await
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        feed_tokens::Entity::insert(feed_tokens::ActiveModel {
+            cooperative_id: Set(cooperative_id),
+            token: Set(crate::admin::random_token()),
+            created_at: Set(timestamp_text(&now())),
+        })
+        .on_conflict(
+            OnConflict::column(feed_tokens::Column::CooperativeId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&txn)
+        .await?;
+        let row = feed_tokens::Entity::find_by_id(cooperative_id)
+            .one(&txn)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("feed token vanished".into()))?;
+        txn.commit().await?;
+        Ok(row.token)
     }
 
     /// A new token for the cooperative's feed URLs; the old URLs stop working at once.
     pub async fn rotate_feed_token(&self, cooperative_id: i64) -> Result<String, StoreError> {
         let token = crate::admin::random_token();
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
-        feed_tokens::Entity::delete_by_id(cooperative_id).exec(&txn).await?;
-        feed_tokens::ActiveModel {
+        // One statement, so two rotations at once both succeed and the later one wins.
+        feed_tokens::Entity::insert(feed_tokens::ActiveModel {
             cooperative_id: Set(cooperative_id),
             token: Set(token.clone()),
             created_at: Set(timestamp_text(&now())),
-        }
-        .insert(&txn)
+        })
+        .on_conflict(
+            OnConflict::column(feed_tokens::Column::CooperativeId)
+                .update_columns([feed_tokens::Column::Token, feed_tokens::Column::CreatedAt])
+                .to_owned(),
+        )
+        .exec_without_returning(&self.db)
         .await?;
-        txn.commit().await?;
         Ok(token)
     }
 

@@ -243,14 +243,14 @@ pub const ROUTES: &[Route] = &[
         body: none,
         photo: true,
     },
-    route(Method::GET, "/cooperatives/{coop_id}/listings", EVERYONE, none),
+    route(Method::GET, "/cooperatives/{coop_id}/listings", OVERSEERS, none),
     route(Method::POST, "/cooperatives/{coop_id}/listings", LEADER, || {
         Some(listing_fields())
     }),
     route(
         Method::GET,
         "/cooperatives/{coop_id}/listings/{listing_id}",
-        EVERYONE,
+        OVERSEERS,
         none,
     ),
     route(

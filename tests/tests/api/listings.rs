@@ -487,11 +487,10 @@ async fn both_feeds_parse_and_every_item_carries_every_required_attribute_with_t
         assert_eq!(item["description"], text(&plain, "description_vi"));
         assert_eq!(item["price"], "45000 VND");
         assert_eq!(item["availability"], "in_stock");
-        assert_eq!(
-            item["gtin"], "08936049120015",
-            "without a GTIN of its own, a listing of one product has its product's"
-        );
-        assert!(!item.contains_key("mpn"));
+        // Other listings of cải ngọt have no GTIN of their own either (the demo's, lot A's): a
+        // GTIN names one trade item, so none of them takes the product's.
+        assert!(!item.contains_key("gtin"), "[{backend}] {item:?}");
+        assert_eq!(item["mpn"], id);
         assert!(
             item["image_link"].ends_with(&format!("/media/{photo}/full.jpg")),
             "{}",
@@ -504,8 +503,8 @@ async fn both_feeds_parse_and_every_item_carries_every_required_attribute_with_t
         assert_eq!(row["link"], item["link"]);
         assert_eq!(row["image_link"], item["image_link"]);
         assert_eq!(row["brand"], brand);
-        assert_eq!(row["gtin"], "08936049120015");
-        assert_eq!(row["mpn"], "");
+        assert_eq!(row["gtin"], "");
+        assert_eq!(row["mpn"], id);
         assert_eq!(row["quantity_to_sell_on_facebook"], units.to_string());
 
         // The GTIN listing is identified by its GTIN, as GTIN-14.
@@ -555,6 +554,23 @@ async fn both_feeds_parse_and_every_item_carries_every_required_attribute_with_t
         assert_eq!(offer["price"], "45000");
         assert_eq!(offer["priceCurrency"], "VND");
         assert_eq!(offer["availability"], "https://schema.org/InStock");
+
+        // Once it is the only listing of cải ngọt without a GTIN of its own, it carries the
+        // product's GTIN (the one on its labels) instead of an MPN.
+        for other in &all {
+            let title = other["title_vi"].as_str().unwrap_or("");
+            if other["id"] != plain["id"] && title.starts_with("Cải ngọt") {
+                set_status(&app, &veg, other["id"].as_i64().expect("id"), "archived").await;
+            }
+        }
+        let feeds = read_feeds(&app, &urls).await;
+        let item = feeds.google_item(&id).expect("still fed");
+        assert_eq!(
+            item["gtin"], "08936049120015",
+            "[{backend}] without a GTIN of its own, the one listing of a product has its product's"
+        );
+        assert!(!item.contains_key("mpn"));
+        assert_eq!(feeds.meta_row(&id).expect("fed to Meta")["gtin"], "08936049120015");
     }
 }
 
@@ -1188,7 +1204,7 @@ async fn only_a_cooperatives_own_leader_may_change_its_listings_and_another_coop
 
         let sale = || json!({ "id": new_id(), "kind": "sale", "units": 1 });
         let status_body = json!({ "status": "paused" });
-        // (method, path under the cooperative, body, may members and inspectors do it)
+        // (method, path under the cooperative, body, may an inspector do it)
         let calls = |listing_id: u64| -> Vec<(Method, String, Option<Value>, bool)> {
             vec![
                 (Method::GET, "/listings".to_owned(), None, true),
@@ -1227,13 +1243,14 @@ async fn only_a_cooperatives_own_leader_may_change_its_listings_and_another_coop
                 "[{backend}] foreign leader {method} {path}: {answer}"
             );
         }
-        // Members and the inspector read, but change nothing.
+        // The inspector reads but changes nothing; members neither read (sales notes may name
+        // buyers) nor change anything.
         let inspector = veg.inspector.clone().expect("an inspector");
         for token in [&veg.member, &veg.other_member, &inspector] {
-            for (method, path, body, allowed) in calls(id) {
+            for (method, path, body, read) in calls(id) {
                 let path = format!("/api/v1/cooperatives/{}{path}", veg.id);
                 let (status, answer) = app.call(method.clone(), &path, Some(token), body).await;
-                if allowed {
+                if read && *token == inspector {
                     assert_eq!(status, StatusCode::OK, "[{backend}] {method} {path}: {answer}");
                 } else {
                     assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}] {method} {path}: {answer}");
@@ -1275,5 +1292,56 @@ async fn only_a_cooperatives_own_leader_may_change_its_listings_and_another_coop
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
         assert_eq!(body["errors"][0]["code"], "lot_not_packed");
+    }
+}
+
+/// What was sold from a packed lot is gone: packing or merging it again may take only what is
+/// left, so the same goods are never sold twice through a lot made from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn goods_sold_from_a_lot_cannot_be_packed_again_into_another_lot() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg();
+        pack_tomatoes(&app).await;
+        let listed = create_listing(
+            &app,
+            veg,
+            json!({ "title_vi": "Cà chua thùng 100 kg", "price_vnd": "1.500.000", "pack_size": "100 kg", "lots": [TOMATOES_1] }),
+        )
+        .await;
+        assert_eq!(listed["units"], 3, "[{backend}] 300 kg in 100 kg crates: {listed}");
+        let (status, body) = movement(
+            &app,
+            veg,
+            listed["id"].as_i64().expect("id"),
+            json!({ "id": new_id(), "kind": "sale", "units": 2, "note": "Chợ đầu mối Long Biên" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+        let events = format!("/api/v1/cooperatives/{}/lots/{TOMATOES_1}/events", veg.id);
+        let repack = |code: &str, quantity: &str| {
+            json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-02T08:00:00+07:00",
+                "children": [ { "code": code, "quantity": quantity } ] })
+        };
+        let (status, body) = app
+            .post(&events, &veg.leader, repack("CC-2608-02-P1-X", "150 kg"))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
+        assert_eq!(body["field"], "children[0].quantity", "[{backend}] {body}");
+        assert_eq!(body["errors"][0]["code"], "already_sold", "[{backend}] {body}");
+        assert!(
+            body["message"].as_str().unwrap_or("").contains("100 kg"),
+            "[{backend}] the message says what is left: {body}"
+        );
+        let (status, body) = app
+            .post(&events, &veg.leader, repack("CC-2608-02-P1-Y", "100 kg"))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "[{backend}] what is left can be packed: {body}"
+        );
+        let after = listing(&app, veg, listed["id"].as_i64().expect("id")).await;
+        assert_eq!(after["units"], 0, "[{backend}] nothing left to sell: {after}");
     }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{ApiPath, optional};
 use crate::AppState;
-use crate::access::{leader_of, member_of};
+use crate::access::{leader_of, overseer_of};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Auth};
 
@@ -168,7 +168,7 @@ pub struct ListingsQuery {
     pub archived: bool,
 }
 
-/// The cooperative's listings, newest first (any member).
+/// The cooperative's listings, newest first (leaders and inspectors: sales notes may name buyers).
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/listings", tag = "listings", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id"), ("archived" = Option<bool>, Query, description = "Include archived listings")),
     responses((status = 200, description = "Listings", body = Vec<ListingView>)))]
@@ -178,7 +178,7 @@ pub async fn list_listings(
     ApiPath(coop_id): ApiPath<i64>,
     Query(query): Query<ListingsQuery>,
 ) -> Result<Json<Vec<ListingView>>, AppError> {
-    member_of(&principal, coop_id)?;
+    overseer_of(&principal, coop_id)?;
     let listings = state.store.listings(coop_id, query.archived).await?;
     Ok(Json(listings.iter().map(|l| ListingView::new(&state, l)).collect()))
 }
@@ -198,7 +198,7 @@ pub async fn create_listing(
     Ok((StatusCode::CREATED, Json(ListingView::new(&state, &listing))))
 }
 
-/// One listing with its price history and stock movements (any member).
+/// One listing with its price history and stock movements (leaders and inspectors).
 #[utoipa::path(get, path = "/api/v1/cooperatives/{coop_id}/listings/{listing_id}", tag = "listings", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id"), ("listing_id" = i64, Path, description = "Listing id")),
     responses((status = 200, description = "The listing", body = ListingDetail), (status = 404, description = "No such listing")))]
@@ -207,7 +207,7 @@ pub async fn get_listing(
     Auth(principal): Auth,
     ApiPath((coop_id, listing_id)): ApiPath<(i64, i64)>,
 ) -> Result<Json<ListingDetail>, AppError> {
-    member_of(&principal, coop_id)?;
+    overseer_of(&principal, coop_id)?;
     let listing = state.store.listing(coop_id, listing_id).await?;
     Ok(Json(ListingDetail {
         listing: ListingView::new(&state, &listing),

@@ -59,6 +59,8 @@ pub struct Site {
     lots: cache::Cache<(i64, String), PublicLot>,
     catalogs: cache::Cache<i64, shop::CatalogData>,
     feed_tokens: cache::Cache<String, Option<(i64, DateTime<FixedOffset>)>>,
+    /// The last ETag of each cooperative's feeds and when its bytes last changed.
+    feeds_seen: Mutex<HashMap<(i64, catalog::Channel), shop::SeenFeed>>,
 }
 
 impl Site {
@@ -71,6 +73,7 @@ impl Site {
             lots: cache::Cache::default(),
             catalogs: cache::Cache::default(),
             feed_tokens: cache::Cache::default(),
+            feeds_seen: Mutex::new(HashMap::new()),
         }
     }
 

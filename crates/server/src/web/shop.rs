@@ -86,21 +86,21 @@ impl Site {
     }
 
     /// A listing as the channels see it. Its GTIN is its own, else its product's when every lot
-    /// it sells is of one product with a GTIN (the GTIN its labels carry); without either, its
-    /// MPN is its feed id.
+    /// it sells is of one product with a GTIN (the GTIN its labels carry) and no other listing
+    /// carries that GTIN; without either, its MPN is its feed id.
     pub(crate) fn feed_item(&self, data: &CatalogData, listing: &Listing) -> FeedItem {
         let fields = &listing.fields;
         let coop_name = data.public.cooperative.name.as_str();
         let id = feed_id(listing);
-        let product_gtin = match listing.product_ids().as_slice() {
-            [only] => data
-                .public
-                .products
-                .iter()
-                .find(|p| p.id == *only)
-                .and_then(|p| p.gtin.clone()),
-            _ => None,
-        };
+        // A GTIN names one trade item: a product's GTIN stands in only for the one listing of
+        // it that has none, never for two listings (two pack sizes) at once.
+        let product_gtin = product_gtin(data, listing).filter(|gtin| {
+            !data.listings.iter().any(|other| {
+                other.id != listing.id
+                    && (other.fields.gtin.as_ref().is_some_and(|g| g.to_string() == *gtin)
+                        || product_gtin(data, other).as_ref() == Some(gtin))
+            })
+        });
         let gtin = fields.gtin.as_ref().map(ToString::to_string).or(product_gtin);
         let photo =
             |hash: &farm_log::PhotoHash| self.absolute(&format!("{}/media/{}/full.jpg", self.prefix, hash.to_hex()));
@@ -143,6 +143,23 @@ impl Site {
             }
         }
         gaps
+    }
+}
+
+/// The GTIN of the product a listing without its own GTIN sells, when it sells one product and
+/// that product has one.
+fn product_gtin(data: &CatalogData, listing: &Listing) -> Option<String> {
+    if listing.fields.gtin.is_some() {
+        return None;
+    }
+    match listing.product_ids().as_slice() {
+        [only] => data
+            .public
+            .products
+            .iter()
+            .find(|p| p.id == *only)
+            .and_then(|p| p.gtin.clone()),
+        _ => None,
     }
 }
 
@@ -339,6 +356,9 @@ pub(super) async fn listing_page(
 
 /// `/feeds/{token}/{file}`: `google.xml` or `meta.csv`. An unknown or rotated token is a plain
 /// 404 (the token is the only secret; nothing says whether a cooperative exists).
+/// The ETag a feed was last sent with, and when its bytes last changed.
+pub type SeenFeed = (String, DateTime<FixedOffset>);
+
 /// A feed as sent: its bytes, its ETag and its Last-Modified, made once per snapshot.
 #[derive(Debug)]
 pub struct RenderedFeed {
@@ -375,7 +395,21 @@ impl Site {
             Channel::Meta => catalog::meta_csv(&items).0,
         };
         let etag = format!("\"{}\"", &blake3::hash(&body).to_hex()[..24]);
-        let modified = data.last_change().map_or(token_made, |at| at.max(token_made));
+        let mut modified = data.last_change().map_or(token_made, |at| at.max(token_made));
+        // Some changes carry no date of their own (the cooperative's name is the brand, a
+        // product's GTIN): when the bytes differ from the last ones sent, they changed now.
+        if let Ok(mut seen) = self.feeds_seen.lock() {
+            let key = (coop.id, channel);
+            match seen.get(&key) {
+                Some((previous, at)) if *previous == etag => modified = modified.max(*at),
+                Some(_) => modified = modified.max(store::now()),
+                None => {}
+            }
+            if seen.len() >= 10_000 && !seen.contains_key(&key) {
+                seen.clear();
+            }
+            seen.insert(key, (etag.clone(), modified));
+        }
         RenderedFeed {
             body: body.into(),
             etag: HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("\"\"")),
@@ -421,16 +455,21 @@ pub(super) async fn feed(
         Channel::Meta => &data.meta,
     };
     let feed = slot.get_or_init(|| site.render_feed(&data, channel, token_made));
+    // If-None-Match compares weakly (a compressing proxy may have made the tag weak); a date in
+    // the future is ignored, as HTTP asks.
     let fresh = match headers.get(header::IF_NONE_MATCH) {
         Some(tags) => tags.to_str().is_ok_and(|tags| {
             tags.split(',')
-                .any(|t| t.trim().as_bytes() == feed.etag.as_bytes() || t.trim() == "*")
+                .map(str::trim)
+                .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t).as_bytes() == feed.etag.as_bytes())
         }),
         None => headers
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
-            .is_some_and(|since| feed.modified.timestamp() <= since.timestamp()),
+            .is_some_and(|since| {
+                since.timestamp() <= store::now().timestamp() && feed.modified.timestamp() <= since.timestamp()
+            }),
     };
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
