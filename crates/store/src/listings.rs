@@ -590,14 +590,18 @@ impl Store {
         self.listing(principal.cooperative_id, row.id).await
     }
 
-    /// A new version with new fields (status kept). Unchanged fields make no new version.
+    /// A new version with new fields (status kept). Unchanged fields make no new version. With
+    /// `based_on`, the version the leader edited: when someone saved a newer one meanwhile, the
+    /// edit is refused (409 on `version`) instead of silently undoing theirs.
     pub async fn update_listing(
         &self,
         principal: &Principal,
         listing_id: i64,
         fields: ListingFields,
+        based_on: Option<i32>,
     ) -> Result<Listing, StoreError> {
-        self.new_version(principal, listing_id, Some(fields), None).await
+        self.new_version(principal, listing_id, Some(fields), None, based_on)
+            .await
     }
 
     /// A new version with a new status (fields kept). The same status makes no new version.
@@ -607,7 +611,7 @@ impl Store {
         listing_id: i64,
         status: ListingStatus,
     ) -> Result<Listing, StoreError> {
-        self.new_version(principal, listing_id, None, Some(status)).await
+        self.new_version(principal, listing_id, None, Some(status), None).await
     }
 
     async fn new_version(
@@ -616,6 +620,7 @@ impl Store {
         listing_id: i64,
         fields: Option<ListingFields>,
         status: Option<ListingStatus>,
+        based_on: Option<i32>,
     ) -> Result<Listing, StoreError> {
         let guard = self.write_guard().await;
         let txn = self.db.begin().await?;
@@ -625,6 +630,19 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::not_found("listing"))?;
+        if let Some(based_on) = based_on.filter(|v| *v != row.version) {
+            return Err(StoreError::conflict(
+                "version",
+                format!(
+                    "This listing was changed by someone else since you opened it (version {based_on}, now {}). Open it again and make your change on the current version.",
+                    row.version
+                ),
+                format!(
+                    "Sản phẩm này vừa được người khác sửa sau khi bạn mở (phiên bản {based_on}, nay là {}). Hãy mở lại và sửa trên phiên bản mới nhất.",
+                    row.version
+                ),
+            ));
+        }
         let current = current_version(&txn, &row).await?;
         let current_fields = fields_from_row(&current)?;
         let current_status =

@@ -1345,3 +1345,45 @@ async fn goods_sold_from_a_lot_cannot_be_packed_again_into_another_lot() {
         assert_eq!(after["units"], 0, "[{backend}] nothing left to sell: {after}");
     }
 }
+
+/// Two leaders edit the same listing from the same version: the second save is refused instead
+/// of silently undoing the first one's price.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_made_from_an_old_version_is_refused_instead_of_undoing_a_newer_one() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg();
+        let photo = upload_photo(&app, veg).await;
+        let created = create_listing(
+            &app,
+            veg,
+            listing_fields("Cải ngọt túi 500 g", "45000", &[LOT_B], &photo),
+        )
+        .await;
+        let id = created["id"].as_i64().expect("id");
+        let path = format!("{}/{id}", listings_path(veg));
+        let mut first = listing_fields("Cải ngọt túi 500 g", "52.000", &[LOT_B], &photo);
+        first["version"] = json!(1);
+        let (status, body) = app.call(Method::PUT, &path, Some(&veg.leader), Some(first)).await;
+        assert_eq!(status, StatusCode::OK, "[{backend}] {body}");
+        assert_eq!(body["version"], 2);
+        let mut second = listing_fields("Cải ngọt VietGAP túi 500 g", "45000", &[LOT_B], &photo);
+        second["version"] = json!(1);
+        let (status, body) = app
+            .call(Method::PUT, &path, Some(&veg.leader), Some(second.clone()))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "[{backend}] {body}");
+        assert_eq!(body["field"], "version", "[{backend}] {body}");
+        let now = listing(&app, veg, id).await;
+        assert_eq!(
+            (now["version"].clone(), now["price_vnd"].clone()),
+            (json!(2), json!(52_000)),
+            "[{backend}] {now}"
+        );
+        // Made again from the current version, it is saved.
+        second["version"] = json!(2);
+        let (status, body) = app.call(Method::PUT, &path, Some(&veg.leader), Some(second)).await;
+        assert_eq!(status, StatusCode::OK, "[{backend}] {body}");
+        assert_eq!(body["version"], 3);
+    }
+}

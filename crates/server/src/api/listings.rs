@@ -41,6 +41,9 @@ pub struct ListingRequest {
     pub photos: Vec<String>,
     /// Codes of the packed lots it sells from, in the order they are sold from.
     pub lots: Vec<String>,
+    /// For an edit: the version it was made from. When another leader saved a newer version
+    /// meanwhile, the edit is refused with 409 (field `version`) instead of undoing theirs.
+    pub version: Option<i32>,
 }
 
 impl ListingRequest {
@@ -220,7 +223,8 @@ pub async fn get_listing(
 #[utoipa::path(put, path = "/api/v1/cooperatives/{coop_id}/listings/{listing_id}", tag = "listings", security(("bearer" = [])),
     params(("coop_id" = i64, Path, description = "Cooperative id"), ("listing_id" = i64, Path, description = "Listing id")),
     request_body = ListingRequest,
-    responses((status = 200, description = "The listing's new version", body = ListingView), (status = 422, description = "Invalid field")))]
+    responses((status = 200, description = "The listing's new version", body = ListingView),
+        (status = 409, description = "A newer version was saved since `version`"), (status = 422, description = "Invalid field")))]
 pub async fn update_listing(
     State(state): State<AppState>,
     Auth(principal): Auth,
@@ -228,9 +232,10 @@ pub async fn update_listing(
     ApiJson(request): ApiJson<ListingRequest>,
 ) -> Result<Json<ListingView>, AppError> {
     leader_of(&principal, coop_id)?;
+    let based_on = request.version;
     let listing = state
         .store
-        .update_listing(&principal, listing_id, request.parse()?)
+        .update_listing(&principal, listing_id, request.parse()?, based_on)
         .await?;
     Ok(Json(ListingView::new(&state, &listing)))
 }

@@ -595,6 +595,8 @@ pub async fn rotate(Signed(ctx): Signed, Form(form): Form<CsrfForm>) -> Result<R
 /// keeps the order (the first photo is the main one, the first lot is sold first).
 #[derive(Debug, Default)]
 struct ListingForm {
+    /// The version the form was filled from (edits only): saving over a newer one is refused.
+    version: String,
     title_vi: String,
     title_en: String,
     description_vi: String,
@@ -638,6 +640,7 @@ impl ListingForm {
         let fields = &listing.fields;
         let text = |t: &Option<catalog::Description>| t.as_ref().map(ToString::to_string).unwrap_or_default();
         Self {
+            version: listing.version.to_string(),
             title_vi: fields.title_vi.to_string(),
             title_en: fields.title_en.as_ref().map(ToString::to_string).unwrap_or_default(),
             description_vi: text(&fields.description_vi),
@@ -653,6 +656,7 @@ impl ListingForm {
 
     fn from_posted(sent: &HashMap<String, String>) -> Self {
         Self {
+            version: text(sent, "version"),
             title_vi: text(sent, "title_vi"),
             title_en: text(sent, "title_en"),
             description_vi: text(sent, "description_vi"),
@@ -793,7 +797,8 @@ async fn render_form(
     let words = ctx.words();
     let lots = store.lots(coop, None).await.map_err(fail)?;
     let products = store.products(coop).await.map_err(fail)?;
-    // The chosen lots first, in their order; then every other packed lot that is not recalled.
+    // The chosen lots first, in their order; then every other packed lot that is neither
+    // recalled nor closed (the store refuses those).
     let mut shown: Vec<&store::Lot> = form
         .lots
         .iter()
@@ -801,7 +806,7 @@ async fn render_form(
         .collect();
     let mut others: Vec<&store::Lot> = lots
         .iter()
-        .filter(|l| l.initial_quantity.is_some() && l.status != LotStatus::Recalled)
+        .filter(|l| l.initial_quantity.is_some() && !matches!(l.status, LotStatus::Recalled | LotStatus::Closed))
         .filter(|l| !form.lots.contains(&l.code))
         .collect();
     others.sort_by(|a, b| a.code.cmp(&b.code));
@@ -965,7 +970,10 @@ async fn save(
     };
     let saved = match existing {
         None => store.create_listing(&principal, fields).await,
-        Some(listing) => store.update_listing(&principal, listing.id, fields).await,
+        Some(listing) => {
+            let based_on = form.version.trim().parse::<i32>().ok();
+            store.update_listing(&principal, listing.id, fields, based_on).await
+        }
     };
     match saved {
         Ok(listing) => {
