@@ -1229,11 +1229,11 @@ async fn a_farmer_adds_a_photo_to_a_step_and_it_is_stored_resized_and_chained() 
         );
 
         let id = uuid::Uuid::new_v4().to_string();
-        let (status, _) = send(id.clone(), crate::helpers::png_photo(2400, 1800)).await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let (status, page) = send(id.clone(), crate::helpers::png_photo(2400, 1800)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] {page}");
         // The phone lost the answer and sent it again: one event.
-        let (status, _) = send(id.clone(), crate::helpers::png_photo(2400, 1800)).await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
+        let (status, page) = send(id.clone(), crate::helpers::png_photo(2400, 1800)).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] {page}");
         let history = app.store.history(app.veg().id, &code).await.expect("history");
         assert_eq!(history.events.len(), 1, "[{backend}]");
         assert!(

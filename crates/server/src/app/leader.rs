@@ -154,10 +154,7 @@ pub async fn create_lot(Signed(ctx): Signed, Form(pairs): Form<Vec<(String, Stri
             message_vi,
             ..
         }) => {
-            let message = match ctx.lang {
-                PageLang::Vi => message_vi,
-                PageLang::En => message_en,
-            };
+            let message = ctx.pick(message_en, message_vi);
             render_new(&ctx, StatusCode::CONFLICT, &form, vec![message]).await
         }
         Err(StoreError::NotFound { .. }) => {

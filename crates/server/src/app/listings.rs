@@ -520,10 +520,7 @@ pub async fn record(
             message_vi,
             ..
         }) => {
-            let message = match ctx.lang {
-                PageLang::Vi => message_vi,
-                PageLang::En => message_en,
-            };
+            let message = ctx.pick(message_en, message_vi);
             // That id is spent: the form comes back with a fresh one.
             let form = MovementForm {
                 id: String::new(),
@@ -996,10 +993,7 @@ async fn save(
             field,
             ..
         }) => {
-            let message = match ctx.lang {
-                PageLang::Vi => message_vi,
-                PageLang::En => message_en,
-            };
+            let message = ctx.pick(message_en, message_vi);
             let input = input_of(&field);
             render_form(
                 ctx,

@@ -188,10 +188,7 @@ pub async fn add(Signed(ctx): Signed, Form(form): Form<AddForm>) -> Result<Respo
             message_vi,
             ..
         }) => {
-            let message = match ctx.lang {
-                PageLang::Vi => message_vi,
-                PageLang::En => message_en,
-            };
+            let message = ctx.pick(message_en, message_vi);
             let form = AddForm {
                 password: String::new(),
                 ..form

@@ -182,6 +182,14 @@ fn sync_mode(parts: &Parts) -> Option<SyncMode> {
 pub struct Signed(pub Ctx);
 
 impl Ctx {
+    /// The message in the page's language, from a pair the store gave.
+    pub(crate) fn pick(&self, message_en: String, message_vi: String) -> String {
+        match self.lang {
+            PageLang::Vi => message_vi,
+            PageLang::En => message_en,
+        }
+    }
+
     fn m(&self) -> &'static AppMessages {
         i18n::messages(self.lang)
     }

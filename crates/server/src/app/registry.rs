@@ -436,10 +436,7 @@ pub async fn add(
         Err(AppError::Conflict {
             message_en, message_vi, ..
         }) => {
-            let message = match ctx.lang {
-                PageLang::Vi => message_vi,
-                PageLang::En => message_en,
-            };
+            let message = ctx.pick(message_en, message_vi);
             render(&ctx, kind, StatusCode::CONFLICT, &sent, vec![message]).await
         }
         Err(other) => Err(refused(&ctx, other)),

@@ -261,6 +261,24 @@ fn json_ld(site: &Site, data: &CatalogData, listings: &[&Listing]) -> String {
     catalog::json_ld(&items)
 }
 
+/// The catalog of the cooperative named in the address, or the page that says why not.
+async fn page_data(
+    state: &AppState,
+    coop_id: &str,
+    ask: &Ask<'_>,
+    headers: &HeaderMap,
+) -> Result<Arc<CatalogData>, Response> {
+    let site = &state.site;
+    let Ok(coop_id) = coop_id.parse::<i64>() else {
+        return Err(site.problem(Problem::NotFound, ask, headers));
+    };
+    match site.catalog(&state.store, coop_id).await {
+        Ok(data) => Ok(data),
+        Err(StoreError::NotFound { .. }) => Err(site.problem(Problem::NotFound, ask, headers)),
+        Err(error) => Err(site.problem(Problem::Failed(error), ask, headers)),
+    }
+}
+
 /// `/htx/{id}/san-pham`: everything the cooperative sells, with price, stock and the trace link.
 pub(super) async fn catalog_page(
     State(state): State<AppState>,
@@ -271,13 +289,9 @@ pub(super) async fn catalog_page(
     let site = &state.site;
     let ask = Ask::new(&headers, query.as_deref());
     let m = ask.m();
-    let Ok(coop_id) = coop_id.parse::<i64>() else {
-        return site.problem(Problem::NotFound, &ask, &headers);
-    };
-    let data = match site.catalog(&state.store, coop_id).await {
+    let data = match page_data(&state, &coop_id, &ask, &headers).await {
         Ok(data) => data,
-        Err(StoreError::NotFound { .. }) => return site.problem(Problem::NotFound, &ask, &headers),
-        Err(error) => return site.problem(Problem::Failed(error), &ask, &headers),
+        Err(problem) => return problem,
     };
     let coop = &data.public.cooperative;
     let heading = fill(&m.catalog_title, &[("coop", &coop.name)]);
@@ -307,13 +321,12 @@ pub(super) async fn listing_page(
     let site = &state.site;
     let ask = Ask::new(&headers, query.as_deref());
     let m = ask.m();
-    let (Ok(coop_id), Ok(listing_id)) = (coop_id.parse::<i64>(), listing_id.parse::<i64>()) else {
+    let Ok(listing_id) = listing_id.parse::<i64>() else {
         return site.problem(Problem::NotFound, &ask, &headers);
     };
-    let data = match site.catalog(&state.store, coop_id).await {
+    let data = match page_data(&state, &coop_id, &ask, &headers).await {
         Ok(data) => data,
-        Err(StoreError::NotFound { .. }) => return site.problem(Problem::NotFound, &ask, &headers),
-        Err(error) => return site.problem(Problem::Failed(error), &ask, &headers),
+        Err(problem) => return problem,
     };
     let Some(listing) = data.listings.iter().find(|l| l.id == listing_id) else {
         return site.problem(Problem::NotFound, &ask, &headers);
