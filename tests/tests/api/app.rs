@@ -2,89 +2,10 @@
 //! password, a session cookie, CSRF tokens in forms, logging a step, the leader's members
 //! screen. (The browser suite drives the same screens in Chromium.)
 
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, backends, spawn_demo};
-
-const PASSWORD: &str = nguon::demo::DEMO_PASSWORD;
-
-/// A phone's browser: its own cookie jar, redirects not followed so they can be checked.
-struct Phone {
-    client: Client,
-    base: String,
-}
-
-impl Phone {
-    fn new(app: &TestApp) -> Self {
-        Self {
-            client: Client::builder()
-                .cookie_store(true)
-                .redirect(Policy::none())
-                .build()
-                .expect("client"),
-            base: app.base.clone(),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, String, Option<String>) {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("sent");
-        let status = response.status();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        (status, response.text().await.expect("body"), location)
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, Option<String>) {
-        let response = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .form(form)
-            .send()
-            .await
-            .expect("sent");
-        let status = response.status();
-        let location = response
-            .headers()
-            .get("location")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        (status, response.text().await.expect("body"), location)
-    }
-
-    /// The CSRF token of the page at `path`.
-    async fn csrf(&self, path: &str) -> String {
-        let (status, page, _) = self.get(path).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {page}");
-        value_of(&page, "csrf").expect("a csrf field")
-    }
-
-    async fn sign_in(&self, phone: &str, password: &str) -> (StatusCode, String, Option<String>) {
-        let csrf = self.csrf("/app/dang-nhap").await;
-        self.post(
-            "/app/dang-nhap",
-            &[("csrf", &csrf), ("phone", phone), ("password", password)],
-        )
-        .await
-    }
-}
-
-/// The `value` of the first input named `name`.
-fn value_of(page: &str, name: &str) -> Option<String> {
-    let at = page.find(&format!("name=\"{name}\""))?;
-    let rest = &page[at..];
-    let value = rest.find("value=\"")? + 7;
-    let end = rest[value..].find('"')?;
-    Some(rest[value..value + end].to_owned())
-}
+use crate::phone::{PASSWORD, Phone, value_of};
 
 /// The value of the selected option of the select named `name`.
 fn selected_of(page: &str, name: &str) -> Option<String> {

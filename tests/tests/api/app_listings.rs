@@ -4,120 +4,13 @@
 //! public catalog says so), see which product a feed leaves out and why, and change the feed
 //! links (the old ones stop working).
 
-use reqwest::multipart::{Form, Part};
-use reqwest::redirect::Policy;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, backends, png_photo, spawn_demo};
+use crate::helpers::{backends, png_photo, spawn_demo};
+use crate::phone::{Phone, value_of};
 
-const PASSWORD: &str = nguon::demo::DEMO_PASSWORD;
 /// The demo lot still holding produce (its sibling `-A` was shipped whole).
 const PACKED: &str = "CN-2609-01-B";
-
-/// A phone's browser: its own cookie jar, redirects not followed so they can be checked.
-struct Phone {
-    client: Client,
-    base: String,
-}
-
-/// Status, body and `Location` of an answer.
-type Answer = (StatusCode, String, Option<String>);
-
-async fn answer(response: reqwest::Response) -> Answer {
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (status, response.text().await.expect("body"), location)
-}
-
-impl Phone {
-    async fn leader_of(app: &TestApp, coop: i64) -> Self {
-        let phone = Self {
-            client: Client::builder()
-                .cookie_store(true)
-                .redirect(Policy::none())
-                .build()
-                .expect("client"),
-            base: app.base.clone(),
-        };
-        let members = app.store.members(coop).await.expect("members");
-        let leader = members
-            .iter()
-            .find(|m| m.role == farm_log::Role::Leader)
-            .expect("a leader");
-        let (_, page, _) = phone.get("/app/dang-nhap").await;
-        let csrf = value_of(&page, "csrf").expect("csrf");
-        let (status, _, _) = phone
-            .post(
-                "/app/dang-nhap",
-                &[("csrf", &csrf), ("phone", &leader.phone), ("password", PASSWORD)],
-            )
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "the leader signs in");
-        phone
-    }
-
-    async fn get(&self, path: &str) -> Answer {
-        answer(
-            self.client
-                .get(format!("{}{path}", self.base))
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
-        answer(
-            self.client
-                .post(format!("{}{path}", self.base))
-                .form(form)
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await
-    }
-
-    /// Posts a multipart form with text fields and `(field, png bytes)` photos.
-    async fn post_multipart(&self, path: &str, fields: &[(&str, &str)], photos: Vec<(&str, Vec<u8>)>) -> Answer {
-        let mut form = Form::new();
-        for (name, value) in fields {
-            form = form.text(name.to_string(), value.to_string());
-        }
-        for (name, bytes) in photos {
-            form = form.part(
-                name.to_owned(),
-                Part::bytes(bytes)
-                    .file_name("IMG_0007.png")
-                    .mime_str("image/png")
-                    .expect("mime"),
-            );
-        }
-        answer(
-            self.client
-                .post(format!("{}{path}", self.base))
-                .multipart(form)
-                .send()
-                .await
-                .expect("sent"),
-        )
-        .await
-    }
-}
-
-/// The `value` of the first input named `name`.
-fn value_of(page: &str, name: &str) -> Option<String> {
-    let at = page.find(&format!("name=\"{name}\""))?;
-    let rest = &page[at..];
-    let value = rest.find("value=\"")? + 7;
-    let end = rest[value..].find('"')?;
-    Some(rest[value..value + end].to_owned())
-}
 
 /// The `value` of the element with this id.
 fn value_by_id(page: &str, id: &str) -> Option<String> {
@@ -336,12 +229,8 @@ async fn a_leader_lists_prices_sells_pauses_and_manages_the_feeds_from_the_phone
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}]");
-        let (status, catalog, _) = Phone {
-            client: Client::new(),
-            base: app.base.clone(),
-        }
-        .get(&format!("/htx/{veg}/san-pham"))
-        .await;
+        // A buyer's phone, signed in nowhere.
+        let (status, catalog, _) = Phone::new(&app).get(&format!("/htx/{veg}/san-pham")).await;
         assert_eq!(status, StatusCode::OK);
         let at = catalog
             .find(&format!("id=\"NGUON-{veg}-{id}\""))

@@ -14,3 +14,4 @@ mod labels;
 mod listings;
 mod openapi;
 mod pages;
+mod phone;
