@@ -297,6 +297,39 @@ impl Quantity {
     }
 }
 
+/// A number as a Vietnamese farmer types it, as plain decimal text (`1500`, `1.5`): a comma
+/// is the decimal mark and dots then group thousands (`1.500,5`); without a comma, dots that
+/// group thousands exactly (`1.500`, `12.000.000`, as [`Quantity::display_vi`] prints them)
+/// are thousands separators, and any other dot is a decimal point (`1.5`, `0.500`, `1.50`).
+/// Spaces between digit groups are dropped (`1 500`). Text that is not a number is returned
+/// trimmed, for the reader to refuse with its usual message.
+///
+/// Only for what people type: stored quantities are plain decimals and are read as such.
+pub fn typed_number_vi(raw: &str) -> String {
+    let text: String = raw.trim().chars().filter(|c| !matches!(c, ' ' | '\u{a0}')).collect();
+    if text.contains(',') {
+        return text.replace('.', "").replace(',', ".");
+    }
+    let digits = text.trim_start_matches(['-', '+']);
+    let mut groups = digits.split('.');
+    let first = groups.next().unwrap_or("");
+    let rest: Vec<&str> = groups.collect();
+    let grouped = !rest.is_empty()
+        && (1..=3).contains(&first.len())
+        && !first.starts_with('0')
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && rest
+            .iter()
+            .all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()));
+    if grouped { text.replace('.', "") } else { text }
+}
+
+/// A decimal as the app shows it in a field a Vietnamese farmer may edit: a comma for decimals,
+/// no thousands dots (`1,5`, `1500`), so [`typed_number_vi`] reads it back unchanged.
+pub fn editable_number_vi(value: Decimal) -> String {
+    value.normalize().to_string().replace('.', ",")
+}
+
 /// Formats a decimal the Vietnamese way: dot for thousands, comma for decimals.
 pub fn format_decimal_vi(value: Decimal) -> String {
     let text = value.normalize().to_string();
@@ -381,6 +414,34 @@ mod tests {
             }
         );
         assert_eq!(q("250ml").unit, Unit::Millilitre);
+    }
+
+    #[test]
+    fn numbers_typed_the_vietnamese_way_read_as_meant_and_editable_ones_read_back() {
+        for (typed, meant) in [
+            ("1.500", "1500"),
+            ("12.000.000", "12000000"),
+            ("1.500,5", "1500.5"),
+            ("1,5", "1.5"),
+            ("1 500", "1500"),
+            ("1.5", "1.5"),
+            ("0.500", "0.500"),
+            ("1.50", "1.50"),
+            ("25", "25"),
+            ("1.2345", "1.2345"),
+            ("abc", "abc"),
+        ] {
+            assert_eq!(typed_number_vi(typed), meant, "{typed}");
+        }
+        for value in [
+            Decimal::new(1125, 3),
+            Decimal::from(1500),
+            Decimal::new(25, 2),
+            Decimal::from(7),
+        ] {
+            let shown = editable_number_vi(value);
+            assert_eq!(Decimal::from_str(&typed_number_vi(&shown)).unwrap(), value, "{shown}");
+        }
     }
 
     #[test]

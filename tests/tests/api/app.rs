@@ -96,7 +96,11 @@ async fn a_member_signs_in_and_logs_fertilizing_with_one_tap_on_save_and_the_amo
             Some(input.input_product_id.to_string()),
             "[{backend}] last product preselected"
         );
-        assert_eq!(value_of(&form, "amount"), Some(amount.value.normalize().to_string()));
+        assert_eq!(
+            value_of(&form, "amount"),
+            Some(farm_log::quantity::editable_number_vi(amount.value)),
+            "[{backend}] shown as a Vietnamese farmer types it (decimal comma)"
+        );
         assert_eq!(selected_of(&form, "unit").as_deref(), Some(amount.unit.code()));
         let occurred = value_of(&form, "occurred_at").expect("a time");
         assert_eq!(occurred.len(), 16, "now, to the minute: {occurred}");
@@ -152,7 +156,7 @@ async fn a_member_signs_in_and_logs_fertilizing_with_one_tap_on_save_and_the_amo
 
         // Next time the form starts from what was just logged.
         let (_, form, _) = browser.get(&form_path).await;
-        assert_eq!(value_of(&form, "amount").as_deref(), Some("12.5"));
+        assert_eq!(value_of(&form, "amount").as_deref(), Some("12,5"));
         assert_ne!(value_of(&form, "id"), Some(fields[1].1.to_owned()), "a fresh event id");
 
         // A bad amount is refused naming the field, and nothing is stored.
@@ -1243,4 +1247,41 @@ async fn a_certificate_comes_with_a_scan_that_buyers_can_open() {
         .expect("sent");
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["content-type"], "image/jpeg");
+}
+
+/// "1.500 lít" is fifteen hundred litres to a Vietnamese farmer (and "2,5" two and a half), as
+/// the app itself writes numbers: the step stores what was meant. (A form prefilled with the
+/// last amount shows it with a decimal comma, so that sending it unchanged keeps it: see the
+/// fertilizing test above.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_typed_with_vietnamese_thousand_dots_are_stored_as_meant() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (member_id, phone) = phone_of(&app, app.veg().id, farm_log::Role::Member, true).await;
+        let code = app.growing_lot("CN-2611-77", member_id).await;
+        let browser = Phone::new(&app);
+        assert_eq!(browser.sign_in(&phone, PASSWORD).await.0, StatusCode::SEE_OTHER);
+        let form_path = format!("/app/lo/{code}/ghi/irrigation");
+        for (typed, meant) in [("1.500", "1500"), ("2,5", "2.5")] {
+            let (_, form, _) = browser.get(&form_path).await;
+            let fields = [
+                ("csrf", value_of(&form, "csrf").expect("csrf")),
+                ("id", value_of(&form, "id").expect("id")),
+                ("amount", typed.to_owned()),
+                ("unit", "LTR".to_owned()),
+                ("occurred_at", value_of(&form, "occurred_at").expect("a time")),
+            ];
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let (status, body, _) = browser.post(&form_path, &fields).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] {typed}: {body}");
+            let history = app.store.history(app.veg().id, &code).await.expect("history");
+            let Some(farm_log::EventBody::Irrigation {
+                amount: Some(amount), ..
+            }) = history.events.last().map(|e| e.event.body.clone())
+            else {
+                panic!("[{backend}] an irrigation with its amount");
+            };
+            assert_eq!(amount.value.normalize().to_string(), meant, "[{backend}] typed {typed}");
+        }
+    }
 }

@@ -387,8 +387,13 @@ async fn defaults(ctx: &Ctx, kind: EventKind) -> Result<StepForm, PageError> {
         ..StepForm::default()
     };
     let Some(last) = last else { return Ok(form) };
+    let lang = ctx.lang;
     let mut amount = |q: &farm_log::Quantity| {
-        form.amount = q.value.normalize().to_string();
+        // Shown as the farmer would type it, so that sending it unchanged keeps it.
+        form.amount = match lang {
+            PageLang::Vi => farm_log::quantity::editable_number_vi(q.value),
+            PageLang::En => q.value.normalize().to_string(),
+        };
         form.unit = q.unit.code().to_owned();
     };
     match &last.body {
@@ -536,7 +541,7 @@ fn text(value: &str) -> Option<Value> {
 
 /// The JSON draft the API would receive for this form, so the same reader checks it and names
 /// the same fields.
-fn draft_json(kind: EventKind, form: &StepForm) -> Value {
+fn draft_json(kind: EventKind, form: &StepForm, lang: PageLang) -> Value {
     let mut draft = Map::new();
     draft.insert("id".into(), json!(form.id.trim()));
     draft.insert("type".into(), json!(kind.as_str()));
@@ -549,8 +554,15 @@ fn draft_json(kind: EventKind, form: &StepForm) -> Value {
         draft.insert("note".into(), note);
     }
     let quantity = || {
-        text(&form.amount)
-            .map(|amount| json!({ "value": amount.as_str().unwrap_or("").replace(',', "."), "unit": form.unit }))
+        text(&form.amount).map(|amount| {
+            let typed = amount.as_str().unwrap_or("");
+            // In Vietnamese "1.500" is fifteen hundred and "1,5" one and a half.
+            let value = match lang {
+                PageLang::Vi => farm_log::quantity::typed_number_vi(typed),
+                PageLang::En => typed.replace(',', "."),
+            };
+            json!({ "value": value, "unit": form.unit })
+        })
     };
     let input = || {
         form.input_product_id
@@ -630,7 +642,7 @@ pub async fn submit(
     let step = step(&ctx, &code, &slug).await?;
     let principal = ctx.principal()?.clone();
     let m = ctx.m();
-    let mut draft = draft_json(step.kind, &form);
+    let mut draft = draft_json(step.kind, &form, ctx.lang);
     if let Some(photo) = photo {
         // Stored first, by its hash; the event then names it (and a resend of the same photo
         // names the same hash, so the resend is recognised).
