@@ -120,7 +120,8 @@ pub async fn timeline_kinds(browser: &Browser, selector: &str) -> Vec<String> {
 }
 
 /// Types a member's phone and the demo password on the sign-in page the browser shows, and taps
-/// "Đăng nhập"; waits for the page that follows.
+/// "Đăng nhập"; waits for the page that follows (the sign-in page has a heading too, so it waits
+/// for the address to leave it first).
 pub async fn type_sign_in(browser: &Browser, phone: &str) {
     browser
         .find("#phone")
@@ -140,6 +141,15 @@ pub async fn type_sign_in(browser: &Browser, phone: &str) {
         .click()
         .await
         .expect("tap sign in");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while browser.url().await.contains("/app/dang-nhap") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still on the sign-in page 15 s after tapping: {}",
+            browser.text().await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     browser.find("main h1").await;
 }
 
