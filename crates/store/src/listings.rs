@@ -160,10 +160,6 @@ pub struct NewMovement {
     pub note: Option<Note>,
 }
 
-fn corrupt(what: &str) -> impl Fn(String) -> StoreError + '_ {
-    move |e| StoreError::Corrupt(format!("{what}: {e}"))
-}
-
 fn parse_time(text: &str) -> Result<DateTime<FixedOffset>, StoreError> {
     DateTime::parse_from_rfc3339(text).map_err(|e| StoreError::Corrupt(format!("timestamp {text:?}: {e}")))
 }
@@ -234,6 +230,20 @@ async fn recalled_upstream(db: &impl ConnectionTrait, lot: &lots::Model) -> Resu
     Ok(false)
 }
 
+/// What was recorded as sold or written off from a lot, per dimension, in base units.
+async fn moved_from(db: &impl ConnectionTrait, lot_id: i64) -> Result<BTreeMap<Dimension, Decimal>, StoreError> {
+    let mut moved: BTreeMap<Dimension, Decimal> = BTreeMap::new();
+    for movement in stock_movements::Entity::find()
+        .filter(stock_movements::Column::LotId.eq(lot_id))
+        .all(db)
+        .await?
+    {
+        let quantity = quantity_from_columns(&movement.quantity_value, &movement.quantity_unit)?;
+        *moved.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
+    }
+    Ok(moved)
+}
+
 /// What a lot holds for sale, read once and shared by every listing that sells from it.
 struct LotFacts {
     row: lots::Model,
@@ -279,15 +289,7 @@ impl LotFacts {
                 }
             }
         }
-        let mut moved: BTreeMap<Dimension, Decimal> = BTreeMap::new();
-        for movement in stock_movements::Entity::find()
-            .filter(stock_movements::Column::LotId.eq(row.id))
-            .all(db)
-            .await?
-        {
-            let quantity = quantity_from_columns(&movement.quantity_value, &movement.quantity_unit)?;
-            *moved.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
-        }
+        let moved = moved_from(db, row.id).await?;
         Ok(Self {
             recalled: recalled_upstream(db, &row).await?,
             row,
@@ -300,23 +302,15 @@ impl LotFacts {
 
     /// Its stock in sale units of `pack_size`.
     fn stock(&self, pack_size: &Quantity) -> ListingLot {
-        let dimension = pack_size.unit.dimension();
-        let held = self
-            .held
-            .get(&dimension)
-            .copied()
-            .unwrap_or_default()
-            .max(Decimal::ZERO);
-        let moved = self.moved.get(&dimension).copied().unwrap_or_default();
-        let units = self.as_stock(pack_size).units(pack_size);
+        let stock = self.as_stock(pack_size);
         ListingLot {
             code: self.row.code.clone(),
             product_id: self.row.product_id,
             status: self.status,
             recalled: self.recalled,
-            held,
-            moved,
-            units,
+            held: stock.held,
+            moved: stock.moved,
+            units: stock.units(pack_size),
         }
     }
 
@@ -354,15 +348,7 @@ pub(crate) async fn check_not_sold(
         farm_log::EventBody::Merging { quantity, .. } => vec![("quantity".to_owned(), *quantity)],
         _ => return Ok(None),
     };
-    let mut sold: BTreeMap<Dimension, Decimal> = BTreeMap::new();
-    for movement in stock_movements::Entity::find()
-        .filter(stock_movements::Column::LotId.eq(lot.id))
-        .all(db)
-        .await?
-    {
-        let quantity = quantity_from_columns(&movement.quantity_value, &movement.quantity_unit)?;
-        *sold.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
-    }
+    let sold = moved_from(db, lot.id).await?;
     let mut errors = ValidationErrors::default();
     for (dimension, sold) in sold {
         let wanted: Decimal = taken
@@ -1053,7 +1039,7 @@ async fn movements_from_rows(
         out.push(StockMovement {
             movement_id: row.movement_id.clone(),
             kind: MovementKind::parse(&row.kind, "kind").map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            units: u64::try_from(row.units).map_err(|e| corrupt("units")(e.to_string()))?,
+            units: u64::try_from(row.units).map_err(|e| StoreError::Corrupt(format!("units: {e}")))?,
             lot_code: codes.get(&row.lot_id).cloned().unwrap_or_default(),
             quantity: quantity_from_columns(&row.quantity_value, &row.quantity_unit)?,
             note: row.note.clone(),
