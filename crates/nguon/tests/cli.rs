@@ -38,13 +38,15 @@ async fn databases(dir: &tempfile::TempDir) -> Vec<String> {
                 .await
                 .unwrap_or_default();
             for row in old {
-                if let Ok(name) = row.try_get::<String>("", "datname") {
+                if let Ok(name) = row.try_get::<String>("", "datname")
+                    && made_over_three_hours_ago(&name)
+                {
                     let _ = db
                         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .await;
                 }
             }
-            let name = format!("nguon_cli_{}", uuid_like());
+            let name = format!("nguon_cli_{}_{}", unix_seconds(), uuid_like());
             db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
                 .expect("create database");
@@ -66,6 +68,23 @@ async fn databases(dir: &tempfile::TempDir) -> Vec<String> {
         }
     }
     list
+}
+
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Whether a CLI test database (`nguon_cli_{unix seconds}_{…}`) is left by a run that has ended:
+/// the tests of this file, and other runs on the same server, go on side by side.
+fn made_over_three_hours_ago(name: &str) -> bool {
+    let made = name
+        .strip_prefix("nguon_cli_")
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(secs, _)| secs.parse::<u64>().ok());
+    made.is_none_or(|secs| secs.saturating_add(3 * 3600) < unix_seconds())
 }
 
 fn uuid_like() -> String {

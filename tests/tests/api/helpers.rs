@@ -37,7 +37,7 @@ async fn postgres_admin_url() -> Option<String> {
     CHECKED.get_or_init(find_postgres).await.clone()
 }
 
-/// Looks for PostgreSQL once per test run and drops databases left by earlier runs.
+/// Looks for PostgreSQL once per test run and drops databases left by earlier, ended runs.
 async fn find_postgres() -> Option<String> {
     use std::io::Write;
     let url = std::env::var("NGUON_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES.to_owned());
@@ -52,7 +52,9 @@ async fn find_postgres() -> Option<String> {
                 .await
                 .unwrap_or_default();
             for row in old {
-                if let Ok(name) = row.try_get::<String>("", "datname") {
+                if let Ok(name) = row.try_get::<String>("", "datname")
+                    && left_by_an_old_run(&name, "nguon_test_")
+                {
                     let _ = db
                         .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
                         .await;
@@ -75,6 +77,23 @@ async fn find_postgres() -> Option<String> {
     }
 }
 
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// Whether a test database (named `{prefix}{unix seconds}_{uuid}`) was made over three hours ago,
+/// so by a run that has ended: test runs side by side on one server must not drop each other's.
+fn left_by_an_old_run(name: &str, prefix: &str) -> bool {
+    let made = name
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.split_once('_'))
+        .and_then(|(secs, _)| secs.parse::<u64>().ok());
+    made.is_none_or(|secs| secs.saturating_add(3 * 3600) < unix_seconds())
+}
+
 async fn fresh_store(backend: &'static str) -> (Store, Option<tempfile::TempDir>) {
     match backend {
         "sqlite" => {
@@ -87,7 +106,7 @@ async fn fresh_store(backend: &'static str) -> (Store, Option<tempfile::TempDir>
         }
         _ => {
             let admin = postgres_admin_url().await.expect("postgres url");
-            let name = format!("nguon_test_{}", uuid::Uuid::new_v4().simple());
+            let name = format!("nguon_test_{}_{}", unix_seconds(), uuid::Uuid::new_v4().simple());
             let db = Database::connect(admin.as_str()).await.expect("connect postgres");
             db.execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await
