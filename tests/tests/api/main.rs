@@ -15,3 +15,4 @@ mod listings;
 mod openapi;
 mod pages;
 mod phone;
+mod verdicts;
