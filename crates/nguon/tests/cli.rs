@@ -362,6 +362,104 @@ async fn serve_with_demo_answers_on_the_printed_address_with_the_printed_token()
     let _ = child.wait();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_cannot_keep_the_server_from_stopping_and_the_last_scans_are_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("stop.db").to_string_lossy().into_owned();
+    assert!(nguon(&database, &["demo"]).status.success());
+    let json = dir.path().join("batch.json");
+    let issued = nguon(
+        &database,
+        &[
+            "labels",
+            "issue",
+            "--coop",
+            "1",
+            "--lot",
+            "CN-2609-01-A",
+            "--count",
+            "1",
+            "--pack-size",
+            "1 kg",
+            "--json",
+            json.to_str().expect("path"),
+        ],
+    );
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let batch: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("batch file")).expect("batch json");
+    let serial = batch["serials"][0].as_str().expect("a serial").to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nguon"))
+        .args(["--database", &database, "serve", "--bind", "127.0.0.1:0"])
+        .env("NGUON_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nguon serve");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).expect("read") > 0, "serve exited early");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    // A buyer scans the label: counted in memory, written at the next flush or at shutdown.
+    let page = reqwest::get(format!("{address}/l/{serial}")).await.expect("label page");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    // Someone sends half a request's headers, someone else half a body, then nothing.
+    let host = address.trim_start_matches("http://").to_owned();
+    let mut half_headers = std::net::TcpStream::connect(&host).expect("connect");
+    std::io::Write::write_all(&mut half_headers, b"GET /htx/1 HTTP/1.1\r\nHost: x\r\nAccept: text/ht")
+        .expect("half the headers");
+    let mut half = std::net::TcpStream::connect(&host).expect("connect");
+    std::io::Write::write_all(
+        &mut half,
+        b"POST /app/dang-nhap HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nphone=09",
+    )
+    .expect("half a body");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stopped_at = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            stopped_at.elapsed() < std::time::Duration::from_secs(30),
+            "the server is still running 30 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        stopped_at.elapsed() < std::time::Duration::from_secs(25),
+        "stopped within the shutdown deadline (10 s) and the body timeout: {:?}",
+        stopped_at.elapsed()
+    );
+    drop(half);
+    drop(half_headers);
+    let store = Store::connect(&database).await.expect("open");
+    let count: i64 = store
+        .connection()
+        .query_one_raw(sea_orm::Statement::from_string(
+            store.connection().get_database_backend(),
+            format!("SELECT scan_count FROM labels WHERE serial = '{serial}'"),
+        ))
+        .await
+        .expect("query")
+        .expect("the label")
+        .try_get("", "scan_count")
+        .expect("count");
+    assert_eq!(count, 1, "the scan counted in memory was written at shutdown");
+}
+
 #[test]
 fn labels_issue_prints_a_sheet_that_decodes_and_a_batch_that_verifies_offline() {
     let dir = tempfile::tempdir().expect("dir");

@@ -15,4 +15,5 @@ mod listings;
 mod openapi;
 mod pages;
 mod phone;
+mod robustness;
 mod verdicts;
