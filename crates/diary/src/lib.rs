@@ -24,6 +24,7 @@ mod csv;
 pub mod error;
 mod pdf;
 pub mod rows;
+pub mod trace;
 mod words;
 
 pub use crate::csv::render_csv;

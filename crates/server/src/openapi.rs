@@ -68,6 +68,13 @@ impl Modify for BearerAuth {
         api::record_movement,
         api::get_feeds,
         api::rotate_feeds,
+        api::lot_epcis,
+        api::cooperative_epcis,
+        api::import_epcis,
+        api::trace_xlsx,
+        api::trace_csv,
+        api::diary_csv,
+        api::diary_pdf,
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,8 @@ mod admin;
 mod entities;
 mod error;
 mod events;
+mod exports;
+mod import;
 mod labels;
 mod listings;
 mod lots;
@@ -28,6 +30,8 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
+pub use exports::ExportLot;
+pub use import::{ImportProgress, ImportReport, NoProgress};
 pub use labels::{
     CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
     MAX_LABELS_PER_BATCH,
