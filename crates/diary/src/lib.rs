@@ -22,6 +22,7 @@ use farm_log::{ChainHead, Event, LotCode, LotStatus, Region};
 
 mod csv;
 pub mod error;
+pub mod import;
 mod pdf;
 pub mod rows;
 pub mod trace;

@@ -127,6 +127,37 @@ pub struct Window {
 }
 
 impl Window {
+    /// The days `from` and `to` (both included), each written `dd/mm/yyyy` or `yyyy-mm-dd` and
+    /// read in Vietnam's time; either may be absent. Every unreadable day, and an end before
+    /// the start, is named.
+    pub fn from_days(from: Option<&str>, to: Option<&str>) -> Result<Self, farm_log::ValidationErrors> {
+        let mut errors = farm_log::ValidationErrors::default();
+        let mut read = |raw: Option<&str>, field: &str| match raw.map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(raw) => match day_start(raw, field) {
+                Ok(at) => Some(at),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+        };
+        let from = read(from, "from");
+        let to = read(to, "to").map(|day| day + chrono::Duration::days(1));
+        if let (Some(from), Some(to)) = (from, to)
+            && from >= to
+        {
+            errors.push(farm_log::FieldError::new(
+                "to",
+                "before_from",
+                "Ngày kết thúc phải sau hoặc bằng ngày bắt đầu.",
+                "The end date must not be before the start date.",
+            ));
+        }
+        errors.into_result()?;
+        Ok(Self { from, to })
+    }
+
     fn contains(&self, at: &DateTime<FixedOffset>) -> bool {
         self.from.is_none_or(|from| *at >= from) && self.to.is_none_or(|to| *at < to)
     }
@@ -134,6 +165,25 @@ impl Window {
 
 /// One lot with its events and, when it was made by merging, the merge's inputs.
 pub type LotWithEvents = (Lot, Vec<ChainedEvent>, Option<Vec<MergeInput>>);
+
+/// A day written `dd/mm/yyyy` or `yyyy-mm-dd`, as the start of that day in Vietnam.
+fn day_start(raw: &str, field: &str) -> Result<DateTime<FixedOffset>, farm_log::FieldError> {
+    use chrono::TimeZone;
+    let bad = || {
+        farm_log::FieldError::new(
+            field,
+            "invalid_date",
+            format!("\"{raw}\" không phải ngày dạng dd/mm/yyyy (ví dụ 01/09/2026)."),
+            format!("\"{raw}\" is not a date written dd/mm/yyyy or yyyy-mm-dd (e.g. 01/09/2026)."),
+        )
+    };
+    let day = chrono::NaiveDate::parse_from_str(raw, "%d/%m/%Y")
+        .or_else(|_| chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
+        .map_err(|_| bad())?;
+    day.and_hms_opt(0, 0, 0)
+        .and_then(|t| farm_log::VIETNAM_OFFSET.from_local_datetime(&t).single())
+        .ok_or_else(bad)
+}
 
 /// Writes one cooperative's EPCIS documents.
 #[derive(Debug, Clone)]

@@ -349,3 +349,211 @@ impl Store {
         Ok(())
     }
 }
+
+/// What a diary import is read against: the cooperative's region, its fertilizers and
+/// pesticides (id, kind, trade name) and the names of the lot's plots.
+#[derive(Debug, Clone)]
+pub struct DiaryImportContext {
+    /// Says what "sào" and "công" are.
+    pub region: farm_log::Region,
+    /// Id, kind and trade name of each input product.
+    pub inputs: Vec<(i64, InputKind, String)>,
+    /// The lot's plots, by name.
+    pub plots: Vec<String>,
+}
+
+/// A diary row the lot's rules refuse.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiaryRowProblem {
+    /// The row's line in the file.
+    pub line: usize,
+    /// The field concerned (`occurred_at`, `input_product_id` …).
+    pub field: String,
+    /// In Vietnamese.
+    pub message_vi: String,
+    /// In English.
+    pub message_en: String,
+}
+
+/// Why a diary import wrote nothing.
+#[derive(Debug)]
+pub enum DiaryImportFailure {
+    /// Rows the lot's rules refuse, each with its line.
+    Rows(Vec<DiaryRowProblem>),
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for DiaryImportFailure {
+    fn from(error: StoreError) -> Self {
+        DiaryImportFailure::Store(error)
+    }
+}
+
+/// What a diary import did (or, dry, would do).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DiaryImportReport {
+    /// Rows read.
+    pub rows: usize,
+    /// Events written now (or that would be).
+    pub added: usize,
+    /// Rows already in the lot from an earlier import of the same file.
+    pub existing: usize,
+    /// True when nothing was written.
+    pub dry_run: bool,
+}
+
+impl Store {
+    /// What a diary import for this lot is read against.
+    pub async fn diary_import_context(
+        &self,
+        cooperative_id: i64,
+        lot_code: &str,
+    ) -> Result<DiaryImportContext, StoreError> {
+        let coop = self.cooperative(cooperative_id).await?;
+        let lot = self.lot(cooperative_id, lot_code).await?;
+        let inputs = self
+            .input_products(cooperative_id)
+            .await?
+            .into_iter()
+            .map(|i| (i.id, i.kind, i.trade_name))
+            .collect();
+        let plots = self
+            .plots(cooperative_id)
+            .await?
+            .into_iter()
+            .filter(|p| lot.plot_ids.contains(&p.id))
+            .map(|p| p.name)
+            .collect();
+        Ok(DiaryImportContext {
+            region: coop.region,
+            inputs,
+            plots,
+        })
+    }
+
+    /// Writes a lot's diary rows (`(line, draft)`) as events, all or none, as `principal`. Every
+    /// row is first checked against the lot's rules as it would stand after the rows before it
+    /// (pre-harvest intervals, harvest after seeding, banned ingredients, dates), and every
+    /// refused row is reported with its line before anything is written. Rows whose event id
+    /// the lot already has (an earlier import of the same file) are left as they are.
+    pub async fn import_diary(
+        &self,
+        principal: &Principal,
+        lot_code: &str,
+        rows: Vec<(usize, farm_log::event::EventDraft)>,
+        dry_run: bool,
+        progress: &dyn ImportProgress,
+    ) -> Result<DiaryImportReport, DiaryImportFailure> {
+        let coop = principal.cooperative_id;
+        let history = self.history(coop, lot_code).await?;
+        let existing: BTreeSet<uuid::Uuid> = history.events.iter().map(|e| e.event.id).collect();
+        let registry: HashMap<i64, InputSnapshot> = self
+            .input_products(coop)
+            .await?
+            .into_iter()
+            .map(|p| {
+                (
+                    p.id,
+                    InputSnapshot {
+                        trade_name: p.trade_name,
+                        kind: p.kind,
+                        active_ingredients: p.active_ingredients,
+                        registration_number: p.registration_number,
+                        phi_days: p.phi_days,
+                    },
+                )
+            })
+            .collect();
+        let mut state = farm_log::LotState::from_events(
+            history.lot.initial_quantity,
+            history.events.iter().map(|e| e.event.clone()),
+        );
+        let context = farm_log::ValidationContext {
+            actor_role: principal.role,
+            banned: &self.banned,
+        };
+        let mut report = DiaryImportReport {
+            rows: rows.len(),
+            dry_run,
+            ..Default::default()
+        };
+        progress.start(rows.len() as u64);
+        let mut problems = Vec::new();
+        let mut items = Vec::new();
+        let mut lines = Vec::new();
+        let mut seq = history.events.len() as u64;
+        let now = crate::now();
+        for (line, draft) in rows {
+            progress.advance(1);
+            if existing.contains(&draft.id) {
+                report.existing += 1;
+                continue;
+            }
+            let mut body = draft.body.clone();
+            if let Some(applied) = body.applied_input_mut() {
+                applied.snapshot = registry.get(&applied.input_product_id).cloned();
+            }
+            let event = farm_log::Event {
+                id: draft.id,
+                seq: seq + 1,
+                occurred_at: draft.occurred_at,
+                recorded_at: now,
+                actor: principal.member_id,
+                note: draft.note.clone(),
+                location: draft.location,
+                photos: draft.photos.clone(),
+                body,
+            };
+            match state.check(&event, &context) {
+                Ok(()) => {
+                    state.push(event);
+                    seq += 1;
+                    lines.push(line);
+                    items.push(AppendItem {
+                        lot_code: lot_code.to_owned(),
+                        draft,
+                    });
+                }
+                Err(errors) => problems.extend(errors.0.into_iter().map(|e| DiaryRowProblem {
+                    line,
+                    field: e.field,
+                    message_vi: e.message_vi,
+                    message_en: e.message_en,
+                })),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(DiaryImportFailure::Rows(problems));
+        }
+        report.added = items.len();
+        if dry_run || items.is_empty() {
+            return Ok(report);
+        }
+        match self.append(principal, items, true).await {
+            Ok(_) => Ok(report),
+            Err(StoreError::Invalid(errors)) => Err(DiaryImportFailure::Rows(
+                errors
+                    .0
+                    .into_iter()
+                    .map(|e| {
+                        // Errors are named `events[i].field`; i is the i-th row written.
+                        let (index, field) = e
+                            .field
+                            .strip_prefix("events[")
+                            .and_then(|rest| rest.split_once("]."))
+                            .and_then(|(i, f)| i.parse::<usize>().ok().map(|i| (i, f.to_owned())))
+                            .unwrap_or((0, e.field.clone()));
+                        DiaryRowProblem {
+                            line: lines.get(index).copied().unwrap_or_default(),
+                            field,
+                            message_vi: e.message_vi,
+                            message_en: e.message_en,
+                        }
+                    })
+                    .collect(),
+            )),
+            Err(other) => Err(DiaryImportFailure::Store(other)),
+        }
+    }
+}

@@ -31,7 +31,10 @@ pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
 pub use exports::ExportLot;
-pub use import::{ImportProgress, ImportReport, NoProgress};
+pub use import::{
+    DiaryImportContext, DiaryImportFailure, DiaryImportReport, DiaryRowProblem, ImportProgress, ImportReport,
+    NoProgress,
+};
 pub use labels::{
     CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
     MAX_LABELS_PER_BATCH,

@@ -7,6 +7,7 @@ mod app_listings;
 mod authz;
 mod chain;
 mod concurrency;
+mod diary_import;
 mod epcis;
 mod errors;
 mod events;

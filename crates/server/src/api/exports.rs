@@ -10,9 +10,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use diary::{CooperativeInfo, DiaryFont, DiaryInput, Language, PlotInfo};
-use farm_log::{ChainHead, FieldError, LotCode, VIETNAM_OFFSET};
+use farm_log::{ChainHead, FieldError, LotCode};
 use store::{ExportLot, ImportReport, Lot, Principal, Store, StoreError};
 
 use super::{ApiPath, attachment};
@@ -70,24 +69,6 @@ pub async fn lot_epcis(
     Ok(response)
 }
 
-/// A day written `dd/mm/yyyy` or `yyyy-mm-dd`, as the start of that day in Vietnam.
-fn day_start(raw: &str, field: &str) -> Result<DateTime<FixedOffset>, FieldError> {
-    let raw = raw.trim();
-    let day = NaiveDate::parse_from_str(raw, "%d/%m/%Y")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
-        .map_err(|_| {
-            FieldError::new(
-                field,
-                "invalid_date",
-                format!("\"{raw}\" không phải ngày dạng dd/mm/yyyy (ví dụ 01/09/2026)."),
-                format!("\"{raw}\" is not a date written dd/mm/yyyy or yyyy-mm-dd (e.g. 01/09/2026)."),
-            )
-        })?;
-    day.and_hms_opt(0, 0, 0)
-        .and_then(|t| VIETNAM_OFFSET.from_local_datetime(&t).single())
-        .ok_or_else(|| FieldError::new(field, "invalid_date", "Ngày không hợp lệ.", "Invalid date."))
-}
-
 fn query_value(query: Option<&str>, name: &str) -> Option<String> {
     query?
         .split('&')
@@ -98,31 +79,9 @@ fn query_value(query: Option<&str>, name: &str) -> Option<String> {
 
 /// Reads `from` and `to` (both days included) into the window of events to write.
 pub fn window(query: Option<&str>) -> Result<epcis::Window, AppError> {
-    let mut errors = farm_log::ValidationErrors::default();
-    let mut read = |name: &str| match query_value(query, name).filter(|v| !v.trim().is_empty()) {
-        None => None,
-        Some(raw) => match day_start(&raw, name) {
-            Ok(at) => Some(at),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-    };
-    let from = read("from");
-    let to = read("to").map(|day| day + Duration::days(1));
-    if let (Some(from), Some(to)) = (from, to)
-        && from >= to
-    {
-        errors.push(FieldError::new(
-            "to",
-            "before_from",
-            "Ngày kết thúc phải sau hoặc bằng ngày bắt đầu.",
-            "The end date must not be before the start date.",
-        ));
-    }
-    errors.into_result().map_err(AppError::Invalid)?;
-    Ok(epcis::Window { from, to })
+    let from = query_value(query, "from");
+    let to = query_value(query, "to");
+    epcis::Window::from_days(from.as_deref(), to.as_deref()).map_err(AppError::Invalid)
 }
 
 /// The whole cooperative as one EPCIS 2.0 JSON-LD document, streamed lot by lot; `from` and
