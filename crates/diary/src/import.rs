@@ -204,8 +204,8 @@ fn step(name: &str) -> Option<(&'static str, Option<&'static str>)> {
 
 const KNOWN_STEPS: &str = "gieo trồng, bón phân (bón lót, bón thúc), phun thuốc, tưới nước, thu hoạch, quan sát, làm cỏ, tỉa cành, bao trái, làm đất";
 
-/// A table of text cells, the first row its headings.
-type Table = Vec<Vec<String>>;
+/// A table of text cells with each row's line in the file, the first row its headings.
+pub type Table = Vec<(usize, Vec<String>)>;
 
 /// The file's rows: an Excel workbook (`.xlsx`, first sheet) or CSV (comma or semicolon,
 /// UTF-8 with or without BOM).
@@ -243,10 +243,14 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, RowError> {
         .cloned()
         .ok_or_else(|| unreadable("no sheet".into()))?;
     let range = workbook.worksheet_range(&name).map_err(|e| unreadable(e.to_string()))?;
+    // The range starts at the first cell used; lines are counted from the sheet's top.
+    let first_line = range.start().map_or(1, |(row, _)| row as usize + 1);
     Ok(range
         .rows()
-        .map(|row| {
-            row.iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let cells = row
+                .iter()
                 .map(|cell| match cell {
                     Data::DateTime(date) => date
                         .as_datetime()
@@ -267,7 +271,8 @@ fn read_xlsx(bytes: &[u8]) -> Result<Table, RowError> {
                     Data::Empty => String::new(),
                     other => other.to_string(),
                 })
-                .collect()
+                .collect();
+            (first_line + i, cells)
         })
         .collect())
 }
@@ -296,13 +301,23 @@ fn read_csv(bytes: &[u8]) -> Result<Table, RowError> {
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| {
             row_error(
-                i + 1,
+                e.position().map_or(i + 1, |p| p.line() as usize),
                 None,
                 format!("Dòng không đọc được: {e}"),
                 format!("The line cannot be read: {e}"),
             )
         })?;
-        table.push(record.iter().map(str::to_owned).collect());
+        // The csv crate's own line count skips blank lines; count the file's newlines instead.
+        let line = record.position().map_or(i + 1, |p| {
+            let bytes = text.as_bytes();
+            let mut at = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(bytes.len());
+            // A record's position can be the blank lines before it.
+            while at < bytes.len() && matches!(bytes[at], b'\n' | b'\r') {
+                at += 1;
+            }
+            bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+        });
+        table.push((line, record.iter().map(str::to_owned).collect()));
     }
     Ok(table)
 }
@@ -354,7 +369,7 @@ fn short(text: &str, line: usize, column: &str) -> Result<ShortText, RowError> {
 /// Reads every row of `table` (headings first) into events for `context`'s lot, or returns
 /// every row that cannot be read.
 pub fn read_rows(table: &Table, context: &ImportContext) -> Result<Vec<ImportedRow>, Vec<RowError>> {
-    let Some(headings) = table.first() else {
+    let Some((_, headings)) = table.first() else {
         return Err(vec![row_error(1, None, "Tệp trống.", "The file is empty.")]);
     };
     let mut columns: HashMap<Column, (usize, String)> = HashMap::new();
@@ -395,8 +410,8 @@ pub fn read_rows(table: &Table, context: &ImportContext) -> Result<Vec<ImportedR
     let mut errors = Vec::new();
     let mut out = Vec::new();
     let mut seen: HashMap<String, u32> = HashMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        let line = i + 2;
+    for (line, row) in rows {
+        let line = *line;
         if row.iter().all(|cell| cell.trim().is_empty()) {
             continue;
         }
