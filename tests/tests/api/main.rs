@@ -17,3 +17,4 @@ mod listings;
 mod openapi;
 mod pages;
 mod phone;
+mod resolver;
