@@ -14,6 +14,7 @@ mod import;
 mod labels;
 mod listings;
 mod lots;
+mod packs;
 mod public;
 mod records;
 mod registry;
@@ -40,6 +41,7 @@ pub use labels::{
     MAX_LABELS_PER_BATCH,
 };
 pub use listings::{Listing, ListingLot, ListingVersion, NewMovement, StockMovement};
+pub use packs::same_pack;
 pub use public::{
     LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };
