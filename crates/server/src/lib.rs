@@ -10,6 +10,7 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+mod openapi_truth;
 pub mod web;
 
 use std::net::SocketAddr;
