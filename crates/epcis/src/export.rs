@@ -554,6 +554,10 @@ impl Exporter {
                 value["bizLocation"] = json!({ "id": self.coop_uri() });
                 what.extend(held.iter().map(|q| quantity_element(class, q)));
             }
+            // Records about the record, not about the produce: a leader's decision to set a rule
+            // aside, and a leader's acknowledgement that the stored history was altered.
+            EventBody::Override { .. } => value["bizStep"] = json!(bizstep("overriding_rule")),
+            EventBody::AlterationAcknowledged { .. } => value["bizStep"] = json!(bizstep("acknowledging_alteration")),
             EventBody::Packing { .. } | EventBody::Merging { .. } | EventBody::Correction { .. } => {}
         }
         if what.is_empty() {

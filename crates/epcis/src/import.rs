@@ -167,6 +167,9 @@ struct MergeInputDescription {
 enum Item {
     Append(Box<EventDraft>, DateTime<FixedOffset>),
     Merge(usize),
+    /// An acknowledgement of an alteration in the source database: it attests that database's
+    /// stored history, which an import does not bring, so it is not replayed.
+    Skip(DateTime<FixedOffset>),
 }
 
 struct PendingMerge {
@@ -259,13 +262,12 @@ pub fn read_document(document: &Value) -> Result<Plan, Vec<ImportError>> {
             Ok((lot, seq, draft, recorded)) => {
                 let lot_text = lot.to_string();
                 let draft_id = draft.id;
-                put(
-                    &mut errors,
-                    &lot_text,
-                    seq,
-                    Item::Append(Box::new(draft), recorded),
-                    &path,
-                );
+                let item = if matches!(draft.body, EventBody::AlterationAcknowledged { .. }) {
+                    Item::Skip(recorded)
+                } else {
+                    Item::Append(Box::new(draft), recorded)
+                };
+                put(&mut errors, &lot_text, seq, item, &path);
                 if let Some(list) = event.pointer("/errorDeclaration/nguon:corrections") {
                     match read_corrections(list, draft_id, &format!("{path}.errorDeclaration")) {
                         Ok(corrections) => {
@@ -496,7 +498,7 @@ fn order(
             }
             let Some((_, item)) = queue.iter().next() else { continue };
             let at = match item {
-                Item::Append(_, recorded) => *recorded,
+                Item::Append(_, recorded) | Item::Skip(recorded) => *recorded,
                 Item::Merge(index) => {
                     let merge = &merges[*index];
                     let ready = merge.inputs.iter().all(|(code, _, _)| {
@@ -520,6 +522,7 @@ fn order(
         let Some(queue) = queues.get_mut(&lot) else { break };
         let Some((_, item)) = queue.pop_first() else { break };
         match item {
+            Item::Skip(_) => {}
             Item::Append(draft, _) => {
                 if let EventBody::Packing { children } = &draft.body {
                     exists.extend(children.iter().map(|c| c.code.to_string()));

@@ -152,7 +152,7 @@ fn components() -> Map<String, Value> {
             "recorded_at": { "type": "string", "format": "date-time" }, "actor": i, "note": nullable("string"),
             "location": { "oneOf": [ { "type": "null" }, object(&["lat_micro", "lon_micro"], json!({ "lat_micro": i, "lon_micro": i })) ] },
             "photos": strings,
-            "body": object(&["type"], json!({ "type": { "enum": ["seeding", "fertilizing", "spraying", "irrigation", "observation", "harvest", "packing", "merging", "shipping", "receiving", "correction", "recall", "close"] } })),
+            "body": object(&["type"], json!({ "type": { "enum": ["seeding", "fertilizing", "spraying", "irrigation", "observation", "harvest", "packing", "merging", "shipping", "receiving", "correction", "recall", "close", "alteration_acknowledged", "override"] } })),
             "lot_code": s, "head": { "type": "string", "pattern": "^[0-9a-f]{64}$" },
         })));
     out.insert(
@@ -266,6 +266,7 @@ fn success(method: &str, path: &str) -> Option<(Vec<u16>, &'static str, Value)> 
         }
         ("get", "/cooperatives/{coop_id}/lots/{code}") => (vec![200], json, r("Lot")),
         ("get", "/cooperatives/{coop_id}/lots/{code}/events") => (vec![200], json, list("StoredEvent")),
+        ("post", "/cooperatives/{coop_id}/lots/{code}/acknowledge-alteration") => (vec![201], json, r("StoredEvent")),
         ("post", "/cooperatives/{coop_id}/lots/{code}/events") => (vec![201, 200], json, r("AppendOutcome")),
         ("post", "/cooperatives/{coop_id}/events/batch") => (vec![201, 200], json, r("BatchResponse")),
         ("get", "/cooperatives/{coop_id}/lots/{code}/history") => (vec![200], json, r("LotHistory")),

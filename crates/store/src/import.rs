@@ -469,9 +469,27 @@ impl Store {
             history.lot.initial_quantity,
             history.events.iter().map(|e| e.event.clone()),
         );
+        // The same bound on amounts per area as an append uses: the lot's plots' total area.
+        let lot_plots: Vec<crate::Plot> = self
+            .plots(coop)
+            .await?
+            .into_iter()
+            .filter(|p| history.lot.plot_ids.contains(&p.id))
+            .collect();
+        let area_m2 = (!lot_plots.is_empty()
+            && lot_plots.len() == history.lot.plot_ids.len()
+            && lot_plots
+                .iter()
+                .all(|p| p.area.unit.dimension() == farm_log::Dimension::Area))
+        .then(|| {
+            lot_plots.iter().fold(rust_decimal::Decimal::ZERO, |sum, p| {
+                sum.saturating_add(p.area.in_base_unit())
+            })
+        });
         let context = farm_log::ValidationContext {
             actor_role: principal.role,
             banned: &self.banned,
+            area_m2,
         };
         let mut report = DiaryImportReport {
             rows: rows.len(),

@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod exports;
 mod import;
+mod integrity;
 mod labels;
 mod listings;
 mod lots;
@@ -18,6 +19,7 @@ mod packs;
 mod public;
 mod records;
 mod registry;
+mod scan;
 mod verify;
 
 use std::sync::Arc;
@@ -36,16 +38,15 @@ pub use import::{
     DiaryImportContext, DiaryImportFailure, DiaryImportReport, DiaryRowProblem, ImportProgress, ImportReport,
     NoProgress,
 };
-pub use labels::{
-    CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
-    MAX_LABELS_PER_BATCH,
-};
+pub use integrity::{LotIntegrity, Reason};
+pub use labels::{CooperativeKey, IssueRequest, IssuedLabel, LabelBatch, MAX_LABELS_PER_BATCH};
 pub use listings::{Listing, ListingLot, ListingVersion, NewMovement, StockMovement};
 pub use packs::same_pack;
 pub use public::{
     LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };
 pub use records::*;
+pub use scan::{BatchView, CatalogStamp, LotMark, LotStamp, ScannedLabel};
 pub use verify::{LotVerification, VerifyProgress};
 
 /// A handle on the database; cheap to clone.

@@ -159,6 +159,7 @@ async fn every_operation_answers_with_the_statuses_and_bodies_the_document_gives
                     count: 2,
                     pack_size: farm_log::Quantity::parse("1 kg", None, "pack_size").expect("quantity"),
                     base_url: label::BaseUrl::parse(&app.base).expect("base"),
+                    past_use_by_reason: None,
                 },
             )
             .await
@@ -173,6 +174,31 @@ async fn every_operation_answers_with_the_statuses_and_bodies_the_document_gives
         assert_eq!(status, StatusCode::CREATED, "{listing}");
         let plot = app.store.plots(veg.id).await.expect("plots")[0].id;
         let product = app.store.products(veg.id).await.expect("products")[0].id;
+        // A lot whose stored diary is edited by hand, for the acknowledgement route.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/lots", veg.id),
+                &veg.leader,
+                serde_json::json!({ "code": "OAS-ALTERED", "product_id": product, "plot_ids": [plot] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/lots/OAS-ALTERED/events", veg.id),
+                &veg.leader,
+                serde_json::json!({ "id": crate::helpers::new_id(), "type": "observation", "occurred_at": crate::helpers::days_ago(1), "subject": "Sâu" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        {
+            use sea_orm::ConnectionTrait;
+            app.store
+                .connection()
+                .execute_unprepared("UPDATE events SET note = 'sửa tay' WHERE lot_id = (SELECT id FROM lots WHERE code = 'OAS-ALTERED')")
+                .await
+                .expect("tamper");
+        }
         let certificate = app.store.certificates(veg.id).await.expect("certificates")[0].id;
         let photo = crate::helpers::png_photo(64, 48);
         let token_for = |who: Who| match who {
@@ -214,7 +240,16 @@ async fn every_operation_answers_with_the_statuses_and_bodies_the_document_gives
                     .replace("{product_id}", &id(product.to_string()))
                     .replace("{certificate_id}", &id(certificate.to_string()))
                     .replace("{listing_id}", &id(listing["id"].to_string()))
-                    .replace("{code}", if missing { "NO-SUCH-LOT" } else { "CN-2609-01" })
+                    .replace(
+                        "{code}",
+                        if missing {
+                            "NO-SUCH-LOT"
+                        } else if template.ends_with("/acknowledge-alteration") {
+                            "OAS-ALTERED"
+                        } else {
+                            "CN-2609-01"
+                        },
+                    )
             };
             let path = format!("/api/v1{}", fill(route.template, false));
             let operation = &doc["paths"][format!("/api/v1{}", route.template)][route.method.as_str().to_lowercase()];
