@@ -159,16 +159,34 @@ async fn the_sample_csv_diary_imports_once_and_a_second_import_adds_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_sample_excel_diary_imports_into_a_growing_pomelo_lot() {
+async fn the_sample_excel_diary_imports_into_a_new_pomelo_lot() {
     for backend in backends().await {
         let app = spawn_demo(backend).await;
         let coop = app.pomelo().id;
-        let before = events(&app, coop, "BDX-2611-02").await.len();
+        // A new pomelo lot on the sample's garden (the demo's own lots move with today's date).
+        let plot = app
+            .store
+            .plots(coop)
+            .await
+            .expect("plots")
+            .into_iter()
+            .find(|p| p.name == "Vườn bưởi số 5")
+            .expect("plot");
+        let product = app.store.products(coop).await.expect("products")[0].id;
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots"),
+                &app.pomelo().leader,
+                serde_json::json!({ "code": "BDX-2610-05", "product_id": product, "plot_ids": [plot.id] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let before = 0;
         let phone = Phone::leader_of(&app, coop).await;
         let bytes = std::fs::read(XLSX_SAMPLE).expect("sample");
-        let (status, page, _) = upload(&phone, "BDX-2611-02", "nhat-ky.xlsx", bytes, false).await;
+        let (status, page, _) = upload(&phone, "BDX-2610-05", "nhat-ky.xlsx", bytes, false).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "[{backend}] {page}");
-        let written = events(&app, coop, "BDX-2611-02").await;
+        let written = events(&app, coop, "BDX-2610-05").await;
         assert_eq!(written.len(), before + 7, "[{backend}]");
         let show = |i: usize| serde_json::to_value(&written[before + i].event).expect("json");
         assert_eq!(
