@@ -624,3 +624,165 @@ fn labels_issue_prints_a_sheet_that_decodes_and_a_batch_that_verifies_offline() 
         "every label on the sheet decodes to exactly its issued URL"
     );
 }
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_epcis_writes_a_document_that_import_epcis_replays_into_another_database_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("source.db").to_string_lossy().into_owned();
+    let target = dir.path().join("target.db").to_string_lossy().into_owned();
+    assert!(nguon(&source, &["demo"]).status.success());
+    let file = dir.path().join("htx.jsonld");
+    let file_arg = file.to_string_lossy().into_owned();
+    let exported = nguon(&source, &["export", "epcis", "--coop", "1", "--output", &file_arg]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(
+        stderr(&exported).contains("EPCIS events from 4 lots written"),
+        "{}",
+        stderr(&exported)
+    );
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).expect("file")).expect("JSON");
+    let total = document["epcisBody"]["eventList"].as_array().map_or(0, Vec::len);
+    assert!(total > 10, "{total}");
+    // One lot's genealogy, and a date range, to standard output.
+    let one = nguon(&source, &["export", "epcis", "--coop", "1", "--lot", "CC-2608-02"]);
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).expect("JSON on stdout");
+    assert!(
+        one["epcisBody"]["eventList"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty() && l.len() < total)
+    );
+    let bad = nguon(&source, &["export", "epcis", "--coop", "1", "--from", "32/13/2026"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--from"), "{}", stderr(&bad));
+
+    let created = nguon(
+        &target,
+        &[
+            "coop",
+            "create",
+            "--name",
+            "HTX Nhận",
+            "--address",
+            "Thôn 1",
+            "--province",
+            "Hà Nội",
+            "--commune",
+            "Tây Tựu",
+            "--phone",
+            "0243 765 4321",
+            "--leader-name",
+            "Chị Lan",
+            "--leader-phone",
+            "0912 000 111",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let dry = nguon(&target, &["import", "epcis", &file_arg, "--coop", "1", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).starts_with("would add 15 events"), "{}", stdout(&dry));
+    let real = nguon(&target, &["import", "epcis", &file_arg, "--coop", "1"]);
+    assert!(real.status.success(), "{}", stderr(&real));
+    assert!(
+        stdout(&real).starts_with("added 15 events (0 already there)"),
+        "{}",
+        stdout(&real)
+    );
+    let again = nguon(&target, &["import", "epcis", &file_arg, "--coop", "1"]);
+    assert!(
+        stdout(&again).starts_with("added 0 events (15 already there)"),
+        "{}",
+        stdout(&again)
+    );
+    let verify = nguon(&target, &["verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_diary_reports_bad_rows_by_line_writes_a_good_file_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for database in databases(&dir).await {
+        assert!(nguon(&database, &["demo"]).status.success());
+        let store = Store::connect(&database).await.expect("store");
+        let plot = store
+            .plots(1)
+            .await
+            .expect("plots")
+            .into_iter()
+            .find(|p| p.name == "Ruộng Bãi Sau")
+            .expect("plot");
+        let product = store.products(1).await.expect("products")[0].id;
+        store
+            .create_lot(
+                1,
+                store::NewLot {
+                    code: farm_log::LotCode::parse("CN-2611-09", "code").expect("code"),
+                    product_id: product,
+                    plot_ids: vec![plot.id],
+                },
+            )
+            .await
+            .expect("lot");
+        let sample = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/nhat-ky-cai-ngot-bai-sau.csv"
+        );
+        let bad = dir.path().join("sai.csv");
+        std::fs::write(
+            &bad,
+            "Ngày,Công việc,Lượng\n03/09/2026,Bón lót,2 bao\n04/09/2026,Gieo hạt,\n",
+        )
+        .expect("file");
+        let refused = nguon(
+            &database,
+            &[
+                "import",
+                "diary",
+                &bad.to_string_lossy(),
+                "--coop",
+                "1",
+                "--lot",
+                "CN-2611-09",
+            ],
+        );
+        assert!(!refused.status.success());
+        let message = stderr(&refused);
+        assert!(
+            message.contains("sai.csv:2") && message.contains("sai.csv:3"),
+            "{message}"
+        );
+        assert!(message.contains("nothing was written"), "{message}");
+        let run = |dry: bool| {
+            let mut args = vec!["import", "diary", sample, "--coop", "1", "--lot", "CN-2611-09"];
+            if dry {
+                args.push("--dry-run");
+            }
+            nguon(&database, &args)
+        };
+        let dry = run(true);
+        assert!(
+            stdout(&dry).contains("would add 9 events"),
+            "{}{}",
+            stdout(&dry),
+            stderr(&dry)
+        );
+        assert!(store.events(1, "CN-2611-09").await.expect("events").is_empty());
+        let first = run(false);
+        assert!(
+            stdout(&first).contains("added 9 events"),
+            "{}{}",
+            stdout(&first),
+            stderr(&first)
+        );
+        let second = run(false);
+        assert!(
+            stdout(&second).contains("added 0 events to lot CN-2611-09; 9 were already there"),
+            "{}",
+            stdout(&second)
+        );
+        assert_eq!(store.events(1, "CN-2611-09").await.expect("events").len(), 9);
+    }
+}

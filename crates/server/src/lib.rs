@@ -10,6 +10,7 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+mod openapi_truth;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -134,8 +135,22 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn not_found() -> error::AppError {
-    error::AppError::NotFound("page")
+/// Anything no route serves: a 404, except a compressed GS1 Digital Link (one base64url path
+/// segment), which this resolver does not decompress and says so with a 400 any origin can read.
+async fn not_found(request: Request) -> Response {
+    if request.method() == axum::http::Method::GET && web::looks_compressed(request.uri().path()) {
+        let mut response = error::AppError::BadRequest(
+            "This looks like a compressed GS1 Digital Link, which this resolver does not decompress. Scan the label again or use the uncompressed link (/01/{gtin}/10/{lot}/21/{serial}).".into(),
+            "Đây có vẻ là Digital Link GS1 dạng nén; hệ thống chưa giải nén được. Hãy quét lại tem hoặc dùng đường dẫn đầy đủ (/01/{gtin}/10/{lot}/21/{serial}).".into(),
+        )
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        return response;
+    }
+    error::AppError::NotFound("page").into_response()
 }
 
 /// A request that names a NUL byte in its path or query: no such address exists, and PostgreSQL

@@ -283,6 +283,8 @@ pub struct AppMessages {
     pub status_changed: String,
     pub photo_too_large: String,
     pub more_fields: String,
+    /// The lot page's link to the diary import (issue 13).
+    pub import_link: String,
     /// Role names (`leader`, `member`, `inspector`).
     pub roles: HashMap<String, String>,
 }

@@ -11,6 +11,7 @@ mod auth;
 mod diary;
 mod farmer;
 pub mod i18n;
+mod import;
 mod labels;
 mod leader;
 mod listings;
@@ -94,6 +95,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
+        .route(
+            "/app/lo/{code}/nhap-nhat-ky",
+            get(import::form)
+                .post(import::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
+        )
         .route("/app/thanh-vien", get(members::list).post(members::add))
         .route(
             "/app/danh-muc/{kind}",
