@@ -230,7 +230,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
             eprintln!("Nguồn is listening on http://{}", listener.local_addr()?);
             let labels = crate::labels::settings(&config)?;
-            server::serve(listener, AppState::new(store, labels), shutdown_signal()).await?;
+            let state = AppState::new(store, labels).reverifying_every(std::time::Duration::from_secs(
+                config.reverify_minutes.saturating_mul(60),
+            ));
+            server::serve(listener, state, shutdown_signal()).await?;
         }
         Command::Labels {
             command: crate::labels::LabelsCommand::Issue(args),

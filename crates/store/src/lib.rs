@@ -62,6 +62,8 @@ pub struct Store {
     /// Bumped after every write that can change what a page shows (scan flushes excepted), so
     /// callers can cache what they read and know when to read again.
     generation: Arc<AtomicU64>,
+    /// What the last background re-verification found altered (a digest of it).
+    last_reverify: Arc<std::sync::Mutex<Option<[u8; 32]>>>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -126,6 +128,7 @@ impl Store {
             banned: Arc::new(farm_log::BannedList::vietnam()),
             scans: Arc::new(labels::ScanBuffer::default()),
             generation: Arc::new(AtomicU64::new(0)),
+            last_reverify: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 

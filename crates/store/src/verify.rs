@@ -53,11 +53,19 @@ pub struct VerifyReport {
 }
 
 /// Told how far a walk over every lot has come.
-pub trait VerifyProgress {
+pub trait VerifyProgress: Send + Sync {
     /// Called once with the totals before the walk.
     fn start(&self, lots: u64, events: u64);
     /// Called as events are checked.
     fn advance(&self, events: u64);
+}
+
+/// Progress nobody watches (the background re-verification).
+pub(crate) struct Quiet;
+
+impl VerifyProgress for Quiet {
+    fn start(&self, _: u64, _: u64) {}
+    fn advance(&self, _: u64) {}
 }
 
 /// How many events one verification page reads: large pages amortize the per-query cost (50,000
