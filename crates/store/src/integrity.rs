@@ -410,7 +410,7 @@ impl Store {
     /// see (triggers dropped, the file edited byte by byte) goes unseen: one interval between
     /// passes plus one pass. Returns whether the epoch moved.
     pub async fn reverify_all(&self) -> Result<bool, StoreError> {
-        let report = self.verify_all(&crate::verify::Quiet).await?;
+        let report = self.verify_and_keep(&crate::verify::Quiet).await?;
         let mut found = blake3::Hasher::new();
         for lot in report.lots.iter().filter(|l| !l.status.is_intact()) {
             found.update(format!("{}/{}:{:?}\n", lot.cooperative_id, lot.lot_code, lot.status).as_bytes());
