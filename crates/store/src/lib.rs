@@ -9,6 +9,7 @@ mod admin;
 mod entities;
 mod error;
 mod events;
+mod explain;
 mod exports;
 mod import;
 mod integrity;
@@ -33,6 +34,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
+pub use explain::QueryPlan;
 pub use exports::ExportLot;
 pub use import::{
     DiaryImportContext, DiaryImportFailure, DiaryImportReport, DiaryRowProblem, ImportProgress, ImportReport,
