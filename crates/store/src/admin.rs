@@ -2,9 +2,7 @@
 
 use farm_log::{GrowerDisplay, Region, Role};
 use rand::RngCore;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
 use crate::entities::{api_tokens, cooperatives, members, plot_assignments};
 use crate::{
@@ -132,7 +130,7 @@ impl Store {
         leader: NewMember,
     ) -> Result<(Cooperative, Member, IssuedToken), StoreError> {
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = cooperatives::ActiveModel {
             name: Set(cooperative.name.to_string()),
             address: Set(cooperative.address.to_string()),

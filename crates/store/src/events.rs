@@ -10,9 +10,7 @@ use farm_log::{
     Event, EventBody, FieldError, InputSnapshot, LotCode, LotState, LotStatus, Note, Quantity, ValidationContext,
     ValidationErrors,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -160,7 +158,7 @@ impl<'a> AppendTxn<'a> {
         with_history: &BTreeSet<String>,
         ids: impl IntoIterator<Item = Uuid>,
     ) -> Result<Self, StoreError> {
-        let txn = store.db.begin().await?;
+        let txn = store.begin_write().await?;
         let mut work = Self {
             store,
             txn,
@@ -654,7 +652,7 @@ impl Store {
         explanation: Note,
     ) -> Result<StoredEvent, StoreError> {
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = lots::Entity::find()
             .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
             .filter(lots::Column::Code.eq(code))

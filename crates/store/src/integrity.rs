@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use farm_log::chain::{ChainVerifier, StoredLink, initial_holding};
 use farm_log::{ChainHead, ChainStatus, Event, FoldedLot, LotState};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use uuid::Uuid;
 
 use crate::entities::{
@@ -474,7 +474,7 @@ impl Store {
             _ => Some(full.state.folded()),
         };
         let _guard = self.quiet_write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let now_row = lots::Entity::find_by_id(row.id).lock_exclusive().one(&txn).await?;
         if now_row.is_some_and(|r| r.head == row.head && r.event_count == row.event_count) {
             save_lot_check(

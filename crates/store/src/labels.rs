@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionTrait,
+    QuerySelect, Set,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -464,7 +464,7 @@ impl Store {
         }
         let cooperative = self.cooperative(principal.cooperative_id).await?;
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = lots::Entity::find()
             .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
             .filter(lots::Column::Code.eq(&request.lot_code))
@@ -934,7 +934,7 @@ impl Store {
         }
         // Wait for the database first, so scans are held back only while the counts move.
         let _guard = self.quiet_write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let _moving = self.scans.gate.write().await;
         let scans = self.scans.take();
         if scans.is_empty() {

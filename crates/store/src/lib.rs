@@ -167,6 +167,20 @@ impl Store {
         }
     }
 
+    /// Begins a transaction that will write. On SQLite it takes the database's write lock at
+    /// once (a no-op UPDATE), so that another process writing to the same file makes it wait
+    /// (`busy_timeout`) instead of both reading first and one failing to upgrade ("database is
+    /// locked") — the in-process writer lock cannot see other processes.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+        use sea_orm::{ConnectionTrait, TransactionTrait};
+        let txn = self.db.begin().await?;
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            txn.execute_unprepared("UPDATE integrity SET epoch = epoch WHERE 0")
+                .await?;
+        }
+        Ok(txn)
+    }
+
     /// The single-writer lock alone, for writes no page shows (scan counts).
     async fn quiet_write_guard(&self) -> WriteGuard<'_> {
         WriteGuard {

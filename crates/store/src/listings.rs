@@ -10,10 +10,7 @@ use chrono::{DateTime, FixedOffset};
 use farm_log::{Dimension, FieldError, Gtin, LotCode, LotStatus, Note, PhotoHash, Quantity, Unit, ValidationErrors};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -576,7 +573,7 @@ impl Store {
     /// Lists something new: version 1, active.
     pub async fn create_listing(&self, principal: &Principal, fields: ListingFields) -> Result<Listing, StoreError> {
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         self.check_listing(&txn, principal.cooperative_id, &fields, &[]).await?;
         let at = timestamp_text(&now());
         let row = listings::ActiveModel {
@@ -637,7 +634,7 @@ impl Store {
         based_on: Option<i32>,
     ) -> Result<Listing, StoreError> {
         let guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = listings::Entity::find_by_id(listing_id)
             .filter(listings::Column::CooperativeId.eq(principal.cooperative_id))
             .lock_exclusive()
@@ -784,7 +781,7 @@ impl Store {
         movement: NewMovement,
     ) -> Result<Vec<StockMovement>, StoreError> {
         let guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = listings::Entity::find_by_id(listing_id)
             .filter(listings::Column::CooperativeId.eq(principal.cooperative_id))
             .lock_exclusive()
@@ -937,7 +934,7 @@ impl Store {
             return Ok(row.token);
         }
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         feed_tokens::Entity::insert(feed_tokens::ActiveModel {
             cooperative_id: Set(cooperative_id),
             token: Set(crate::admin::random_token()),

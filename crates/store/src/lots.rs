@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use chrono::DateTime;
 use farm_log::chain::{ChainHead, GenesisInput, ParentLink, genesis};
 use farm_log::{Event, EventBody, GeoPoint, LotCode, LotStatus, Note, Quantity};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 use uuid::Uuid;
 
 use crate::entities::{events, lot_parents, lot_plots, lots, plots};
@@ -266,7 +264,7 @@ impl Store {
             parents: Vec::new(),
         };
         let _guard = self.write_guard().await;
-        let txn = self.db.begin().await?;
+        let txn = self.begin_write().await?;
         let row = insert_lot_row(&txn, &identity, LotStatus::Growing, "code").await?;
         txn.commit().await?;
         drop(_guard);

@@ -17,7 +17,9 @@ pub struct TestApp {
     pub store: Store,
     pub backend: &'static str,
     pub coops: Vec<DemoCoop>,
-    _dir: Option<tempfile::TempDir>,
+    /// The database's URL (a SQLite file's path), for a second server on the same database.
+    pub database_url: String,
+    _dir: Option<std::sync::Arc<tempfile::TempDir>>,
 }
 
 /// A demo cooperative with a token per role.
@@ -94,15 +96,14 @@ fn left_by_an_old_run(name: &str, prefix: &str) -> bool {
     made.is_none_or(|secs| secs.saturating_add(3 * 3600) < unix_seconds())
 }
 
-async fn fresh_store(backend: &'static str) -> (Store, Option<tempfile::TempDir>) {
+async fn fresh_store(backend: &'static str) -> (Store, String, Option<std::sync::Arc<tempfile::TempDir>>) {
     match backend {
         "sqlite" => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("nguon-test.db");
-            let store = Store::connect(path.to_str().expect("utf-8 path"))
-                .await
-                .expect("open sqlite");
-            (store, Some(dir))
+            let url = path.to_str().expect("utf-8 path").to_owned();
+            let store = Store::connect(&url).await.expect("open sqlite");
+            (store, url, Some(std::sync::Arc::new(dir)))
         }
         _ => {
             let admin = postgres_admin_url().await.expect("postgres url");
@@ -113,8 +114,9 @@ async fn fresh_store(backend: &'static str) -> (Store, Option<tempfile::TempDir>
                 .expect("create database");
             let _ = db.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            let store = Store::connect(&format!("{base}/{name}")).await.expect("open postgres");
-            (store, None)
+            let url = format!("{base}/{name}");
+            let store = Store::connect(&url).await.expect("open postgres");
+            (store, url, None)
         }
     }
 }
@@ -140,12 +142,23 @@ pub async fn spawn_demo_reverifying(backend: &'static str, every: std::time::Dur
 }
 
 async fn spawn_empty_with(backend: &'static str, reverify_every: std::time::Duration) -> TestApp {
-    let (store, dir) = fresh_store(backend).await;
+    let (store, database_url, dir) = fresh_store(backend).await;
     store.migrate().await.expect("migrate");
+    serve_store(store, backend, database_url, dir, reverify_every, None).await
+}
+
+async fn serve_store(
+    store: Store,
+    backend: &'static str,
+    database_url: String,
+    dir: Option<std::sync::Arc<tempfile::TempDir>>,
+    reverify_every: std::time::Duration,
+    public_url: Option<&str>,
+) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let labels = server::api::LabelSettings {
-        base_url: label::BaseUrl::parse(&base).expect("base url"),
+        base_url: label::BaseUrl::parse(public_url.unwrap_or(&base)).expect("base url"),
         font: nguon::labels::load_font(std::path::Path::new(nguon::config::DEFAULT_LABEL_FONT))
             .map(std::sync::Arc::new),
     };
@@ -159,7 +172,30 @@ async fn spawn_empty_with(backend: &'static str, reverify_every: std::time::Dura
         store,
         backend,
         coops: Vec::new(),
+        database_url,
         _dir: dir,
+    }
+}
+
+impl TestApp {
+    /// A second server on the same database, with its own connections, caches and scan
+    /// counters, as another `nguon serve` process behind the same load balancer would be.
+    pub async fn second_server(&self) -> TestApp {
+        let store = Store::connect(&self.database_url)
+            .await
+            .expect("open the same database");
+        let mut app = serve_store(
+            store,
+            self.backend,
+            self.database_url.clone(),
+            self._dir.clone(),
+            server::REVERIFY_EVERY,
+            // Behind one load balancer both print and link the same public address.
+            Some(&self.base),
+        )
+        .await;
+        app.coops = self.coops.clone();
+        app
     }
 }
 

@@ -18,6 +18,7 @@ mod openapi;
 mod pages;
 mod phone;
 mod plans;
+mod replicas;
 mod resolver;
 mod robustness;
 mod verdicts;
