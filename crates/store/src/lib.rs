@@ -15,6 +15,7 @@ mod lots;
 mod public;
 mod records;
 mod registry;
+mod season;
 mod verify;
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub use public::{
     LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };
 pub use records::*;
+pub use season::{InputUsage, LotOverview, LotPack, MemberDetails, Shipment};
 pub use verify::{LotVerification, VerifyProgress};
 
 /// A handle on the database; cheap to clone.

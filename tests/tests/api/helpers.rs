@@ -17,7 +17,80 @@ pub struct TestApp {
     pub store: Store,
     pub backend: &'static str,
     pub coops: Vec<DemoCoop>,
+    /// Stops and starts the server on its address (the database stays).
+    pub server: ServerControl,
     _dir: Option<tempfile::TempDir>,
+}
+
+/// The app's server, which a test may stop and start again on the same address with the same
+/// database: a phone can lose the server (switched off, out of reach) as well as its signal.
+pub struct ServerControl {
+    address: std::net::SocketAddr,
+    state: AppState,
+    running: tokio::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>>,
+}
+
+impl ServerControl {
+    fn serve(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+    ) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = server::serve(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        (stop, task)
+    }
+
+    /// Stops the server: open connections are closed, and the port refuses new ones until
+    /// [`ServerControl::start`].
+    pub async fn stop(&self) {
+        let Some((stop, task)) = self.running.lock().await.take() else {
+            return;
+        };
+        let _ = stop.send(());
+        let mut task = task;
+        if tokio::time::timeout(std::time::Duration::from_secs(10), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(self.address).await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server still answers after stopping"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Starts the server again on the same address (waiting for the port to be free).
+    pub async fn start(&self) {
+        let mut running = self.running.lock().await;
+        if running.is_some() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.address).await {
+                Ok(listener) => break listener,
+                Err(error) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "could not listen on {} again: {error}",
+                        self.address
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        };
+        *running = Some(Self::serve(listener, self.state.clone()));
+    }
 }
 
 /// A demo cooperative with a token per role.
@@ -140,15 +213,19 @@ pub async fn spawn_empty(backend: &'static str) -> TestApp {
             .map(std::sync::Arc::new),
     };
     let state = AppState::new(store.clone(), labels);
-    tokio::spawn(async move {
-        let _ = server::serve(listener, state, std::future::pending()).await;
-    });
+    let address = listener.local_addr().expect("address");
+    let running = ServerControl::serve(listener, state.clone());
     TestApp {
         base,
         client: Client::new(),
         store,
         backend,
         coops: Vec::new(),
+        server: ServerControl {
+            address,
+            state,
+            running: tokio::sync::Mutex::new(Some(running)),
+        },
         _dir: dir,
     }
 }

@@ -18,5 +18,6 @@ mod language;
 mod not_found;
 mod offline;
 mod recall;
+mod season;
 mod support;
 mod xss;
