@@ -15,6 +15,7 @@ mod catalog;
 mod harness;
 mod label_page;
 mod language;
+mod leader;
 mod not_found;
 mod offline;
 mod recall;

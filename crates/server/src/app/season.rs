@@ -184,7 +184,12 @@ pub async fn recall_confirm(Signed(ctx): Signed, Path(code): Path<String>) -> Re
         heading: fill(&m.recall_confirm_title, &[("lot", &lot.code)]),
         lots,
         listings,
-        labels: (labels > 0).then(|| fill(&m.recall_labels, &[("n", &labels.to_string())])),
+        labels: (labels > 0).then(|| {
+            fill(
+                &m.recall_labels,
+                &[("n", &super::amounts::number(Decimal::from(labels), ctx.lang))],
+            )
+        }),
         recipients: recipients(&ctx, &lot.code).await?,
         action: ctx.href(&format!("{base}/thu-hoi")),
         back: ctx.href(&base),
