@@ -669,3 +669,99 @@ async fn every_farmer_screen_names_the_plot_shows_the_time_and_has_thumb_sized_b
     screenshot(&browser, "harvest-form").await;
     browser.close().await;
 }
+
+/// Measures what a photo costs a farmer on a poor line (400 kbit/s both ways, 150 ms latency,
+/// chromedriver's emulation): a step with a 12-megapixel camera photo sent as the app sent it
+/// before photos were made smaller on the phone (the original file in the form), then through
+/// the app as it is. Not a check (timings belong in docs/performance.md, not in assertions
+/// that a busy machine would break); run it by hand:
+/// `cargo test -p tests --test browser measure_photo_upload -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement for docs/performance.md, about two minutes"]
+async fn measure_photo_upload_at_400_kbit_s_before_and_after_resizing_on_the_phone() {
+    let Some((browser, app)) = start("measure_photo_upload_at_400_kbit_s_before_and_after_resizing_on_the_phone").await
+    else {
+        return;
+    };
+    let member = farmer(&app).await;
+    let code = app.growing_lot("CN-2612-90", member.id).await;
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("IMG_20261206_071502.jpg");
+    let original = camera_photo();
+    std::fs::write(&path, &original).expect("write");
+    sign_in(&browser, &app, &member.phone).await;
+    let form = format!("{}/app/lo/{code}/ghi/observation", app.base);
+
+    // Before: the original file, posted with the form as app.js used to.
+    browser.open(&form).await;
+    browser
+        .find("#subject")
+        .await
+        .send_keys("Trước: ảnh gốc")
+        .await
+        .expect("type");
+    browser
+        .find("#photo")
+        .await
+        .send_keys(path.to_str().expect("path"))
+        .await
+        .expect("attach");
+    browser.set_throughput(150, 50_000, 50_000).await;
+    browser
+        .eval(
+            r#"const form = document.getElementById("step-form");
+               const data = new FormData(form);
+               const started = performance.now();
+               window.__before = null;
+               fetch(form.action, { method: "POST", body: data, headers: { "X-Nguon-Sync": "page" } })
+                 .then(r => { window.__before = { status: r.status, ms: performance.now() - started, bytes: data.get("photo").size }; },
+                       e => { window.__before = { error: String(e) }; });
+               return null;"#,
+        )
+        .await;
+    let before = wait_for("the original photo's upload", Duration::from_secs(300), || async {
+        let seen = browser.eval("return window.__before;").await;
+        if seen.is_null() {
+            Err("uploading".to_owned())
+        } else {
+            Ok(seen)
+        }
+    })
+    .await;
+    browser.set_throughput(0, -1, -1).await;
+
+    // After: the app as it is (made smaller on the phone, kept, then sent).
+    browser.open(&form).await;
+    browser
+        .find("#subject")
+        .await
+        .send_keys("Sau: ảnh thu nhỏ")
+        .await
+        .expect("type");
+    browser
+        .find("#photo")
+        .await
+        .send_keys(path.to_str().expect("path"))
+        .await
+        .expect("attach");
+    wait_for("the photo made smaller", Duration::from_secs(30), || async {
+        let text = browser.find("#photo-info").await.text().await.unwrap_or_default();
+        if text.contains('×') { Ok(text) } else { Err(text) }
+    })
+    .await;
+    browser.set_throughput(150, 50_000, 50_000).await;
+    let started = std::time::Instant::now();
+    browser.find("#save").await.click().await.expect("save");
+    wait_url(&browser, "the lot page", |u| u.ends_with(&format!("/app/lo/{code}"))).await;
+    let after = started.elapsed();
+    browser.set_throughput(0, -1, -1).await;
+    let stored = history(&app, &code).await;
+    let _ = writeln!(
+        std::io::stderr(),
+        "photo upload at 400 kbit/s: before {before} (original {} bytes); after {:.1} s from the tap to the saved step on screen; {} steps stored",
+        original.len(),
+        after.as_secs_f64(),
+        stored.len()
+    );
+    browser.close().await;
+}
