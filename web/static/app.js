@@ -505,15 +505,25 @@
     });
     // Messages from the worker wait until the page says it listens.
     if (navigator.serviceWorker.startMessages) navigator.serviceWorker.startMessages();
-    navigator.serviceWorker.ready.then(function (registration) {
-      if (registration.active) registration.active.postMessage({ type: "precache", list: listUrl });
-    }).catch(function () {});
+    // Asked on the start page (where sign-in lands) and otherwise at most every 15 minutes:
+    // the list is small, but a leader clicking through many screens need not ask each time.
+    var home = location.pathname === root || location.pathname === root + "/";
+    var last = Number(localStorage.getItem("nguon-precache-at") || "0");
+    if (home || Date.now() - last > 15 * 60 * 1000) {
+      localStorage.setItem("nguon-precache-at", String(Date.now()));
+      navigator.serviceWorker.ready.then(function (registration) {
+        if (registration.active) registration.active.postMessage({ type: "precache", list: listUrl });
+      }).catch(function () {});
+    }
   }
 
   // Signing out forgets the pages kept on this phone (they hold this member's data).
   var signOut = document.getElementById("sign-out");
   if (signOut && navigator.serviceWorker && navigator.serviceWorker.controller) {
-    signOut.addEventListener("submit", function () { navigator.serviceWorker.controller.postMessage("signed-out"); });
+    signOut.addEventListener("submit", function () {
+      localStorage.removeItem("nguon-precache-at");
+      navigator.serviceWorker.controller.postMessage("signed-out");
+    });
   }
 
   // --- copy buttons (feed links) ---------------------------------------------------------
