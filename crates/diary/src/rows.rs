@@ -349,6 +349,12 @@ fn describe(body: &EventBody, region: Option<Region>, language: Language) -> Con
         EventBody::Close { reason } => {
             detail(words.reason, reason.as_ref().map(ToString::to_string));
         }
+        EventBody::AlterationAcknowledged { explanation, .. } => {
+            detail(words.reason, Some(explanation.to_string()));
+        }
+        EventBody::Override { reason, .. } => {
+            detail(words.reason, Some(reason.to_string()));
+        }
     }
     content.details = details.join("; ");
     content

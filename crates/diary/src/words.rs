@@ -280,6 +280,8 @@ pub(crate) fn event_type(kind: EventKind, language: Language) -> &'static str {
             EventKind::Correction => "Correction",
             EventKind::Recall => "Recall",
             EventKind::Close => "Lot closed",
+            EventKind::AlterationAcknowledged => "Leader acknowledged the record was altered",
+            EventKind::Override => "Leader override",
         },
     }
 }

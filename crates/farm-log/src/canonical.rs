@@ -259,5 +259,15 @@ pub fn encode_body(out: &mut Encoder, body: &EventBody) {
         EventBody::Close { reason } => {
             out.option(reason.as_ref(), encode_text);
         }
+        EventBody::AlterationAcknowledged {
+            history,
+            previous_head,
+            explanation,
+        } => {
+            out.fixed(&history.0).fixed(&previous_head.0).str(explanation.as_ref());
+        }
+        EventBody::Override { rule, reason } => {
+            out.u8(rule.tag()).str(reason.as_ref());
+        }
     }
 }

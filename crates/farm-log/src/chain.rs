@@ -155,6 +155,11 @@ pub enum ChainStatus {
         event_id: Option<Uuid>,
         /// What did not match, in plain words.
         reason: String,
+        /// The seq of the leader's acknowledgement that covers exactly this stored history,
+        /// when there is one and everything after it is intact: the lot may be logged on again,
+        /// but it stays altered for everyone who reads it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        acknowledged_by: Option<u64>,
     },
 }
 
@@ -162,6 +167,66 @@ impl ChainStatus {
     /// True when intact.
     pub fn is_intact(&self) -> bool {
         matches!(self, ChainStatus::Intact { .. })
+    }
+
+    /// True when altered and no leader has acknowledged this very alteration (appends are
+    /// refused until one does).
+    pub fn is_unacknowledged_alteration(&self) -> bool {
+        matches!(
+            self,
+            ChainStatus::Altered {
+                acknowledged_by: None,
+                ..
+            }
+        )
+    }
+}
+
+/// blake3 derive-key context for the digest of a stored history.
+pub const HISTORY_CONTEXT: &str = "nguon 2026-12 stored history v1";
+
+/// A running digest of a lot's history *as stored*, including whatever in it no longer hashes
+/// (the lot's identity and stored genesis, then each row's id, seq, recorded head and content,
+/// or why the content cannot be read). An acknowledgement names the digest of the rows before
+/// it, so it covers exactly the alteration the leader saw, and a later change no longer matches.
+#[derive(Debug, Clone)]
+pub struct StoredHistory(blake3::Hasher);
+
+impl StoredHistory {
+    /// Starts from the lot's identity as stored and the genesis stored for it.
+    pub fn start(identity: &GenesisInput, stored_genesis: &ChainHead) -> Self {
+        let mut hasher = blake3::Hasher::new_derive_key(HISTORY_CONTEXT);
+        hasher.update(&genesis(identity).0);
+        hasher.update(&stored_genesis.0);
+        Self(hasher)
+    }
+
+    /// Adds one stored row, with its event's canonical bytes when it could be read.
+    pub fn add(&mut self, link: &StoredLink, canonical: Option<&[u8]>) {
+        let mut out = Encoder::new();
+        out.uuid(&link.event_id).u64(link.seq).fixed(&link.recorded_head.0);
+        match (&link.event, canonical) {
+            (Ok(_), Some(bytes)) => {
+                out.u8(1).u64(bytes.len() as u64);
+                self.0.update(&out.finish());
+                self.0.update(bytes);
+            }
+            (Err(why), _) => {
+                out.u8(0).str(why);
+                self.0.update(&out.finish());
+            }
+            (Ok(event), None) => {
+                let bytes = encode_event(event);
+                out.u8(1).u64(bytes.len() as u64);
+                self.0.update(&out.finish());
+                self.0.update(&bytes);
+            }
+        }
+    }
+
+    /// The digest so far.
+    pub fn digest(&self) -> ChainHead {
+        ChainHead(*self.0.finalize().as_bytes())
     }
 }
 
@@ -180,11 +245,20 @@ pub struct StoredLink {
 }
 
 /// Walks a chain incrementally, so callers can stream millions of events through it.
+///
+/// After the first mismatch the walk only looks for a leader's acknowledgement
+/// ([`crate::EventBody::AlterationAcknowledged`]) naming the digest of exactly the stored rows
+/// before it; from a matching one it goes on checking, linked from the head the
+/// acknowledgement names, and the result is `Altered` with `acknowledged_by` set.
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {
     head: ChainHead,
     count: u64,
     failure: Option<ChainStatus>,
+    /// The alteration a leader acknowledged, and the acknowledgement's seq.
+    acknowledged: Option<(ChainStatus, u64)>,
+    /// The stored rows so far (kept only while a failure could still be acknowledged).
+    history: StoredHistory,
 }
 
 impl ChainVerifier {
@@ -195,24 +269,63 @@ impl ChainVerifier {
             at_seq: 0,
             event_id: None,
             reason: "the lot's identity (cooperative, code, product, plots, creation time or parents) no longer matches its genesis".into(),
+            acknowledged_by: None,
         });
         Self {
             head,
             count: 0,
             failure,
+            acknowledged: None,
+            history: StoredHistory::start(identity, stored_genesis),
         }
     }
 
-    /// Feeds the next stored event. After the first mismatch, further events are ignored.
+    /// Feeds the next stored event. After the first mismatch, further events are only looked
+    /// at for an acknowledgement of it.
     pub fn feed(&mut self, link: &StoredLink) {
+        // Encoded once, for the link and for the stored-history digest.
+        let bytes = link.event.as_ref().ok().map(encode_event);
+        if self.failure.is_none() {
+            self.check(link, bytes.as_deref());
+        }
+        // An acknowledgement resumes the walk after a failure, including the one it meets
+        // itself when it links from a head that does not follow from the events (the lot's
+        // recorded head or count was edited).
         if self.failure.is_some() {
+            self.try_acknowledgement(link, bytes.as_deref());
+        }
+        self.history.add(link, bytes.as_deref());
+    }
+
+    /// After a failure: a stored acknowledgement that names the digest of every row before it
+    /// and links from the head it names resumes the walk.
+    fn try_acknowledgement(&mut self, link: &StoredLink, bytes: Option<&[u8]>) {
+        let (Ok(event), Some(bytes)) = (&link.event, bytes) else {
+            return;
+        };
+        let crate::EventBody::AlterationAcknowledged {
+            history, previous_head, ..
+        } = &event.body
+        else {
+            return;
+        };
+        if *history != self.history.digest() || next_head(previous_head, bytes) != link.recorded_head {
             return;
         }
+        if let Some(failure) = self.failure.take() {
+            self.acknowledged = Some((failure, link.seq));
+        }
+        self.head = link.recorded_head;
+        self.count = link.seq;
+    }
+
+    fn check(&mut self, link: &StoredLink, bytes: Option<&[u8]>) {
         let expected_seq = self.count + 1;
         let altered = |reason: String| ChainStatus::Altered {
             at_seq: expected_seq,
             event_id: Some(link.event_id),
             reason,
+            acknowledged_by: None,
         };
         if link.seq != expected_seq {
             self.failure = Some(altered(format!(
@@ -221,14 +334,15 @@ impl ChainVerifier {
             )));
             return;
         }
-        let event = match &link.event {
-            Ok(event) => event,
-            Err(why) => {
+        let bytes = match (&link.event, bytes) {
+            (Ok(_), Some(bytes)) => bytes,
+            (Err(why), _) => {
                 self.failure = Some(altered(format!("the stored event can no longer be read: {why}")));
                 return;
             }
+            (Ok(_), None) => return,
         };
-        let head = self::link(&self.head, event);
+        let head = next_head(&self.head, bytes);
         if head != link.recorded_head {
             self.failure = Some(altered(
                 "the stored event no longer hashes to the head recorded with it".into(),
@@ -237,6 +351,11 @@ impl ChainVerifier {
         }
         self.head = head;
         self.count = expected_seq;
+    }
+
+    /// The digest of every row fed so far, as an acknowledgement appended next would name it.
+    pub fn stored_history(&self) -> ChainHead {
+        self.history.digest()
     }
 
     /// Ends the walk, checking the lot's recorded head and event count.
@@ -253,11 +372,28 @@ impl ChainVerifier {
                     lot_head.to_hex(),
                     self.count
                 ),
+                acknowledged_by: None,
             };
         }
-        ChainStatus::Intact {
-            head: self.head,
-            events: self.count,
+        match self.acknowledged {
+            Some((
+                ChainStatus::Altered {
+                    at_seq,
+                    event_id,
+                    reason,
+                    ..
+                },
+                by,
+            )) => ChainStatus::Altered {
+                at_seq,
+                event_id,
+                reason,
+                acknowledged_by: Some(by),
+            },
+            _ => ChainStatus::Intact {
+                head: self.head,
+                events: self.count,
+            },
         }
     }
 }

@@ -371,14 +371,16 @@ pub fn parse_draft(value: &Value, prefix: &str) -> Result<EventDraft, Validation
         Uuid::parse_str(text).map_err(|_| wrong_type(field.to_owned(), "mã sự kiện dạng UUID", "a UUID"))
     });
     let occurred_at = reader.parsed("occurred_at", true, |text, field| {
-        DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
+        let at = DateTime::parse_from_rfc3339(text.trim()).map_err(|_| {
             FieldError::new(
                 field,
                 "invalid_datetime",
                 format!("\"{text}\" không phải ngày giờ kèm múi giờ, ví dụ 2026-05-02T07:30:00+07:00."),
                 format!("\"{text}\" is not a date-time with its offset, e.g. 2026-05-02T07:30:00+07:00."),
             )
-        })
+        })?;
+        crate::not_before_2000(at.date_naive(), field)?;
+        Ok(at)
     });
     let note = reader.note("note", false);
     let location = match reader.present("location") {
@@ -494,6 +496,20 @@ mod tests {
                 "events[3].children[1].code",
                 "events[3].children[1].quantity"
             ]
+        );
+    }
+
+    #[test]
+    fn a_date_before_2000_is_refused_with_its_field() {
+        let errors = parse_draft(
+            &json!({ "id": "0193a5a0-0000-7000-8000-000000000001", "type": "observation", "subject": "sâu",
+                     "occurred_at": "1926-05-02T07:30:00+07:00" }),
+            "events[0]",
+        )
+        .unwrap_err();
+        assert_eq!(
+            (errors.0[0].field.as_str(), errors.0[0].code),
+            ("events[0].occurred_at", "too_early")
         );
     }
 

@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
+use crate::chain::ChainHead;
 use crate::error::FieldError;
 use crate::ids::LotCode;
 use crate::model::InputKind;
@@ -332,6 +333,65 @@ pub enum EventBody {
         #[serde(default)]
         reason: Option<ShortText>,
     },
+    /// A leader acknowledges that the lot's stored history was altered behind the application's
+    /// back, so that logging can go on. The alteration stays visible to everyone; this only
+    /// records who saw it, what they say happened, and exactly which stored history they saw.
+    /// Appended by the store (never sent by a client), which fills in both digests.
+    AlterationAcknowledged {
+        /// The digest of the stored history before this event, as it was read when acknowledged
+        /// ([`crate::chain::StoredHistory`]). A later change to that history no longer matches it.
+        history: ChainHead,
+        /// The head this event is linked from: the lot's recorded head when it was appended.
+        previous_head: ChainHead,
+        /// What the leader says happened.
+        explanation: Note,
+    },
+    /// A leader's decision to go ahead where a rule would refuse, with the reason, recorded
+    /// before the thing it allows (e.g. printing labels for a lot past its use-by date).
+    Override {
+        /// The rule set aside.
+        rule: OverrideRule,
+        /// Why.
+        reason: Note,
+    },
+}
+
+/// A rule a leader may set aside with an [`EventBody::Override`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverrideRule {
+    /// Issue labels for a lot whose use-by date has passed.
+    LabelPastUseBy,
+}
+
+impl OverrideRule {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OverrideRule::LabelPastUseBy => "label_past_use_by",
+        }
+    }
+
+    /// The one-byte tag of the canonical encoding. Never reuse or renumber a tag.
+    pub fn tag(self) -> u8 {
+        match self {
+            OverrideRule::LabelPastUseBy => 1,
+        }
+    }
+
+    /// What it allowed, in Vietnamese.
+    pub fn name_vi(self) -> &'static str {
+        match self {
+            OverrideRule::LabelPastUseBy => "In tem cho lô đã quá hạn sử dụng",
+        }
+    }
+
+    /// What it allowed, in English.
+    pub fn name_en(self) -> &'static str {
+        match self {
+            OverrideRule::LabelPastUseBy => "Labels printed for a lot past its use-by date",
+        }
+    }
 }
 
 /// The type of an event without its content.
@@ -364,6 +424,10 @@ pub enum EventKind {
     Recall,
     /// See [`EventBody::Close`].
     Close,
+    /// See [`EventBody::AlterationAcknowledged`].
+    AlterationAcknowledged,
+    /// See [`EventBody::Override`].
+    Override,
 }
 
 impl EventKind {
@@ -383,6 +447,8 @@ impl EventKind {
             EventKind::Correction => "correction",
             EventKind::Recall => "recall",
             EventKind::Close => "close",
+            EventKind::AlterationAcknowledged => "alteration_acknowledged",
+            EventKind::Override => "override",
         }
     }
 
@@ -402,6 +468,8 @@ impl EventKind {
             EventKind::Correction => "Đính chính",
             EventKind::Recall => "Thu hồi",
             EventKind::Close => "Kết thúc lô",
+            EventKind::AlterationAcknowledged => "Xác nhận dữ liệu đã bị thay đổi",
+            EventKind::Override => "Quyết định ngoại lệ của ban quản lý",
         }
     }
 
@@ -421,6 +489,8 @@ impl EventKind {
             EventKind::Correction => 11,
             EventKind::Recall => 12,
             EventKind::Close => 13,
+            EventKind::AlterationAcknowledged => 14,
+            EventKind::Override => 15,
         }
     }
 }
@@ -442,6 +512,8 @@ impl EventBody {
             EventBody::Correction { .. } => EventKind::Correction,
             EventBody::Recall { .. } => EventKind::Recall,
             EventBody::Close { .. } => EventKind::Close,
+            EventBody::AlterationAcknowledged { .. } => EventKind::AlterationAcknowledged,
+            EventBody::Override { .. } => EventKind::Override,
         }
     }
 

@@ -10,7 +10,7 @@ use crate::error::FieldError;
 use crate::model::Region;
 
 /// What a unit measures; quantities only convert within one dimension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Dimension {
     /// Mass, base unit kilogram.
@@ -205,8 +205,22 @@ fn unknown_unit(field: &str, unit: &str) -> FieldError {
     )
 }
 
+impl Dimension {
+    /// The largest amount one quantity may hold, in the base unit: more than any cooperative
+    /// records in one event or one pack, and small enough that sums and products of quantities
+    /// never overflow a decimal. Mass 10,000 t; volume 10,000,000 L; area 100,000 ha; count
+    /// 10,000,000 pieces.
+    pub fn max_in_base_unit(self) -> Decimal {
+        match self {
+            Dimension::Mass | Dimension::Volume | Dimension::Count => Decimal::from(10_000_000),
+            Dimension::Area => Decimal::from(1_000_000_000),
+        }
+    }
+}
+
 impl Quantity {
-    /// Builds a quantity, rejecting zero and negative amounts.
+    /// Builds a quantity, rejecting zero and negative amounts and amounts above the
+    /// dimension's bound ([`Dimension::max_in_base_unit`]).
     pub fn new(value: Decimal, unit: Unit, field: &str) -> Result<Self, FieldError> {
         if value <= Decimal::ZERO {
             return Err(FieldError::new(
@@ -214,6 +228,25 @@ impl Quantity {
                 "not_positive",
                 "Số lượng phải lớn hơn 0.",
                 "The quantity must be greater than 0.",
+            ));
+        }
+        let dimension = unit.dimension();
+        let max = dimension.max_in_base_unit();
+        if value.checked_mul(unit.base_factor()).is_none_or(|base| base > max) {
+            let base = Unit::base_of(dimension);
+            return Err(FieldError::new(
+                field,
+                "too_large",
+                format!(
+                    "Số lượng quá lớn: tối đa {} {} cho một lần ghi.",
+                    format_decimal_vi(max),
+                    base.name_vi()
+                ),
+                format!(
+                    "The quantity is too large: at most {} {} at a time.",
+                    max,
+                    base.name_en()
+                ),
             ));
         }
         if value.scale() > 6 {
@@ -269,24 +302,38 @@ impl Quantity {
             } else {
                 region.sao_square_metres()
             };
-            return Quantity::new(value * square_metres, Unit::SquareMetre, field);
+            return Quantity::new(
+                value.checked_mul(square_metres).unwrap_or(Decimal::MAX),
+                Unit::SquareMetre,
+                field,
+            );
         }
         if lower == "yến" || lower == "yen" {
-            return Quantity::new(value * Decimal::TEN, Unit::Kilogram, field);
+            return Quantity::new(
+                value.checked_mul(Decimal::TEN).unwrap_or(Decimal::MAX),
+                Unit::Kilogram,
+                field,
+            );
         }
         let unit = Unit::from_code_or_name(unit_text).ok_or_else(|| unknown_unit(field, unit_text))?;
         Quantity::new(value, unit, field)
     }
 
-    /// The amount expressed in the dimension's base unit (kg, L, m², piece).
+    /// The amount expressed in the dimension's base unit (kg, L, m², piece). Quantities are
+    /// bounded ([`Quantity::new`]) so this cannot overflow; a value built by hand past the bound
+    /// saturates instead of panicking.
     pub fn in_base_unit(&self) -> Decimal {
-        self.value * self.unit.base_factor()
+        self.value.checked_mul(self.unit.base_factor()).unwrap_or(Decimal::MAX)
     }
 
     /// Converts to another unit of the same dimension; `None` across dimensions.
     pub fn convert_to(&self, unit: Unit) -> Option<Quantity> {
         (unit.dimension() == self.unit.dimension()).then(|| Quantity {
-            value: (self.in_base_unit() / unit.base_factor()).normalize(),
+            value: self
+                .in_base_unit()
+                .checked_div(unit.base_factor())
+                .unwrap_or(Decimal::MAX)
+                .normalize(),
             unit,
         })
     }
@@ -457,6 +504,29 @@ mod tests {
         let error = Quantity::parse("3 bushels", None, "amount").unwrap_err();
         assert_eq!((error.code, error.field.as_str()), ("unknown_unit", "amount"));
         assert_eq!(Quantity::parse("3", None, "amount").unwrap_err().code, "missing_unit");
+    }
+
+    #[test]
+    fn the_largest_decimal_or_more_than_ten_thousand_tonnes_is_refused_not_a_panic() {
+        for text in [
+            "79228162514264337593543950335 kg",
+            "79228162514264337593543950335 tấn",
+            "79228162514264337593543950335 sào",
+            "99999999999999999999999999999999 kg",
+            "10001 tấn",
+            "10000001 kg",
+            "10000001 cái",
+            "100001 ha",
+        ] {
+            let error = Quantity::parse(text, Some(Region::North), "amount").unwrap_err();
+            assert!(
+                matches!(error.code, "too_large" | "invalid_quantity"),
+                "{text}: {}",
+                error.code
+            );
+        }
+        assert_eq!(q("10000 tấn").in_base_unit(), Decimal::from(10_000_000));
+        assert_eq!(q("100000 ha").unit, Unit::Hectare);
     }
 
     #[test]

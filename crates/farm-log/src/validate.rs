@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Duration, FixedOffset};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::VIETNAM_OFFSET;
@@ -27,10 +28,43 @@ pub struct ValidationContext<'a> {
     pub actor_role: Role,
     /// The banned-ingredient list in force.
     pub banned: &'a BannedList,
+    /// The lot's plots' total area in m², when every plot has one: amounts per area are bounded
+    /// by it ([`PER_AREA_LIMITS`]).
+    pub area_m2: Option<Decimal>,
+}
+
+/// The most one event may say per square metre of the lot's plots, per kind and dimension, in
+/// base units (kg or L per m²). Far above any real crop or dose — a harvest of 50 kg/m² is
+/// 500 t/ha, ten times a heavy greenhouse crop — so they only stop typing slips ("8 tấn" for
+/// "8 kg") and never a real entry.
+pub const PER_AREA_LIMITS: [(EventKind, Dimension, i64); 6] = [
+    (EventKind::Harvest, Dimension::Mass, 50),
+    (EventKind::Seeding, Dimension::Mass, 5),
+    (EventKind::Fertilizing, Dimension::Mass, 10),
+    (EventKind::Fertilizing, Dimension::Volume, 10),
+    (EventKind::Spraying, Dimension::Volume, 2),
+    (EventKind::Irrigation, Dimension::Volume, 1_000),
+];
+
+/// What [`LotState`] keeps of a lot's history once folded: enough to judge every event but a
+/// correction (which needs the events themselves), small whatever the history's length, and
+/// serializable so the store can keep it beside the lot's head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldedLot {
+    initial_status: LotStatus,
+    initial_holding: Option<Quantity>,
+    status: LotStatus,
+    first_seeding: Option<DateTime<FixedOffset>>,
+    sprayings: Vec<SprayRecord>,
+    last_harvest: Option<DateTime<FixedOffset>>,
+    held: BTreeMap<Dimension, Decimal>,
+    taken: BTreeMap<Dimension, Decimal>,
+    /// How many events were folded.
+    pub events: u64,
 }
 
 /// A spraying that counts toward the pre-harvest interval.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SprayRecord {
     /// The spraying event.
     pub event_id: Uuid,
@@ -55,6 +89,11 @@ pub struct LotState {
     initial_status: LotStatus,
     initial_holding: Option<Quantity>,
     events: Vec<Event>,
+    /// False when built from a [`FoldedLot`]: the events are not at hand (a correction needs
+    /// them), only what they fold to.
+    has_history: bool,
+    /// Events folded, including any not at hand.
+    folded: u64,
     /// The lot's status after all events.
     pub status: LotStatus,
     /// The earliest seeding.
@@ -81,6 +120,8 @@ impl LotState {
             initial_status,
             initial_holding: initial,
             events: Vec::new(),
+            has_history: true,
+            folded: 0,
             status: initial_status,
             first_seeding: None,
             sprayings: Vec::new(),
@@ -96,22 +137,71 @@ impl LotState {
     pub fn from_events(initial: Option<Quantity>, events: impl IntoIterator<Item = Event>) -> Self {
         let mut state = Self::new(initial);
         state.events = events.into_iter().collect();
+        state.folded = state.events.len() as u64;
         state.recompute();
         state
     }
 
-    /// The stored events, in order.
+    /// What the history folds to, for keeping beside the lot's head.
+    pub fn folded(&self) -> FoldedLot {
+        FoldedLot {
+            initial_status: self.initial_status,
+            initial_holding: self.initial_holding,
+            status: self.status,
+            first_seeding: self.first_seeding,
+            sprayings: self.sprayings.clone(),
+            last_harvest: self.last_harvest,
+            held: self.held.clone(),
+            taken: self.taken.clone(),
+            events: self.folded,
+        }
+    }
+
+    /// A state from a kept [`FoldedLot`], without the events themselves: it judges every event
+    /// but a correction ([`LotState::needs_history`]).
+    pub fn from_folded(folded: FoldedLot) -> Self {
+        Self {
+            initial_status: folded.initial_status,
+            initial_holding: folded.initial_holding,
+            events: Vec::new(),
+            has_history: false,
+            folded: folded.events,
+            status: folded.status,
+            first_seeding: folded.first_seeding,
+            sprayings: folded.sprayings,
+            last_harvest: folded.last_harvest,
+            held: folded.held,
+            taken: folded.taken,
+        }
+    }
+
+    /// Whether judging or adding `body` needs the events themselves rather than what they fold
+    /// to (a correction looks up and re-folds what it corrects), and this state lacks them.
+    pub fn needs_history(&self, body: &EventBody) -> bool {
+        !self.has_history && matches!(body, EventBody::Correction { .. })
+    }
+
+    /// The stored events, in order (empty when built from a [`FoldedLot`]).
     pub fn events(&self) -> &[Event] {
         &self.events
     }
 
     /// What the lot still holds in a dimension, in base units.
     pub fn available(&self, dimension: Dimension) -> Decimal {
-        self.held.get(&dimension).copied().unwrap_or_default() - self.taken.get(&dimension).copied().unwrap_or_default()
+        let held = self.held.get(&dimension).copied().unwrap_or_default();
+        let taken = self.taken.get(&dimension).copied().unwrap_or_default();
+        held.checked_sub(taken).unwrap_or(Decimal::MIN)
     }
 
     /// Adds an event that passed [`LotState::check`].
     pub fn push(&mut self, event: Event) {
+        self.folded += 1;
+        if !self.has_history {
+            // Only what the events fold to is kept; a correction never gets here without them
+            // (see `needs_history`).
+            self.fold(&event.body.clone(), &event);
+            return;
+        }
         let is_correction = matches!(event.body, EventBody::Correction { .. });
         self.events.push(event);
         if is_correction {
@@ -205,7 +295,9 @@ impl LotState {
             | EventBody::Observation { .. }
             | EventBody::Shipping { .. }
             | EventBody::Receiving { .. }
-            | EventBody::Correction { .. } => {}
+            | EventBody::Correction { .. }
+            | EventBody::AlterationAcknowledged { .. }
+            | EventBody::Override { .. } => {}
         }
     }
 
@@ -229,12 +321,14 @@ impl LotState {
         }
         let kind = event.body.kind();
         match self.status {
-            LotStatus::Closed if kind != EventKind::Recall => errors.push(FieldError::new(
-                "type",
-                "lot_closed",
-                "Lô này đã kết thúc; không thể ghi thêm nhật ký (chỉ có thể thu hồi).",
-                "This lot is closed; nothing more can be logged on it (it can only be recalled).",
-            )),
+            LotStatus::Closed if !matches!(kind, EventKind::Recall | EventKind::AlterationAcknowledged) => {
+                errors.push(FieldError::new(
+                    "type",
+                    "lot_closed",
+                    "Lô này đã kết thúc; không thể ghi thêm nhật ký (chỉ có thể thu hồi).",
+                    "This lot is closed; nothing more can be logged on it (it can only be recalled).",
+                ))
+            }
             LotStatus::Recalled
                 if !matches!(
                     kind,
@@ -243,6 +337,7 @@ impl LotState {
                         | EventKind::Shipping
                         | EventKind::Receiving
                         | EventKind::Close
+                        | EventKind::AlterationAcknowledged
                 ) =>
             {
                 errors.push(FieldError::new(
@@ -256,6 +351,16 @@ impl LotState {
                 ))
             }
             _ => {}
+        }
+        if self.needs_history(&event.body) {
+            // The store loads a lot's events before a correction; this only guards the rule.
+            errors.push(FieldError::new(
+                "corrects",
+                "history_needed",
+                "Không đọc được nhật ký của lô để đính chính; hãy thử lại.",
+                "The lot's history could not be read to check this correction; try again.",
+            ));
+            return errors.into_result();
         }
         self.check_body(&event.body, event, context, "", &mut errors);
         errors.into_result()
@@ -420,6 +525,16 @@ impl LotState {
             } => {
                 self.check_correction(*corrects, replacement.as_deref(), event, context, prefix, errors);
             }
+            EventBody::AlterationAcknowledged { .. } | EventBody::Override { .. } => {
+                if context.actor_role != Role::Leader {
+                    errors.push(FieldError::new(
+                        field("type"),
+                        "leader_only",
+                        format!("Chỉ ban quản lý HTX mới được ghi \"{}\".", body.kind().name_vi()),
+                        format!("Only a cooperative leader may record {}.", body.kind().as_str()),
+                    ));
+                }
+            }
             EventBody::Recall { .. }
             | EventBody::Seeding { .. }
             | EventBody::Irrigation { .. }
@@ -427,6 +542,63 @@ impl LotState {
             | EventBody::Shipping { .. }
             | EventBody::Receiving { .. }
             | EventBody::Close { .. } => {}
+        }
+        self.check_per_area(body, context, prefix, errors);
+    }
+
+    /// Amounts per square metre of the lot's plots stay within [`PER_AREA_LIMITS`].
+    fn check_per_area(
+        &self,
+        body: &EventBody,
+        context: &ValidationContext<'_>,
+        prefix: &str,
+        errors: &mut ValidationErrors,
+    ) {
+        let Some(area) = context.area_m2.filter(|a| *a > Decimal::ZERO) else {
+            return;
+        };
+        let (name, amount) = match body {
+            EventBody::Harvest { quantity, .. } => ("quantity", quantity),
+            EventBody::Seeding { quantity, .. } => ("quantity", quantity),
+            EventBody::Fertilizing { amount, .. } => ("amount", amount),
+            EventBody::Spraying { dose, .. } => ("dose", dose),
+            EventBody::Irrigation {
+                amount: Some(amount), ..
+            } => ("amount", amount),
+            _ => return,
+        };
+        let kind = body.kind();
+        let dimension = amount.unit.dimension();
+        let Some((_, _, per_m2)) = PER_AREA_LIMITS.iter().find(|(k, d, _)| *k == kind && *d == dimension) else {
+            return;
+        };
+        let limit = area.checked_mul(Decimal::from(*per_m2)).unwrap_or(Decimal::MAX);
+        if amount.in_base_unit() > limit {
+            let base = Unit::base_of(dimension);
+            let area_shown = Quantity {
+                value: area.round_dp(1).normalize(),
+                unit: Unit::SquareMetre,
+            }
+            .display_vi();
+            errors.push(FieldError::new(
+                format!("{prefix}{name}"),
+                "too_much_for_area",
+                format!(
+                    "{} là quá nhiều cho {} đất của lô (tối đa {} {}/m²). Hãy kiểm tra lại số và đơn vị.",
+                    amount.display_vi(),
+                    area_shown,
+                    per_m2,
+                    base.name_vi()
+                ),
+                format!(
+                    "{} {} is more than the lot's {} m² of land could take (at most {} {}/m²). Check the number and the unit.",
+                    amount.value.normalize(),
+                    amount.unit.name_en(),
+                    area.round_dp(1).normalize(),
+                    per_m2,
+                    base.name_en()
+                ),
+            ));
         }
     }
 
@@ -545,8 +717,12 @@ impl LotState {
     }
 }
 
+/// Adds a quantity to per-dimension totals. Each quantity is bounded ([`Quantity::new`]), so a
+/// total overflows only after billions of events; it then stays at the largest decimal instead
+/// of panicking (and every mass-balance check refuses what follows).
 fn add(totals: &mut BTreeMap<Dimension, Decimal>, quantity: &Quantity) {
-    *totals.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
+    let total = totals.entry(quantity.unit.dimension()).or_default();
+    *total = total.checked_add(quantity.in_base_unit()).unwrap_or(Decimal::MAX);
 }
 
 /// Applies corrections: the latest correction of an event decides what it says, or voids it.

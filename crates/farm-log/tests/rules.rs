@@ -14,8 +14,62 @@ fn check(state: &LotState, event: &farm_log::Event, role: Role) -> Result<(), fa
         &ValidationContext {
             actor_role: role,
             banned: &banned,
+            area_m2: None,
         },
     )
+}
+
+fn check_on(state: &LotState, event: &farm_log::Event, area_m2: i64) -> Result<(), farm_log::ValidationErrors> {
+    let banned = BannedList::vietnam();
+    state.check(
+        event,
+        &ValidationContext {
+            actor_role: Role::Member,
+            banned: &banned,
+            area_m2: Some(area_m2.into()),
+        },
+    )
+}
+
+#[test]
+fn a_harvest_no_plot_of_that_size_could_grow_is_refused_naming_the_field() {
+    let state = grown_lot();
+    // Two sào in the North (720 m²): 3 t of rice is a heavy crop, 50 t a typing slip.
+    let harvest_at = "2026-09-20T07:00:00+07:00";
+    assert!(check_on(&state, &event(3, harvest_at, harvest("3 tấn")), 720).is_ok());
+    let errors = check_on(&state, &event(3, harvest_at, harvest("50 tấn")), 720).unwrap_err();
+    assert_eq!(
+        (errors.0[0].field.as_str(), errors.0[0].code),
+        ("quantity", "too_much_for_area")
+    );
+    assert!(errors.0[0].message_vi.contains("50 tấn"), "{}", errors.0[0].message_vi);
+    // Without a known area only the absolute bound applies.
+    assert!(check(&state, &event(3, harvest_at, harvest("50 tấn")), Role::Member).is_ok());
+}
+
+#[test]
+fn a_kept_fold_judges_the_next_events_as_the_whole_history_does() {
+    let full = grown_lot();
+    let kept = LotState::from_folded(full.folded());
+    for (seq, at, body) in [
+        (3, "2026-07-25T07:00:00+07:00", harvest("2 tấn")),
+        (3, "2026-08-20T07:00:00+07:00", harvest("2 tấn")),
+        (3, "2026-04-01T07:00:00+07:00", harvest("2 tấn")),
+    ] {
+        let next = event(seq, at, body);
+        assert_eq!(
+            check(&full, &next, Role::Member).map_err(|e| e.0),
+            check(&kept, &next, Role::Member).map_err(|e| e.0),
+            "{at}"
+        );
+    }
+    let mut full = full;
+    let mut kept = kept;
+    let next = event(3, "2026-08-20T07:00:00+07:00", harvest("2 tấn"));
+    full.push(next.clone());
+    kept.push(next);
+    assert_eq!(full.folded(), kept.folded());
+    assert_eq!(kept.folded().events, 3);
 }
 
 fn grown_lot() -> LotState {

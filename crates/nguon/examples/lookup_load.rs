@@ -378,6 +378,7 @@ async fn load_chunk(
                         count: args.labels,
                         pack_size: quantity("10 kg")?,
                         base_url: farm.base_url.clone(),
+                        past_use_by_reason: None,
                     },
                 )
                 .await

@@ -376,12 +376,16 @@ async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
             at_seq,
             event_id,
             reason,
+            acknowledged_by,
         } = &lot.status
         {
             let event = event_id.map(|id| format!(" (event {id})")).unwrap_or_default();
+            let acknowledged = acknowledged_by
+                .map(|seq| format!(" [acknowledged by a leader at event {seq}]"))
+                .unwrap_or_default();
             println!(
-                "ALTERED cooperative {} lot {} at event {}{}: {}",
-                lot.cooperative_id, lot.lot_code, at_seq, event, reason
+                "ALTERED cooperative {} lot {} at event {}{}: {}{}",
+                lot.cooperative_id, lot.lot_code, at_seq, event, reason, acknowledged
             );
         }
     }

@@ -192,9 +192,49 @@ fn demo_event_id(cooperative: &str, lot: &str, index: usize) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
+/// How many days before today the demo's latest step happened: the demo is always a season
+/// that has just ended, so its produce is in date (and its labels genuine) whenever it is loaded.
+pub const DEMO_LATEST_DAYS_AGO: i64 = 2;
+
+/// Moves every step of each demo cooperative by the same whole number of days, so that its
+/// latest one falls [`DEMO_LATEST_DAYS_AGO`] days before `today` (times of day, offsets and the
+/// gaps between steps — pre-harvest intervals included — stay as written).
+fn shift_to(file: &mut DemoFile, today: chrono::NaiveDate) {
+    let occurred = |event: &Value| {
+        event
+            .get("occurred_at")
+            .and_then(Value::as_str)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    };
+    for cooperative in &mut file.cooperatives {
+        let latest = cooperative
+            .lots
+            .iter()
+            .flat_map(|l| l.events.iter())
+            .filter_map(occurred)
+            .map(|at| at.date_naive())
+            .max();
+        let Some(latest) = latest else {
+            continue;
+        };
+        let shift = chrono::Duration::days((today - latest).num_days() - DEMO_LATEST_DAYS_AGO);
+        for event in cooperative.lots.iter_mut().flat_map(|l| l.events.iter_mut()) {
+            if let Some(at) = occurred(event)
+                && let Some(object) = event.as_object_mut()
+            {
+                object.insert(
+                    "occurred_at".into(),
+                    Value::String((at + shift).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)),
+                );
+            }
+        }
+    }
+}
+
 /// Loads the demo once; later calls only issue fresh leader tokens.
 pub async fn load(store: &Store) -> anyhow::Result<DemoSummary> {
-    let file: DemoFile = serde_json::from_str(DEMO_JSON).context("fixtures/demo.json")?;
+    let mut file: DemoFile = serde_json::from_str(DEMO_JSON).context("fixtures/demo.json")?;
+    shift_to(&mut file, store::now().date_naive());
     let existing = store.cooperatives().await?;
     let mut summary = DemoSummary {
         created: false,

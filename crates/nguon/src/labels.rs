@@ -55,6 +55,10 @@ pub struct IssueArgs {
     /// The issuing leader's phone; the cooperative's first leader when absent.
     #[arg(long)]
     by: Option<String>,
+    /// For a lot past its use-by date: why the labels must be printed anyway (recorded in the
+    /// lot's diary as the leader's decision); without it such a lot gets no labels.
+    #[arg(long)]
+    past_use_by_reason: Option<String>,
 }
 
 /// Reads the label font, refusing a missing file or one without Vietnamese letters with a
@@ -136,6 +140,12 @@ pub async fn issue(store: &Store, config: &Config, args: IssueArgs) -> anyhow::R
                 count: args.count,
                 pack_size,
                 base_url: settings.base_url,
+                past_use_by_reason: args
+                    .past_use_by_reason
+                    .as_deref()
+                    .map(|reason| farm_log::Note::parse(reason, "past_use_by_reason"))
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--past-use-by-reason: {}", e.message_en))?,
             },
         )
         .await

@@ -82,7 +82,12 @@ pub async fn may_read_lot(store: &Store, principal: &Principal, lot: &Lot) -> Re
 pub fn leader_only_kind(kind: EventKind) -> bool {
     matches!(
         kind,
-        EventKind::Packing | EventKind::Merging | EventKind::Recall | EventKind::Close
+        EventKind::Packing
+            | EventKind::Merging
+            | EventKind::Recall
+            | EventKind::Close
+            | EventKind::AlterationAcknowledged
+            | EventKind::Override
     )
 }
 

@@ -45,6 +45,7 @@ impl Modify for BearerAuth {
         api::append_batch,
         api::lot_history,
         api::lot_genealogy,
+        api::acknowledge_alteration,
         api::merge_lots,
         api::issue_labels,
         api::list_label_batches,

@@ -30,6 +30,10 @@ pub mod cooperatives {
         pub created_at: String,
         pub description: Option<String>,
         pub grower_display: String,
+        /// Moved by database triggers whenever what its public pages show changes.
+        pub revision: i64,
+        /// Moved by database triggers whenever its listings, sales or feed tokens change.
+        pub catalog_revision: i64,
     }
     entity_boilerplate!();
 }
@@ -162,6 +166,8 @@ pub mod lots {
         pub genesis: String,
         pub head: String,
         pub event_count: i64,
+        /// Moved when a lot upstream gets an event (what this lot's pages show may change).
+        pub revision: i64,
     }
     entity_boilerplate!();
 }
@@ -428,6 +434,56 @@ pub mod feed_tokens {
         pub cooperative_id: i64,
         pub token: String,
         pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod integrity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "integrity")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub epoch: i64,
+    }
+    entity_boilerplate!();
+}
+
+pub mod lot_checks {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lot_checks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: i64,
+        pub epoch: i64,
+        pub event_count: i64,
+        pub head: String,
+        pub verdict: String,
+        pub reason: Option<String>,
+        pub reason_vi: Option<String>,
+        pub folded: Option<String>,
+        pub checked_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod batch_checks {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "batch_checks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub batch_id: String,
+        pub epoch: i64,
+        pub verdict: String,
+        pub reason: Option<String>,
+        pub reason_vi: Option<String>,
+        pub checked_at: String,
     }
     entity_boilerplate!();
 }

@@ -37,7 +37,8 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    pub(crate) fn not_found(what: &'static str) -> Self {
+    /// A 404 of `what` (e.g. "lot").
+    pub fn not_found(what: &'static str) -> Self {
         StoreError::NotFound { what }
     }
 

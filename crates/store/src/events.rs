@@ -11,14 +11,17 @@ use farm_log::{
     ValidationErrors,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entities::{events, input_products, lots};
-use crate::lots::{DerivedParent, event_from_row, event_to_row, initial_quantity, insert_derived_lot, parse_head};
+use crate::entities::{events, input_products, lot_checks, lots, plots};
+use crate::integrity::{
+    LotIntegrity, bump_revisions, current_check, descendants, epoch, folded_of, integrity_of, save_lot_check,
+    verify_fully,
+};
+use crate::lots::{DerivedParent, event_from_row, event_to_row, insert_derived_lot, parse_head};
 use crate::{Lot, Principal, Store, StoreError, StoredEvent, now};
 
 /// One event to append, and the lot it goes to.
@@ -90,10 +93,17 @@ pub struct MergeRequest {
 struct LotWork {
     row: lots::Model,
     plot_ids: Vec<i64>,
+    /// The plots' total area in m², for the per-area bounds.
+    area_m2: Option<rust_decimal::Decimal>,
     state: LotState,
     head: ChainHead,
     count: u64,
     changed: bool,
+    /// The integrity epoch its check was made at, and what the check found.
+    epoch: i64,
+    integrity: LotIntegrity,
+    /// Lots made from it: what their pages show of it changes with its events.
+    descendants: Vec<i64>,
 }
 
 /// One append transaction: lots locked in a fixed order, their states folded once, events added
@@ -147,6 +157,7 @@ impl<'a> AppendTxn<'a> {
         store: &'a Store,
         principal: &'a Principal,
         codes: BTreeSet<String>,
+        with_history: &BTreeSet<String>,
         ids: impl IntoIterator<Item = Uuid>,
     ) -> Result<Self, StoreError> {
         let txn = store.db.begin().await?;
@@ -162,7 +173,8 @@ impl<'a> AppendTxn<'a> {
         };
         // Lock in ascending code order so two batches touching the same lots cannot deadlock.
         for code in codes {
-            work.load(&code).await?;
+            let history = with_history.contains(&code);
+            work.load(&code, history).await?;
         }
         // The lots are locked, so no other writer can store these ids in them meanwhile.
         let ids: Vec<String> = ids.into_iter().map(|id| id.to_string()).collect();
@@ -178,7 +190,11 @@ impl<'a> AppendTxn<'a> {
         Ok(work)
     }
 
-    async fn load(&mut self, code: &str) -> Result<(), StoreError> {
+    /// Locks a lot and gets what validating its next events needs: the folded state its kept
+    /// check holds when that check still stands (no history read, whatever the lot's length),
+    /// else — or when `with_history` (a correction needs the events) — its whole history,
+    /// verified. A lot whose record was altered and not acknowledged is refused.
+    async fn load(&mut self, code: &str, with_history: bool) -> Result<(), StoreError> {
         let row = lots::Entity::find()
             .filter(lots::Column::CooperativeId.eq(self.principal.cooperative_id))
             .filter(lots::Column::Code.eq(code))
@@ -186,36 +202,49 @@ impl<'a> AppendTxn<'a> {
             .one(&self.txn)
             .await?
             .ok_or(StoreError::not_found("lot"))?;
-        let rows = events::Entity::find()
-            .filter(events::Column::LotId.eq(row.id))
-            .order_by_asc(events::Column::Seq)
-            .all(&self.txn)
-            .await?;
-        let mut stored = Vec::with_capacity(rows.len());
-        for r in &rows {
-            stored.push(event_from_row(r).map_err(|why| {
-                StoreError::conflict(
-                    "lot",
-                    format!(
-                        "Lot {code}'s stored history is damaged ({why}); nothing can be added until it is checked."
-                    ),
-                    format!("Nhật ký của lô {code} đã bị hỏng ({why}); không thể ghi thêm cho đến khi được kiểm tra."),
-                )
-            })?);
+        let epoch = epoch(&self.txn).await?;
+        let kept = lot_checks::Entity::find_by_id(row.id).one(&self.txn).await?;
+        let quick = current_check(kept.as_ref(), &row, epoch)
+            .filter(|check| !with_history && check.verdict != "altered")
+            .and_then(|check| Some((integrity_of(check), folded_of(check, &row)?)));
+        let (integrity, state) = match quick {
+            Some((integrity, folded)) => (integrity, LotState::from_folded(folded)),
+            None => {
+                let full = verify_fully(&self.txn, &row).await?;
+                (full.integrity, full.state)
+            }
+        };
+        if let LotIntegrity::Altered(reason) = &integrity {
+            return Err(StoreError::conflict(
+                "lot",
+                format!(
+                    "Lot {code}'s stored diary was changed outside the application ({}) Nothing more can be logged until a leader acknowledges it.",
+                    reason.en
+                ),
+                format!(
+                    "Nhật ký của lô {code} đã bị sửa ngoài ứng dụng ({}) Không thể ghi thêm cho đến khi ban quản lý xác nhận việc này.",
+                    reason.vi
+                ),
+            ));
         }
         let plot_ids = crate::lots::lot_plot_ids(&self.txn, row.id).await?;
-        let state = LotState::from_events(initial_quantity(&self.txn, &row).await?, stored);
+        let area_m2 = plot_area(&self.txn, &plot_ids).await?;
         let head = parse_head(&row.head)?;
         let count = u64::try_from(row.event_count).map_err(|_| StoreError::Corrupt("event count".into()))?;
+        let descendants = descendants(&self.txn, row.id).await?;
         self.lots.insert(
             code.to_owned(),
             LotWork {
                 row,
                 plot_ids,
+                area_m2,
                 state,
                 head,
                 count,
                 changed: false,
+                epoch,
+                integrity,
+                descendants,
             },
         );
         Ok(())
@@ -319,6 +348,7 @@ impl<'a> AppendTxn<'a> {
         let context = ValidationContext {
             actor_role: self.principal.role,
             banned: &self.store.banned,
+            area_m2: work.area_m2,
         };
         work.state.check(&event, &context).map_err(|e| prefixed(e, prefix))?;
         crate::listings::check_not_sold(&self.txn, &work.row, &work.state, &event.body)
@@ -365,6 +395,15 @@ impl<'a> AppendTxn<'a> {
     }
 
     async fn commit(mut self) -> Result<(), StoreError> {
+        // The lots first: the database counts an event row beyond its lot's count as an
+        // alteration (ARCHITECTURE.md, "Verdicts").
+        for work in self.lots.values().filter(|w| w.changed) {
+            let mut row: lots::ActiveModel = work.row.clone().into();
+            row.head = Set(work.head.to_hex());
+            row.event_count = Set(work.count as i64);
+            row.status = Set(work.state.status.as_str().to_owned());
+            row.update(&self.txn).await?;
+        }
         let pending = std::mem::take(&mut self.pending);
         let mut rows = pending.into_iter().peekable();
         while rows.peek().is_some() {
@@ -380,15 +419,47 @@ impl<'a> AppendTxn<'a> {
             })?;
         }
         for work in self.lots.values().filter(|w| w.changed) {
-            let mut row: lots::ActiveModel = work.row.clone().into();
-            row.head = Set(work.head.to_hex());
-            row.event_count = Set(work.count as i64);
-            row.status = Set(work.state.status.as_str().to_owned());
-            row.update(&self.txn).await?;
+            save_lot_check(
+                &self.txn,
+                work.row.id,
+                work.epoch,
+                work.count as i64,
+                &work.head.to_hex(),
+                &work.integrity,
+                Some(&work.state.folded()),
+            )
+            .await?;
+            bump_revisions(&self.txn, &work.descendants).await?;
         }
         self.txn.commit().await?;
         Ok(())
     }
+}
+
+/// The total area of some plots in m², when every one of them has a readable area.
+async fn plot_area(
+    db: &impl sea_orm::ConnectionTrait,
+    plot_ids: &[i64],
+) -> Result<Option<rust_decimal::Decimal>, StoreError> {
+    if plot_ids.is_empty() {
+        return Ok(None);
+    }
+    let rows = plots::Entity::find()
+        .filter(plots::Column::Id.is_in(plot_ids.to_vec()))
+        .all(db)
+        .await?;
+    let mut total = rust_decimal::Decimal::ZERO;
+    for row in &rows {
+        match crate::registry::quantity_from_columns(&row.area_value, &row.area_unit) {
+            Ok(area) if area.unit.dimension() == farm_log::Dimension::Area => {
+                total = total
+                    .checked_add(area.in_base_unit())
+                    .unwrap_or(rust_decimal::Decimal::MAX);
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok((rows.len() == plot_ids.len()).then_some(total))
 }
 
 fn id_conflict(prefix: &str) -> StoreError {
@@ -409,9 +480,14 @@ impl Store {
         batch: bool,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
         let codes: BTreeSet<String> = items.iter().map(|i| i.lot_code.clone()).collect();
+        let with_history: BTreeSet<String> = items
+            .iter()
+            .filter(|i| matches!(i.draft.body, EventBody::Correction { .. }))
+            .map(|i| i.lot_code.clone())
+            .collect();
         let ids: Vec<Uuid> = items.iter().map(|i| i.draft.id).collect();
         let _guard = self.write_guard().await;
-        let mut work = AppendTxn::begin(self, principal, codes, ids).await?;
+        let mut work = AppendTxn::begin(self, principal, codes, &with_history, ids).await?;
         let mut outcomes = Vec::with_capacity(items.len());
         for (i, item) in items.into_iter().enumerate() {
             let prefix = if batch { format!("events[{i}]") } else { String::new() };
@@ -439,7 +515,7 @@ impl Store {
         }
         let _guard = self.write_guard().await;
         let ids: Vec<Uuid> = request.inputs.iter().map(|i| i.event_id).collect();
-        let mut work = AppendTxn::begin(self, principal, distinct, ids).await?;
+        let mut work = AppendTxn::begin(self, principal, distinct, &BTreeSet::new(), ids).await?;
         let mut parents = Vec::new();
         let mut all_existing = true;
         for (i, input) in request.inputs.iter().enumerate() {
@@ -563,4 +639,149 @@ impl Store {
         }
         Ok(codes)
     }
+}
+
+impl Store {
+    /// A leader acknowledges that a lot's stored history was altered outside the application,
+    /// so that it can be logged on again: one `alteration_acknowledged` event naming the digest
+    /// of exactly the stored history seen now (a later change is a new, unacknowledged
+    /// alteration). Buyers go on being told the record was changed. A lot whose record is not
+    /// altered has nothing to acknowledge (409).
+    pub async fn acknowledge_alteration(
+        &self,
+        principal: &Principal,
+        code: &str,
+        explanation: Note,
+    ) -> Result<StoredEvent, StoreError> {
+        let _guard = self.write_guard().await;
+        let txn = self.db.begin().await?;
+        let row = lots::Entity::find()
+            .filter(lots::Column::CooperativeId.eq(principal.cooperative_id))
+            .filter(lots::Column::Code.eq(code))
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .ok_or(StoreError::not_found("lot"))?;
+        let epoch = epoch(&txn).await?;
+        let full = verify_fully(&txn, &row).await?;
+        if !full.chain.is_unacknowledged_alteration() {
+            return Err(StoreError::conflict(
+                "lot",
+                format!(
+                    "Lot {code}'s diary is not altered (or its alteration was already acknowledged): there is nothing to acknowledge."
+                ),
+                format!(
+                    "Nhật ký của lô {code} không bị sửa (hoặc việc sửa đã được xác nhận): không có gì để xác nhận."
+                ),
+            ));
+        }
+        let previous_head = parse_head(&row.head)?;
+        let max_seq: Option<i64> = events::Entity::find()
+            .select_only()
+            .column_as(events::Column::Seq.max(), "max_seq")
+            .filter(events::Column::LotId.eq(row.id))
+            .into_tuple()
+            .one(&txn)
+            .await?
+            .flatten();
+        let seq = u64::try_from(row.event_count.max(max_seq.unwrap_or(0)))
+            .map_err(|_| StoreError::Corrupt("event count".into()))?
+            + 1;
+        let body = EventBody::AlterationAcknowledged {
+            history: full.history,
+            previous_head,
+            explanation,
+        };
+        let (event, updated, _) = append_own_event(
+            &txn,
+            principal,
+            &self.banned,
+            &row,
+            full.state,
+            seq,
+            previous_head,
+            body,
+        )
+        .await?;
+        let head = parse_head(&updated.head)?;
+        let after = verify_fully(&txn, &updated).await?;
+        if matches!(after.integrity, LotIntegrity::Altered(_)) {
+            return Err(StoreError::Corrupt(format!(
+                "lot {code}: the acknowledgement did not cover its alteration"
+            )));
+        }
+        save_lot_check(
+            &txn,
+            row.id,
+            epoch,
+            updated.event_count,
+            &updated.head,
+            &after.integrity,
+            Some(&after.state.folded()),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(StoredEvent {
+            event,
+            lot_code: row.code,
+            head: head.to_hex(),
+        })
+    }
+}
+
+/// Appends one event the store makes itself (an acknowledgement, an override) inside a
+/// transaction that holds the lot row locked: validated against `state`, linked from
+/// `previous_head` at `seq`, the lot row written before the event row (the database counts an
+/// event beyond its lot's count as an alteration), and the lots made from it told. Returns the
+/// event, the lot row as written and the state with the event folded in.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn append_own_event(
+    txn: &DatabaseTransaction,
+    principal: &Principal,
+    banned: &farm_log::BannedList,
+    row: &lots::Model,
+    mut state: LotState,
+    seq: u64,
+    previous_head: ChainHead,
+    body: EventBody,
+) -> Result<(Event, lots::Model, LotState), StoreError> {
+    let at = now();
+    let event = Event {
+        id: Uuid::now_v7(),
+        seq,
+        occurred_at: at,
+        recorded_at: at,
+        actor: principal.member_id,
+        note: None,
+        location: None,
+        photos: Vec::new(),
+        body,
+    };
+    let context = ValidationContext {
+        actor_role: principal.role,
+        banned,
+        area_m2: None,
+    };
+    state.check(&event, &context).map_err(StoreError::Invalid)?;
+    let head = link(&previous_head, &event);
+    state.push(event.clone());
+    let mut lot: lots::ActiveModel = row.clone().into();
+    lot.head = Set(head.to_hex());
+    lot.event_count = Set(i64::try_from(seq).map_err(|_| StoreError::Corrupt("event count".into()))?);
+    lot.status = Set(state.status.as_str().to_owned());
+    let updated = lot.update(txn).await?;
+    let draft = EventDraft {
+        id: event.id,
+        occurred_at: event.occurred_at,
+        note: None,
+        location: None,
+        photos: Vec::new(),
+        body: event.body.clone(),
+    };
+    let digest = content_digest(&row.code, principal.member_id, &draft);
+    events::Entity::insert(event_to_row(&event, row.id, &head, &digest)?)
+        .exec(txn)
+        .await?;
+    bump_revisions(txn, &descendants(txn, row.id).await?).await?;
+    Ok((event, updated, state))
 }

@@ -21,8 +21,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::entities::{cooperative_keys, events, label_batches, labels, lot_parents, lots};
+use crate::integrity::Reason;
 use crate::lots::{event_from_row, genesis_input, initial_quantity, parse_head};
-use crate::{Lot, Principal, Store, StoreError, now, timestamp_text};
+use crate::{Principal, Store, StoreError, now, timestamp_text};
 
 /// Most labels one batch may hold (one print run).
 pub const MAX_LABELS_PER_BATCH: u32 = 10_000;
@@ -38,6 +39,9 @@ pub struct IssueRequest {
     pub pack_size: Quantity,
     /// Where the labels' links point.
     pub base_url: BaseUrl,
+    /// A leader's reason to print labels for a lot past its use-by date, recorded as an
+    /// `override` event before the labels; without it such a lot gets none.
+    pub past_use_by_reason: Option<farm_log::Note>,
 }
 
 /// A published signing key.
@@ -73,63 +77,10 @@ pub struct LabelBatch {
     pub labels: Vec<IssuedLabel>,
 }
 
-/// What a scanned serial resolves to.
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "verification", rename_all = "snake_case")]
-pub enum LabelResolution {
-    /// No label has this serial.
-    Unknown,
-    /// The label, and whether its lot's history still matches what it was printed with.
-    Found(Box<FoundLabel>),
-}
-
-/// A known label.
-#[derive(Debug, Clone, Serialize)]
-pub struct FoundLabel {
-    /// `verified` or `altered` (the HTTP answer names it `verification`).
-    #[serde(skip_serializing)]
-    pub status: LabelStatus,
-    /// Why it is altered, in English and Vietnamese, when it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The same in Vietnamese.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason_vi: Option<String>,
-    /// The label.
-    pub serial: String,
-    /// The URL printed in its QR code.
-    pub url: String,
-    /// The provenance digest printed in it.
-    pub digest: String,
-    /// Scans so far, this one included.
-    pub scan_count: u64,
-    /// When it was first scanned.
-    pub first_scanned_at: Option<String>,
-    /// The batch record it was issued in (signed).
-    pub batch: BatchRecord,
-    /// The batch's signature.
-    pub signature: String,
-    /// The public key it verifies with.
-    pub public_key: String,
-    /// The lot as it is now.
-    pub lot: Lot,
-}
-
-/// Whether a label's history is unchanged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LabelStatus {
-    /// The stored history up to the issue point hashes to the label's digest and the batch
-    /// signature is valid.
-    Verified,
-    /// It does not.
-    Altered,
-}
-
 #[derive(Debug, Clone, Copy)]
-struct PendingScan {
-    count: u64,
-    first: DateTime<FixedOffset>,
+pub(crate) struct PendingScan {
+    pub(crate) count: u64,
+    pub(crate) first: DateTime<FixedOffset>,
     last: DateTime<FixedOffset>,
 }
 
@@ -141,11 +92,11 @@ pub(crate) struct ScanBuffer {
     /// Readers hold it while they read a label's stored count and add their scan; a flush holds
     /// it exclusively only while it moves counts to the database, so no scan is counted twice or
     /// missed by an answer.
-    gate: tokio::sync::RwLock<()>,
+    pub(crate) gate: tokio::sync::RwLock<()>,
 }
 
 impl ScanBuffer {
-    fn record(&self, serial: &str, at: DateTime<FixedOffset>) -> Option<PendingScan> {
+    pub(crate) fn record(&self, serial: &str, at: DateTime<FixedOffset>) -> Option<PendingScan> {
         let mut pending = self.pending.lock().ok()?;
         let entry = pending.entry(serial.to_owned()).or_insert(PendingScan {
             count: 0,
@@ -157,7 +108,7 @@ impl ScanBuffer {
         Some(*entry)
     }
 
-    fn peek(&self, serial: &str) -> Option<PendingScan> {
+    pub(crate) fn peek(&self, serial: &str) -> Option<PendingScan> {
         self.pending.lock().ok()?.get(serial).copied()
     }
 
@@ -257,6 +208,34 @@ pub(crate) struct Ancestry {
     pub(crate) lots: Vec<Ancestor>,
     /// Why an ancestor's history no longer hashes to the head its child committed to.
     pub(crate) altered: Option<(String, String)>,
+}
+
+/// When a lot was made ready for sale, which its use-by date counts from: the packing or
+/// merging that made it, else its own latest packing, else its latest harvest.
+pub(crate) async fn made_at(
+    db: &impl ConnectionTrait,
+    row: &lots::Model,
+    own: &[farm_log::Event],
+) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+    let via: Vec<String> = lot_parents::Entity::find()
+        .select_only()
+        .column(lot_parents::Column::ViaEventId)
+        .filter(lot_parents::Column::ChildLotId.eq(row.id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut made = None;
+    for id in via {
+        if let Some(event) = events::Entity::find_by_id(id).one(db).await?
+            && let Ok(event) = event_from_row(&event)
+        {
+            made = Ord::max(made, Some(event.occurred_at));
+        }
+    }
+    let last = |wanted: fn(&EventBody) -> bool| own.iter().filter(|e| wanted(&e.body)).map(|e| e.occurred_at).max();
+    Ok(made
+        .or_else(|| last(|b| matches!(b, EventBody::Packing { .. })))
+        .or_else(|| last(|b| matches!(b, EventBody::Harvest { .. }))))
 }
 
 /// What earlier batches of a lot labelled, in base units of one dimension.
@@ -389,9 +368,6 @@ pub(crate) async fn ancestry(db: &impl ConnectionTrait, row: &lots::Model) -> Re
     Ok(result)
 }
 
-/// A label's status, and why it is altered in English and Vietnamese.
-type Verdict = (LabelStatus, Option<String>, Option<String>);
-
 impl Store {
     /// The cooperative's public signing keys, newest first.
     pub async fn cooperative_keys(&self, cooperative_id: i64) -> Result<Vec<CooperativeKey>, StoreError> {
@@ -432,33 +408,62 @@ impl Store {
             .one(&txn)
             .await?
             .ok_or(StoreError::not_found("lot"))?;
-        let own_rows = event_rows(&txn, row.id).await?;
-        let (chain, _) = self.verify_rows(&row, &own_rows).await?;
-        if !chain.is_intact() {
+        let epoch = crate::integrity::epoch(&txn).await?;
+        let full = crate::integrity::verify_fully(&txn, &row).await?;
+        if let Some(reason) = full.integrity.reason() {
             return Err(StoreError::conflict(
                 "lot",
                 format!(
-                    "Lot {}'s stored history does not verify, so no labels can vouch for it.",
-                    row.code
+                    "Lot {}'s stored history does not verify ({}), so no labels can vouch for it.",
+                    row.code, reason.en
                 ),
                 format!(
-                    "Nhật ký của lô {} không còn nguyên vẹn nên không thể in tem xác nhận.",
-                    row.code
+                    "Nhật ký của lô {} không còn nguyên vẹn ({}) nên không thể in tem xác nhận.",
+                    row.code, reason.vi
                 ),
             ));
+        }
+        let product = self.product(principal.cooperative_id, row.product_id).await?;
+        let mut row = row;
+        let mut state = full.state;
+        let made = made_at(&txn, &row, state.events()).await?;
+        let use_by = crate::public::use_by(made, product.shelf_life_days);
+        if let Some(day) = use_by.filter(|day| now().date_naive() > *day) {
+            let Some(reason) = request.past_use_by_reason.clone() else {
+                return Err(invalid(
+                    "past_use_by_reason",
+                    "past_use_by",
+                    format!(
+                        "Lô {} đã quá hạn sử dụng từ {}: không in tem. Nếu vẫn phải in (ví dụ hạn dùng khai sai), ban quản lý ghi rõ lý do.",
+                        row.code,
+                        day.format("%d/%m/%Y")
+                    ),
+                    format!(
+                        "Lot {} is past its use-by date ({}): no labels. If they must be printed (say the shelf life was entered wrong), a leader gives the reason.",
+                        row.code,
+                        day.format("%d/%m/%Y")
+                    ),
+                ));
+            };
+            let previous_head = parse_head(&row.head)?;
+            let seq = u64::try_from(row.event_count).map_err(|_| StoreError::Corrupt("event count".into()))? + 1;
+            let body = EventBody::Override {
+                rule: farm_log::OverrideRule::LabelPastUseBy,
+                reason,
+            };
+            let (_, updated, folded) =
+                crate::events::append_own_event(&txn, principal, &self.banned, &row, state, seq, previous_head, body)
+                    .await?;
+            row = updated;
+            state = folded;
         }
         let ancestry = ancestry(&txn, &row).await?;
         if let Some((en, vi)) = ancestry.altered {
             return Err(StoreError::conflict("lot", en, vi));
         }
-        let own = own_rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::Corrupt)?;
         let mut lineage = vec![LineageLot {
             code: row.code.clone(),
-            state: LotState::from_events(initial_quantity(&txn, &row).await?, own),
+            state,
         }];
         let ancestor_ids: Vec<i64> = ancestry.lots.iter().map(|a| a.id).collect();
         lineage.extend(ancestry.lots.into_iter().map(|a| a.lineage));
@@ -469,7 +474,6 @@ impl Store {
         self.check_cap(&txn, &row, &lineage[0].state, &ancestor_ids, &request)
             .await?;
 
-        let product = self.product(principal.cooperative_id, row.product_id).await?;
         let key = signing_key(&txn, principal.cooperative_id).await?;
         let serials: Vec<Serial> = (0..request.count).map(|_| Serial::random(&mut rand::rng())).collect();
         let head = parse_head(&row.head)?;
@@ -551,6 +555,18 @@ impl Store {
             .exec(&txn)
             .await?;
         }
+        // Everything the batch and the lot were just checked for holds at this epoch.
+        crate::integrity::save_batch_check(&txn, &batch_id, epoch, None).await?;
+        crate::integrity::save_lot_check(
+            &txn,
+            row.id,
+            epoch,
+            row.event_count,
+            &row.head,
+            &crate::LotIntegrity::Intact,
+            Some(&lineage[0].state.folded()),
+        )
+        .await?;
         txn.commit().await?;
         Ok(LabelBatch { signed, labels: issued })
     }
@@ -769,7 +785,7 @@ impl Store {
             .collect()
     }
 
-    async fn public_key(&self, key_id: &str) -> Result<PublicKey, StoreError> {
+    pub(crate) async fn public_key(&self, key_id: &str) -> Result<PublicKey, StoreError> {
         let row = cooperative_keys::Entity::find()
             .filter(cooperative_keys::Column::KeyId.eq(key_id))
             .one(&self.db)
@@ -778,72 +794,18 @@ impl Store {
         PublicKey::parse(&row.public_key).map_err(|e| StoreError::Corrupt(e.to_string()))
     }
 
-    /// Resolves a scanned serial, counting the scan when `count` says so: the lot, the signed
-    /// batch, and whether the lot's history up to the issue point still hashes to what the label
-    /// was printed with.
-    pub async fn resolve_label(&self, serial: &Serial, count: bool) -> Result<LabelResolution, StoreError> {
-        let (label_row, pending) = {
-            let _reading = self.scans.gate.read().await;
-            let Some(label_row) = labels::Entity::find_by_id(serial.to_string()).one(&self.db).await? else {
-                return Ok(LabelResolution::Unknown);
-            };
-            let pending = if count {
-                self.scans.record(&label_row.serial, now())
-            } else {
-                self.scans.peek(&label_row.serial)
-            };
-            (label_row, pending)
-        };
-        let batch = label_batches::Entity::find_by_id(label_row.batch_id.clone())
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("label {serial} has no batch")))?;
-        let lot_row = lots::Entity::find_by_id(batch.lot_id)
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("batch {} has no lot", batch.id)))?;
-        let public_key = self.public_key(&batch.key_id).await?;
-        let record: Result<BatchRecord, _> = serde_json::from_str(&batch.record);
-        let (status, reason, reason_vi, record) = match record {
-            Ok(record) => {
-                let (status, reason, reason_vi) = self.judge(&record, &batch, &lot_row, &public_key).await?;
-                (status, reason, reason_vi, record)
-            }
-            Err(e) => return Err(StoreError::Corrupt(format!("batch record: {e}"))),
-        };
-        let scan_count = u64::try_from(label_row.scan_count).unwrap_or(0) + pending.map_or(0, |p| p.count);
-        let first_scanned_at = label_row
-            .first_scanned_at
-            .clone()
-            .or_else(|| pending.map(|p| timestamp_text(&p.first)));
-        let digest = label::Digest::of_head(&record.chain_head.0).to_string();
-        Ok(LabelResolution::Found(Box::new(FoundLabel {
-            status,
-            reason,
-            reason_vi,
-            serial: label_row.serial,
-            url: label_row.url,
-            digest,
-            scan_count,
-            first_scanned_at,
-            batch: record,
-            signature: batch.signature,
-            public_key: public_key.to_string(),
-            lot: self.lot_from_row(lot_row).await?,
-        })))
-    }
-
-    /// Checks the signature over the stored record, that the record is the batch's, and that
-    /// the lot's events up to the issue point hash to the signed chain head.
-    async fn judge(
+    /// Checks the signature over the stored record, that the record is the batch's and its
+    /// lot's, that the batch's labels are the ones signed, that the lots upstream still hash to
+    /// what the lot committed to, and that the lot's events up to the issue point hash to the
+    /// signed chain head. Why not, when not.
+    pub(crate) async fn judge(
         &self,
         record: &BatchRecord,
         batch: &label_batches::Model,
         lot_row: &lots::Model,
         public_key: &PublicKey,
-    ) -> Result<Verdict, StoreError> {
-        let altered =
-            |en: String, vi: String| -> Result<Verdict, StoreError> { Ok((LabelStatus::Altered, Some(en), Some(vi))) };
+    ) -> Result<Option<Reason>, StoreError> {
+        let altered = |en: String, vi: String| Ok(Some(Reason { en, vi }));
         let signature = label::BatchSignature::parse(&batch.signature);
         if signature
             .and_then(|s| label::verify_record(record, &s, public_key))
@@ -857,25 +819,19 @@ impl Store {
         if record.batch_id != batch.id
             || record.lot_code.as_ref() != lot_row.code
             || record.cooperative_id != lot_row.cooperative_id
+            || i64::from(record.count) != batch.count
+            || record.chain_head.to_hex() != batch.chain_head
         {
             return altered(
                 "The label batch no longer points at the lot it was signed for.".into(),
                 "Lô tem không còn trỏ đúng lô hàng đã được ký.".into(),
             );
         }
-        let serials: Vec<String> = labels::Entity::find()
-            .select_only()
-            .column(labels::Column::Serial)
-            .filter(labels::Column::BatchId.eq(&batch.id))
-            .order_by_asc(labels::Column::Position)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let serials: Result<Vec<Serial>, _> = serials.iter().map(|s| Serial::parse(s)).collect();
-        if serials.map(|s| label::serials_digest(&s)).ok().as_ref() != Some(&record.serials_digest) {
+        if self.serials_altered(batch).await? {
             return altered(
-                "The batch's list of labels is not the one that was signed.".into(),
-                "Danh sách tem của lô tem không còn đúng như khi được ký.".into(),
+                "The batch's list of labels is not the one that was signed: a label was removed, added or renamed."
+                    .into(),
+                "Danh sách tem của lô tem không còn đúng như khi được ký: có tem đã bị xoá, thêm hoặc đổi mã.".into(),
             );
         }
         if let Some((en, vi)) = ancestry(&self.db, lot_row).await?.altered {
@@ -890,6 +846,18 @@ impl Store {
             .all(&self.db)
             .await?;
         let identity = genesis_input(&self.db, lot_row).await?;
+        if genesis(&identity).to_hex() != lot_row.genesis {
+            return altered(
+                format!(
+                    "Lot {}'s identity (its product, plots, parents or creation time) was changed after the labels were printed.",
+                    lot_row.code
+                ),
+                format!(
+                    "Thông tin gốc của lô {} (sản phẩm, thửa ruộng, lô gốc hoặc ngày tạo) đã bị sửa sau khi in tem.",
+                    lot_row.code
+                ),
+            );
+        }
         let mut head = genesis(&identity);
         let mut expected_seq = 1u64;
         for row in &rows {
@@ -923,7 +891,30 @@ impl Store {
                 "Nhật ký của lô đến lúc in tem không còn khớp với mã xác thực trên tem: một sự kiện đã bị sửa.".into(),
             );
         }
-        Ok((LabelStatus::Verified, None, None))
+        Ok(None)
+    }
+
+    /// Whether a batch's stored labels, in print order, are no longer the serials it signed.
+    pub(crate) async fn serials_altered(&self, batch: &label_batches::Model) -> Result<bool, StoreError> {
+        let record: BatchRecord = match serde_json::from_str(&batch.record) {
+            Ok(record) => record,
+            Err(_) => return Ok(true),
+        };
+        let rows: Vec<(String, i64)> = labels::Entity::find()
+            .select_only()
+            .column(labels::Column::Serial)
+            .column(labels::Column::Position)
+            .filter(labels::Column::BatchId.eq(&batch.id))
+            .order_by_asc(labels::Column::Position)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let in_order = rows
+            .iter()
+            .enumerate()
+            .all(|(i, (_, position))| usize::try_from(*position).is_ok_and(|p| p == i + 1));
+        let serials: Result<Vec<Serial>, _> = rows.iter().map(|(s, _)| Serial::parse(s)).collect();
+        Ok(!in_order || serials.map(|s| label::serials_digest(&s)).ok().as_ref() != Some(&record.serials_digest))
     }
 
     /// Counts one more scan of a label already known to exist (the caller resolved it earlier

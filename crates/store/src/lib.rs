@@ -9,12 +9,14 @@ mod admin;
 mod entities;
 mod error;
 mod events;
+mod integrity;
 mod labels;
 mod listings;
 mod lots;
 mod public;
 mod records;
 mod registry;
+mod scan;
 mod season;
 mod verify;
 
@@ -29,15 +31,14 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
-pub use labels::{
-    CooperativeKey, FoundLabel, IssueRequest, IssuedLabel, LabelBatch, LabelResolution, LabelStatus,
-    MAX_LABELS_PER_BATCH,
-};
+pub use integrity::{LotIntegrity, Reason};
+pub use labels::{CooperativeKey, IssueRequest, IssuedLabel, LabelBatch, MAX_LABELS_PER_BATCH};
 pub use listings::{Listing, ListingLot, ListingVersion, NewMovement, StockMovement};
 pub use public::{
     LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };
 pub use records::*;
+pub use scan::{BatchView, CatalogStamp, LotMark, LotStamp, ScannedLabel};
 pub use season::{InputUsage, LotOverview, LotPack, MemberDetails, Shipment};
 pub use verify::{LotVerification, VerifyProgress};
 

@@ -34,6 +34,8 @@ pub struct ListingLot {
     pub status: LotStatus,
     /// Recalled itself or upstream: sells nothing.
     pub recalled: bool,
+    /// Past its use-by date: sells nothing.
+    pub expired: bool,
     /// What it holds now in the pack size's dimension, in that dimension's base unit: what
     /// packing put in, less what later packing, merging or a recorded shipping took out (0 once
     /// the lot is closed).
@@ -239,7 +241,8 @@ async fn moved_from(db: &impl ConnectionTrait, lot_id: i64) -> Result<BTreeMap<D
         .await?
     {
         let quantity = quantity_from_columns(&movement.quantity_value, &movement.quantity_unit)?;
-        *moved.entry(quantity.unit.dimension()).or_default() += quantity.in_base_unit();
+        let total = moved.entry(quantity.unit.dimension()).or_default();
+        *total = total.checked_add(quantity.in_base_unit()).unwrap_or(Decimal::MAX);
     }
     Ok(moved)
 }
@@ -250,6 +253,8 @@ struct LotFacts {
     status: LotStatus,
     /// It or a lot upstream is recalled.
     recalled: bool,
+    /// Its use-by date has passed.
+    expired: bool,
     /// Per dimension, in base units: what it holds (packing put in, less later packing or
     /// merging and recorded shipping; nothing once closed).
     held: BTreeMap<Dimension, Decimal>,
@@ -265,12 +270,17 @@ impl LotFacts {
             Some(last) => Some(parse_time(&last.recorded_at)?),
             None => None,
         };
-        let events = rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(StoreError::Corrupt)?;
+        // An event that cannot be read is an alteration its pages report; stock is counted
+        // from the rest rather than taking the whole catalog down.
+        let events: Vec<_> = rows.iter().filter_map(|r| event_from_row(r).ok()).collect();
         let state = farm_log::LotState::from_events(initial_quantity(db, &row).await?, events);
+        let shelf_life = crate::entities::products::Entity::find_by_id(row.product_id)
+            .one(db)
+            .await?
+            .and_then(|p| p.shelf_life_days)
+            .and_then(|d| u32::try_from(d).ok());
+        let made = crate::labels::made_at(db, &row, state.events()).await?;
+        let expired = crate::public::use_by(made, shelf_life).is_some_and(|day| now().date_naive() > day);
         let status = LotStatus::parse(&row.status, "status").map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut held: BTreeMap<Dimension, Decimal> = BTreeMap::new();
         // A closed lot is finished: nothing more is sold from it.
@@ -285,13 +295,15 @@ impl LotFacts {
                     ..
                 } = &event.body
                 {
-                    *held.entry(quantity.unit.dimension()).or_default() -= quantity.in_base_unit();
+                    let left = held.entry(quantity.unit.dimension()).or_default();
+                    *left = left.checked_sub(quantity.in_base_unit()).unwrap_or(Decimal::MIN);
                 }
             }
         }
         let moved = moved_from(db, row.id).await?;
         Ok(Self {
             recalled: recalled_upstream(db, &row).await?,
+            expired,
             row,
             status,
             held,
@@ -308,6 +320,7 @@ impl LotFacts {
             product_id: self.row.product_id,
             status: self.status,
             recalled: self.recalled,
+            expired: self.expired,
             held: stock.held,
             moved: stock.moved,
             units: stock.units(pack_size),
@@ -325,7 +338,8 @@ impl LotFacts {
                 .unwrap_or_default()
                 .max(Decimal::ZERO),
             moved: self.moved.get(&dimension).copied().unwrap_or_default(),
-            recalled: self.recalled,
+            // Neither a recalled lot nor one past its use-by date may be sold.
+            recalled: self.recalled || self.expired,
         }
     }
 }
@@ -686,7 +700,16 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         let mut memo = LotMemo::new();
         for row in rows {
-            out.push(listing_from_row(&self.db, row, &mut memo).await?);
+            let id = row.id;
+            match listing_from_row(&self.db, row, &mut memo).await {
+                Ok(listing) => out.push(listing),
+                // One listing that can no longer be read (stored before a bound it breaks, or
+                // edited by hand) must not take the cooperative's catalog and feeds down.
+                Err(StoreError::Corrupt(why)) => {
+                    tracing::warn!(listing = id, %why, "a listing cannot be read; left out")
+                }
+                Err(error) => return Err(error),
+            }
         }
         Ok(out)
     }
@@ -994,7 +1017,7 @@ async fn listing_from_row(
         }
         lots_now.push(facts.stock(&fields.pack_size));
     }
-    let units = lots_now.iter().map(|l| l.units).sum();
+    let units = lots_now.iter().fold(0u64, |total, l| total.saturating_add(l.units));
     Ok(Listing {
         id: row.id,
         cooperative_id: row.cooperative_id,

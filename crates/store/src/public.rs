@@ -94,6 +94,21 @@ pub struct PublicLot {
     pub harvested_at: Option<DateTime<FixedOffset>>,
     /// When it was packed (the packing that made it, else its own packing).
     pub packed_at: Option<DateTime<FixedOffset>>,
+    /// The last day it may be eaten or sold: its product's shelf life from its packing (or,
+    /// never packed, its harvest). None when the product has no shelf life or it is not
+    /// harvested yet.
+    pub use_by: Option<NaiveDate>,
+    /// Whether its record (and the records it was made from) still hash as recorded.
+    pub integrity: crate::LotIntegrity,
+    /// What it was read at: while the stamp is unchanged, this is still true.
+    pub stamp: crate::LotStamp,
+}
+
+/// The last day a lot may be eaten or sold: `shelf_life_days` after the day (in Vietnam) it
+/// was packed. None without a shelf life or a packing day, or past the calendar's end.
+pub fn use_by(packed: Option<DateTime<FixedOffset>>, shelf_life_days: Option<u32>) -> Option<NaiveDate> {
+    let day = packed?.with_timezone(&farm_log::VIETNAM_OFFSET).date_naive();
+    day.checked_add_days(chrono::Days::new(u64::from(shelf_life_days?)))
 }
 
 /// A lot as listed on the cooperative page.
@@ -332,15 +347,39 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await?;
-        if product_ids.is_empty() {
-            return Ok(None);
-        }
-        Ok(lots::Entity::find()
+        let found = lots::Entity::find()
             .filter(lots::Column::ProductId.is_in(product_ids))
             .filter(lots::Column::Code.eq(code))
             .one(&self.db)
+            .await?;
+        if let Some(row) = found {
+            return Ok(Some((row.cooperative_id, row.code)));
+        }
+        // A lot whose product was changed behind the application's back no longer has this
+        // GTIN, but the labels printed for it say it had: find it through their signed records,
+        // so the buyer sees an altered record rather than "unknown".
+        for row in lots::Entity::find()
+            .filter(lots::Column::Code.eq(code))
+            .limit(50)
+            .all(&self.db)
             .await?
-            .map(|row| (row.cooperative_id, row.code)))
+        {
+            let records: Vec<String> = crate::entities::label_batches::Entity::find()
+                .select_only()
+                .column(crate::entities::label_batches::Column::Record)
+                .filter(crate::entities::label_batches::Column::LotId.eq(row.id))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let named = records.iter().any(|text| {
+                serde_json::from_str::<label::BatchRecord>(text)
+                    .is_ok_and(|record| record.gtin.as_ref().is_some_and(|g| g.as_ref() == gtin))
+            });
+            if named {
+                return Ok(Some((row.cooperative_id, row.code)));
+            }
+        }
+        Ok(None)
     }
 
     /// The product with this GTIN, when one cooperative has it.
@@ -353,13 +392,23 @@ impl Store {
             .map(product_from_row))
     }
 
-    /// Everything the public page of a lot shows.
+    /// Everything the public page of a lot shows, and whether its record is intact.
     pub async fn public_lot(&self, cooperative_id: i64, code: &str) -> Result<PublicLot, StoreError> {
+        // The stamp first: what is read after it is at least as new, so a page kept under the
+        // stamp is never older than the stamp says.
+        let stamp = self
+            .lot_stamp(cooperative_id, code)
+            .await?
+            .ok_or(StoreError::not_found("lot"))?;
         let row = self.lot_row(&self.db, cooperative_id, code).await?;
         let cooperative = self.cooperative(cooperative_id).await?;
         let lot = self.lot_from_row(row.clone()).await?;
-        let product = self.product(cooperative_id, lot.product_id).await?;
-        let events = self.lot_events(row.id).await?;
+        let product = self.product_any(lot.product_id).await?;
+        let (integrity, full) = self.lot_integrity(&row).await?;
+        let events = match full {
+            Some(full) => full.events,
+            None => self.lot_events(row.id).await?,
+        };
         let ancestry = ancestry(&self.db, &row).await?;
         // The cooperative's plots, read once for the lot and its parents.
         let all_plots = self.plots(cooperative_id).await?;
@@ -413,7 +462,11 @@ impl Store {
             .map(|e| e.occurred_at)
             .max()
             .or_else(|| last_of(&events, |b| matches!(b, EventBody::Packing { .. })));
+        let use_by = use_by(packed_at.or(harvested_at), product.shelf_life_days);
         Ok(PublicLot {
+            use_by,
+            integrity,
+            stamp,
             cooperative,
             product,
             lot,
@@ -462,12 +515,14 @@ impl Store {
         })
     }
 
+    /// A lot's readable events in chain order (one that cannot be read is an alteration its
+    /// integrity reports; the page shows the rest).
     async fn lot_events(&self, lot_id: i64) -> Result<Vec<Event>, StoreError> {
-        crate::labels::event_rows(&self.db, lot_id)
+        Ok(crate::labels::event_rows(&self.db, lot_id)
             .await?
             .iter()
-            .map(|row| event_from_row(row).map_err(StoreError::Corrupt))
-            .collect()
+            .filter_map(|row| event_from_row(row).ok())
+            .collect())
     }
 
     /// Names of the active member households assigned to these plots.

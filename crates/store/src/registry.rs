@@ -194,6 +194,26 @@ impl Store {
             .ok_or(StoreError::not_found("product"))
     }
 
+    /// The product a lot row names, for its public pages. A lot's product can only be gone or
+    /// foreign when the row was edited by hand, which its chain reports as an alteration; the
+    /// page still shows the lot (as altered), naming the product as unknown.
+    pub(crate) async fn product_any(&self, product_id: i64) -> Result<Product, StoreError> {
+        Ok(products::Entity::find_by_id(product_id)
+            .one(&self.db)
+            .await?
+            .map(product_from_row)
+            .unwrap_or(Product {
+                id: product_id,
+                cooperative_id: 0,
+                commodity: "?".into(),
+                variety: None,
+                gtin: None,
+                name: "?".into(),
+                photo: None,
+                shelf_life_days: None,
+            }))
+    }
+
     /// A product named by a request's `product_id`: a missing one is an invalid field, not a 404.
     pub(crate) async fn product_for_field(&self, cooperative_id: i64, product_id: i64) -> Result<Product, StoreError> {
         self.product(cooperative_id, product_id)

@@ -3,15 +3,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink, initial_holding};
+use farm_log::chain::{ChainVerifier, GenesisInput, initial_holding};
 use farm_log::{ChainStatus, Event, LotState};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
-use uuid::Uuid;
 
 use crate::entities::{events, lots};
-use crate::lots::{event_from_row, genesis_input, parse_head};
+use crate::integrity::{check_status, stored_link};
+use crate::lots::{genesis_input, parse_head};
 use crate::{Store, StoreError};
 
 /// One lot's verification result.
@@ -37,37 +37,6 @@ pub trait VerifyProgress {
 /// verified ~40% faster than 5,000) and hold tens of MB, whatever the database's size.
 const PAGE: u64 = 50_000;
 
-fn stored_link(row: &events::Model) -> Result<StoredLink, StoreError> {
-    Ok(StoredLink {
-        event_id: Uuid::parse_str(&row.id).unwrap_or(Uuid::nil()),
-        seq: u64::try_from(row.seq).unwrap_or(0),
-        event: event_from_row(row),
-        recorded_head: parse_head(&row.head).unwrap_or(farm_log::ChainHead([0; 32])),
-    })
-}
-
-/// The lot row's status is a cache of what its history says; a chain that hashes right but a
-/// status that disagrees (say, a recall hidden by editing the column) is reported as altered.
-fn check_status(row: &lots::Model, identity: &GenesisInput, events: Vec<Event>, chain: ChainStatus) -> ChainStatus {
-    let ChainStatus::Intact { events: count, .. } = &chain else {
-        return chain;
-    };
-    let folded = LotState::from_events(initial_holding(&identity.parents), events).status;
-    if folded.as_str() == row.status {
-        chain
-    } else {
-        ChainStatus::Altered {
-            at_seq: *count,
-            event_id: None,
-            reason: format!(
-                "the lot is marked {} but its history says {}",
-                row.status,
-                folded.as_str()
-            ),
-        }
-    }
-}
-
 impl Store {
     /// Verifies a lot from its row and its event rows (in seq order), returning the status and the
     /// events that could be read.
@@ -80,14 +49,16 @@ impl Store {
         let mut verifier = ChainVerifier::start(&identity, &parse_head(&lot.genesis)?);
         let mut events = Vec::with_capacity(rows.len());
         for row in rows {
-            let link = stored_link(row)?;
+            let link = stored_link(row);
             verifier.feed(&link);
             if let Ok(event) = link.event {
                 events.push(event);
             }
         }
         let chain = verifier.finish(&parse_head(&lot.head)?, u64::try_from(lot.event_count).unwrap_or(0));
-        Ok((check_status(lot, &identity, events.clone(), chain), events))
+        let state = LotState::from_events(initial_holding(&identity.parents), events);
+        let chain = check_status(lot, &state, chain);
+        Ok((chain, state.events().to_vec()))
     }
 
     /// Verifies one lot's chain.
@@ -168,10 +139,11 @@ impl Store {
                 .get(&row.id)
                 .ok_or_else(|| StoreError::Corrupt("identity".into()))?;
             let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
+            let state = LotState::from_events(initial_holding(&identity.parents), events);
             results.push(LotVerification {
                 cooperative_id: row.cooperative_id,
                 lot_code: row.code.clone(),
-                status: check_status(row, identity, events, chain),
+                status: check_status(row, &state, chain),
             });
             Ok(())
         };
@@ -217,7 +189,7 @@ impl Store {
                     current = Some((lot_index, start(lot_index)?, Vec::new()));
                 }
                 if let Some((_, verifier, events)) = current.as_mut() {
-                    let link = stored_link(row)?;
+                    let link = stored_link(row);
                     verifier.feed(&link);
                     if let Ok(event) = link.event {
                         events.push(event);

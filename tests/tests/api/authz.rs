@@ -1,6 +1,7 @@
 //! Every route × every role × a foreign cooperative: who may do what.
 
 use reqwest::{Method, StatusCode};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use crate::helpers::{backends, new_id, spawn_demo};
@@ -144,6 +145,13 @@ pub const ROUTES: &[Route] = &[
         "/cooperatives/{coop_id}/lots/{code}/genealogy",
         LOT_READERS,
         none,
+    ),
+    // On a lot the test alters by hand first (the only lots with anything to acknowledge).
+    route(
+        Method::POST,
+        "/cooperatives/{coop_id}/lots/{code}/acknowledge-alteration",
+        LEADER,
+        || Some(json!({ "explanation": "Kỹ thuật viên sửa nhầm cơ sở dữ liệu" })),
     ),
     route(
         Method::POST,
@@ -341,6 +349,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                     count: 2,
                     pack_size: farm_log::Quantity::parse("1 kg", None, "pack_size").expect("quantity"),
                     base_url: label::BaseUrl::parse(&app.base).expect("base"),
+                    past_use_by_reason: None,
                 },
             )
             .await
@@ -355,7 +364,36 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
             .await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {listing}");
         let listing_id = listing["id"].as_i64().expect("a listing id");
+        // A lot whose stored diary is edited by hand, for the acknowledgement route.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/lots", veg.id),
+                &veg.leader,
+                json!({ "code": "AUTHZ-ALTERED", "product_id": product, "plot_ids": [plot] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/lots/AUTHZ-ALTERED/events", veg.id),
+                &veg.leader,
+                json!({ "id": new_id(), "type": "observation", "occurred_at": crate::helpers::days_ago(1), "subject": "Sâu" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+        app.store
+            .connection()
+            .execute_unprepared(
+                "UPDATE events SET note = 'sửa tay' WHERE lot_id = (SELECT id FROM lots WHERE code = 'AUTHZ-ALTERED')",
+            )
+            .await
+            .expect("tamper");
         let fill = |template: &str, token_id: i64| {
+            let lot = if template.ends_with("/acknowledge-alteration") {
+                "AUTHZ-ALTERED"
+            } else {
+                "CN-2609-01"
+            };
             template
                 .replace("{batch_id}", &batch.signed.record.batch_id)
                 .replace("{serial}", &batch.labels[0].serial)
@@ -365,7 +403,7 @@ async fn every_route_enforces_roles_and_cooperative_boundaries() {
                 .replace("{plot_id}", &plot.to_string())
                 .replace("{product_id}", &product.to_string())
                 .replace("{certificate_id}", &certificate.to_string())
-                .replace("{code}", "CN-2609-01")
+                .replace("{code}", lot)
                 .replace("{listing_id}", &listing_id.to_string())
         };
         let callers = [

@@ -395,6 +395,12 @@ pub fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// A moment `days` days before now, at +07:00, as events carry it: the demo is always a season
+/// that just ended, so steps added by a test are dated relative to today too.
+pub fn days_ago(days: i64) -> String {
+    (store::now() - chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
 /// A real PNG photo of `width` × `height` pixels.
 pub fn png_photo(width: u32, height: u32) -> Vec<u8> {
     let image = image::RgbImage::from_fn(width, height, |x, y| {

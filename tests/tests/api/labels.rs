@@ -61,8 +61,17 @@ async fn issued_labels_resolve_as_verified_until_the_history_is_altered() {
         let digest = digest_of(url);
         assert!(digest.len() >= 20, "a ≥ 96-bit digest: {digest}");
 
-        let (status, first) = resolve(&app, serial, Some(&digest)).await;
-        assert_eq!(status, StatusCode::OK, "[{backend}] {first}");
+        let (status, before) = resolve(&app, serial, Some(&digest)).await;
+        assert_eq!(status, StatusCode::OK, "[{backend}] {before}");
+        assert_eq!(
+            before["scan_count"], 0,
+            "asking the API is not a scan: [{backend}] {before}"
+        );
+        // A person opening the label page is.
+        let page = app.client.get(url).send().await.expect("label page");
+        assert_eq!(page.status(), StatusCode::OK);
+        let (_, first) = resolve(&app, serial, Some(&digest)).await;
+        assert_eq!(first["verdict"], "genuine", "[{backend}] {first}");
         assert_eq!(first["verification"], "verified", "[{backend}] {first}");
         assert_eq!(first["digest_mismatch"], false);
         assert_eq!(first["lot"]["code"], "CN-2609-01-A");
@@ -76,6 +85,8 @@ async fn issued_labels_resolve_as_verified_until_the_history_is_altered() {
 
         // Scans are counted in memory, flushed, and keep counting across the flush.
         app.store.flush_scans().await.expect("flush");
+        let page = app.client.get(url).send().await.expect("label page");
+        assert_eq!(page.status(), StatusCode::OK);
         let (_, second) = resolve(&app, serial, None).await;
         assert_eq!(second["scan_count"], 2, "[{backend}] {second}");
         assert_eq!(second["first_scanned_at"], first["first_scanned_at"]);
@@ -84,6 +95,7 @@ async fn issued_labels_resolve_as_verified_until_the_history_is_altered() {
         // A URL whose digest was changed (a label copied onto other produce) is called out.
         let (_, forged_digest) = resolve(&app, serial, Some("0000000000000000000A")).await;
         assert_eq!(forged_digest["verification"], "verified");
+        assert_eq!(forged_digest["verdict"], "mismatched");
         assert_eq!(forged_digest["digest_mismatch"], true);
 
         // A serial never issued is unknown, whatever its shape.

@@ -10,7 +10,7 @@ use reqwest::header::HeaderValue;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{DemoCoop, TestApp, backends, new_id, png_photo, spawn_demo};
+use crate::helpers::{DemoCoop, TestApp, backends, days_ago, new_id, png_photo, spawn_demo};
 
 /// The namespace Google Merchant Center's attributes live in.
 const GOOGLE_NAMESPACE: &str = "http://base.google.com/ns/1.0";
@@ -111,7 +111,7 @@ async fn pack_tomatoes(app: &TestApp) {
         .post(
             &format!("/api/v1/cooperatives/{}/lots/{TOMATO_PARENT}/events", veg.id),
             &veg.leader,
-            json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-10-31T08:00:00+07:00",
+            json!({ "id": new_id(), "type": "packing", "occurred_at": days_ago(1),
                 "children": [ { "code": TOMATOES_1, "quantity": "300 kg" }, { "code": TOMATOES_2, "quantity": "200 kg" } ] }),
         )
         .await;
@@ -945,7 +945,7 @@ async fn a_recalled_lot_turns_its_listings_out_of_stock_in_both_feeds_and_the_ca
                     .post(
                         &format!("/api/v1/cooperatives/{}/lots/{code}/events", app.veg().id),
                         &leader,
-                        json!({ "id": new_id(), "type": "recall", "occurred_at": "2026-11-20T08:00:00+07:00", "reason": "Mẫu kiểm tra có dư lượng vượt ngưỡng" }),
+                        json!({ "id": new_id(), "type": "recall", "occurred_at": days_ago(0), "reason": "Mẫu kiểm tra có dư lượng vượt ngưỡng" }),
                     )
                     .await;
                 assert_eq!(status, StatusCode::CREATED, "recall {code}: {body}");
@@ -1320,7 +1320,7 @@ async fn goods_sold_from_a_lot_cannot_be_packed_again_into_another_lot() {
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
         let events = format!("/api/v1/cooperatives/{}/lots/{TOMATOES_1}/events", veg.id);
         let repack = |code: &str, quantity: &str| {
-            json!({ "id": new_id(), "type": "packing", "occurred_at": "2026-11-02T08:00:00+07:00",
+            json!({ "id": new_id(), "type": "packing", "occurred_at": days_ago(1),
                 "children": [ { "code": code, "quantity": quantity } ] })
         };
         let (status, body) = app

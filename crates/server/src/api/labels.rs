@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use farm_log::Quantity;
 use label::{LabelFont, SheetLayout};
 use serde::{Deserialize, Serialize};
-use store::{CooperativeKey, FoundLabel, IssueRequest, LabelBatch, LabelResolution, LabelStatus};
+use store::{CooperativeKey, IssueRequest, LabelBatch};
 use utoipa::ToSchema;
 
 use super::ApiPath;
@@ -44,6 +44,11 @@ pub struct IssueLabelsRequest {
     pub count: u32,
     /// What one labelled pack holds, e.g. "1 kg", "500 g", "10 kg".
     pub pack_size: String,
+    /// For a lot past its use-by date: why labels must be printed anyway (a leader's decision,
+    /// recorded in the lot's diary before the labels). Without it such a lot gets none (422
+    /// on this field).
+    #[serde(default)]
+    pub past_use_by_reason: Option<String>,
 }
 
 /// Issues labels for a lot (leaders): 422 lists every failed pre-label check, or says how many
@@ -61,6 +66,9 @@ pub async fn issue_labels(
 ) -> Result<(StatusCode, Json<LabelBatch>), AppError> {
     leader_of(&principal, coop_id)?;
     let pack_size = Quantity::parse(&request.pack_size, None, "pack_size")?;
+    let past_use_by_reason = super::optional(request.past_use_by_reason.as_deref(), |t| {
+        farm_log::Note::parse(t, "past_use_by_reason")
+    })?;
     let batch = state
         .store
         .issue_labels(
@@ -70,6 +78,7 @@ pub async fn issue_labels(
                 count: request.count,
                 pack_size,
                 base_url: state.labels.base_url.clone(),
+                past_use_by_reason,
             },
         )
         .await?;
@@ -257,24 +266,63 @@ pub struct ResolveQuery {
     pub d: Option<String>,
 }
 
-/// What a scan resolves to.
+/// What a scan resolves to: the same verdict the label page shows.
 #[derive(Debug, Serialize)]
 struct Resolution {
-    /// `verified`, `altered` or `unknown`.
+    /// `genuine`, `recalled`, `altered`, `mismatched`, `expired` or `unknown`: what the buyer is
+    /// told, the same word on every surface.
+    verdict: &'static str,
+    /// Whether the record still hashes as recorded and printed: `verified`, `altered` or
+    /// `unknown` (a recalled or expired lot can be `verified`; only `verdict` says whether to
+    /// trust the product).
     verification: &'static str,
-    /// Whether the scanned URL's digest disagrees with the batch's (a copied or forged label).
+    /// Why the record is altered, in English.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// The same in Vietnamese.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason_vi: Option<String>,
+    /// Whether the scanned URL's check code disagrees with the batch's (a copied or forged label).
     #[serde(skip_serializing_if = "Option::is_none")]
     digest_mismatch: Option<bool>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    label: Option<Box<FoundLabel>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    serial: Option<String>,
+    /// The URL printed in its QR code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    /// The batch's check code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    /// Scans so far (people opening the label page; this call is not one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scan_count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_scanned_at: Option<String>,
+    /// The signed batch record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<label::BatchRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    signature: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_key: Option<String>,
+    /// The lot as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lot: Option<store::Lot>,
+    /// The lot's use-by date (yyyy-mm-dd).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    use_by: Option<chrono::NaiveDate>,
+    /// Recalls of the lot or a lot it was made from.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    recalls: Vec<store::RecallNotice>,
 }
 
-/// Resolves a label serial (public; every call counts as a scan): `verified` when the lot's
-/// stored history up to the issue point hashes to the label's digest and the batch signature is
-/// valid, `altered` when not, `unknown` for a serial never issued.
+/// Resolves a label serial (public; a call is not a scan: only a person opening the label page
+/// counts). `verdict` is what the label page says: `genuine`, `recalled`, `altered`,
+/// `mismatched` (the `d=` is not the batch's), `expired`; `unknown` (404) for a serial never
+/// issued.
 #[utoipa::path(get, path = "/api/v1/labels/{serial}", tag = "labels",
     params(("serial" = String, Path, description = "The label's serial"), ("d" = Option<String>, Query, description = "Digest from the scanned URL")),
-    responses((status = 200, description = "Resolution", body = Value), (status = 404, description = "Unknown serial: `verification` is `unknown`")))]
+    responses((status = 200, description = "Resolution", body = Value), (status = 404, description = "Unknown serial: `verdict` and `verification` are `unknown`")))]
 pub async fn resolve_label(
     State(state): State<AppState>,
     ApiPath(serial): ApiPath<String>,
@@ -283,34 +331,49 @@ pub async fn resolve_label(
     let unknown = || {
         (
             StatusCode::NOT_FOUND,
-            Json(Resolution {
-                verification: "unknown",
-                digest_mismatch: None,
-                label: None,
-            }),
+            Json(serde_json::json!({ "verdict": "unknown", "verification": "unknown" })),
         )
             .into_response()
     };
     let Ok(serial) = label::Serial::parse(&serial) else {
         return Ok(unknown());
     };
-    let found = match state.store.resolve_label(&serial, true).await? {
-        LabelResolution::Unknown => return Ok(unknown()),
-        LabelResolution::Found(found) => found,
+    let digest = match query.d.as_deref() {
+        None => label::ScannedDigest::Absent,
+        Some(d) => match label::Digest::parse(d) {
+            Ok(d) => label::ScannedDigest::Present(d),
+            Err(error) => label::ScannedDigest::Malformed(error),
+        },
     };
-    let digest_mismatch = query.d.as_deref().map(|d| {
-        label::Digest::parse(d)
-            .map(|scanned| scanned.to_string() != found.digest)
-            .unwrap_or(true)
-    });
-    let verification = match found.status {
-        LabelStatus::Verified => "verified",
-        LabelStatus::Altered => "altered",
+    let judged = match state.site.judge_label(&state.store, &serial, None, &digest).await? {
+        crate::web::verdicts::LabelAnswer::Found(judged) => judged,
+        crate::web::verdicts::LabelAnswer::Altered(reason) => {
+            return Ok(Json(serde_json::json!({
+                "verdict": "altered", "verification": "altered", "reason": reason.en, "reason_vi": reason.vi,
+            }))
+            .into_response());
+        }
+        _ => return Ok(unknown()),
     };
+    let label = judged.label.as_ref();
+    let batch = judged.batch.as_ref();
     Ok(Json(Resolution {
-        verification,
-        digest_mismatch,
-        label: Some(found),
+        verdict: judged.verdict.as_str(),
+        verification: if judged.reason.is_some() { "altered" } else { "verified" },
+        reason: judged.reason.as_ref().map(|r| r.en.clone()),
+        reason_vi: judged.reason.as_ref().map(|r| r.vi.clone()),
+        digest_mismatch: query.d.as_ref().map(|_| judged.code == farm_log::CodeCheck::Differs),
+        serial: label.map(|l| l.serial.clone()),
+        url: label.map(|l| l.url.clone()),
+        digest: batch.map(|b| label::Digest::of_head(&b.record.chain_head.0).to_string()),
+        scan_count: label.map(|l| l.scan_count),
+        first_scanned_at: label.and_then(|l| l.first_scanned_at.clone()),
+        batch: batch.map(|b| b.record.clone()),
+        signature: batch.map(|b| b.signature.clone()),
+        public_key: batch.map(|b| b.public_key.clone()),
+        lot: Some(judged.lot.lot.clone()),
+        use_by: judged.lot.use_by,
+        recalls: judged.lot.recalls.clone(),
     })
     .into_response())
 }

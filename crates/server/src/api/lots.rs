@@ -329,3 +329,35 @@ pub async fn merge_lots(
     let lot = state.store.merge(&principal, merge).await?;
     Ok((StatusCode::CREATED, Json(lot)))
 }
+
+/// What a leader says about an alteration of a lot's record.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct AcknowledgeRequest {
+    /// What happened, as far as the cooperative knows (e.g. "a technician edited the database
+    /// by mistake on 02/12; the paper diary says 8 kg").
+    pub explanation: String,
+}
+
+/// Acknowledges that a lot's stored diary was altered outside the application (leaders), so
+/// that it can be logged on again: one `alteration_acknowledged` event naming exactly the stored
+/// history the leader saw. Buyers are still told the record was changed. 409 when the record is
+/// not altered (or its alteration is already acknowledged).
+#[utoipa::path(post, path = "/api/v1/cooperatives/{coop_id}/lots/{code}/acknowledge-alteration", tag = "lots", security(("bearer" = [])),
+    params(("coop_id" = i64, Path, description = "Cooperative id"), ("code" = String, Path, description = "Lot code")),
+    request_body = AcknowledgeRequest,
+    responses((status = 201, description = "The acknowledgement, as stored", body = Value),
+        (status = 409, description = "Nothing to acknowledge"), (status = 422, description = "Invalid explanation")))]
+pub async fn acknowledge_alteration(
+    State(state): State<AppState>,
+    Auth(principal): Auth,
+    ApiPath((coop_id, code)): ApiPath<(i64, String)>,
+    ApiJson(request): ApiJson<AcknowledgeRequest>,
+) -> Result<(StatusCode, Json<StoredEvent>), AppError> {
+    leader_of(&principal, coop_id)?;
+    let explanation = Note::parse(&request.explanation, "explanation")?;
+    let event = state
+        .store
+        .acknowledge_alteration(&principal, &code, explanation)
+        .await?;
+    Ok((StatusCode::CREATED, Json(event)))
+}

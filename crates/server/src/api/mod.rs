@@ -84,6 +84,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/cooperatives/{coop_id}/lots/{code}/history", get(lot_history))
         .route("/cooperatives/{coop_id}/lots/{code}/genealogy", get(lot_genealogy))
+        .route(
+            "/cooperatives/{coop_id}/lots/{code}/acknowledge-alteration",
+            post(acknowledge_alteration),
+        )
         .route("/cooperatives/{coop_id}/events/batch", post(append_batch))
         .route("/cooperatives/{coop_id}/merges", post(merge_lots))
         .route(

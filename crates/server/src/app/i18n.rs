@@ -127,6 +127,8 @@ pub struct AppMessages {
     pub label_count: String,
     pub pack_size: String,
     pub pack_size_hint: String,
+    pub past_use_by_reason: String,
+    pub past_use_by_hint: String,
     pub issue_labels: String,
     pub batches: String,
     pub no_batches: String,

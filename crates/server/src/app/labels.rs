@@ -70,6 +70,9 @@ struct LabelsPage<'a> {
     packed_as: Option<String>,
     batches: Vec<BatchLine>,
     errors: Vec<String>,
+    /// Asked for once the lot turned out to be past its use-by date: a leader's reason to
+    /// print anyway (recorded in the lot's diary).
+    past_use_by_reason: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +83,9 @@ pub struct IssueForm {
     count: String,
     #[serde(default)]
     pack_size: String,
+    /// Present once the form asked for it.
+    #[serde(default)]
+    past_use_by_reason: Option<String>,
 }
 
 fn lot_path(code: &str) -> String {
@@ -159,6 +165,7 @@ async fn render_form(
         }),
         batches,
         errors,
+        past_use_by_reason: form.past_use_by_reason.clone(),
     };
     Ok(ctx.page(status, page.render()))
 }
@@ -203,6 +210,16 @@ pub async fn issue(
             return render_form(&ctx, &code, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await;
         }
     };
+    let past_use_by_reason = match form.past_use_by_reason.as_deref().map(str::trim) {
+        Some(reason) if !reason.is_empty() => match farm_log::Note::parse(reason, "past_use_by_reason") {
+            Ok(reason) => Some(reason),
+            Err(e) => {
+                let errors = vec![say(ctx.lang, &e)];
+                return render_form(&ctx, &code, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await;
+            }
+        },
+        _ => None,
+    };
     let issued = ctx
         .state
         .store
@@ -213,6 +230,7 @@ pub async fn issue(
                 count,
                 pack_size,
                 base_url: ctx.state.labels.base_url.clone(),
+                past_use_by_reason,
             },
         )
         .await;
@@ -228,6 +246,10 @@ pub async fn issue(
         }
         Err(StoreError::Invalid(list)) => {
             let errors = list.0.iter().map(|e| say(ctx.lang, e)).collect();
+            let mut form = form;
+            if list.0.iter().any(|e| e.code == "past_use_by") {
+                form.past_use_by_reason.get_or_insert_with(String::new);
+            }
             render_form(&ctx, &code, StatusCode::UNPROCESSABLE_ENTITY, &form, errors).await
         }
         Err(error) => Err(ctx.error(Failure::Store(error))),

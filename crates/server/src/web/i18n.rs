@@ -110,6 +110,15 @@ pub struct Messages {
     pub verified_summary: String,
     pub altered_title: String,
     pub altered_summary: String,
+    pub altered_lot_summary: String,
+    pub lot_verified_summary: String,
+    pub recalled_title: String,
+    pub recalled_summary: String,
+    pub mismatched_title: String,
+    pub expired_title: String,
+    pub expired_summary: String,
+    pub recall_action: String,
+    pub recall_call: String,
     pub unknown_title: String,
     pub unknown_text: String,
     pub unknown_hint: String,
@@ -290,6 +299,8 @@ mod tests {
                 "correction",
                 "recall",
                 "close",
+                "alteration_acknowledged",
+                "override",
             ] {
                 assert!(messages.kind.contains_key(kind), "kind.{kind} missing");
             }

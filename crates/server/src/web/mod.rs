@@ -6,32 +6,36 @@
 
 pub(crate) mod assets;
 mod cache;
+mod scans;
 mod shop;
 pub use shop::feed_id;
 pub mod i18n;
 mod resolver;
 mod spliced;
+pub(crate) mod verdicts;
 pub(crate) mod view;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Path, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
 use farm_log::validate::show_date;
+use farm_log::{CodeCheck, Verdict};
 use label::Serial;
-use store::{FoundLabel, LabelResolution, LabelStatus, PublicLot, StoreError};
+use store::{BatchView, LotStamp, PublicLot, StoreError};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use i18n::{Messages, PageLang, fill};
+use verdicts::{Judged, LabelAnswer, VerdictView};
 use view::{CertView, EntryView, Fact, LotSection, ProductCard};
 
 /// Cache-Control of lot and cooperative pages and linksets: shared caches may keep them, but
@@ -48,20 +52,35 @@ pub const COPY_MIN_DAYS: i64 = 30;
 pub(crate) const CSP: &str =
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Where the public site lives and what it keeps in memory.
+/// Where the public site lives and what it keeps in memory (bounded; see `cache.rs`).
 #[derive(Debug)]
 pub struct Site {
     /// The absolute base URL (`https://host[/prefix]`), for canonical links and linksets.
     base: String,
     /// The path prefix (`""` or `/prefix`), for links inside pages.
     prefix: String,
-    labels: cache::Cache<String, LabelData>,
-    lots: cache::Cache<(i64, String), PublicLot>,
-    catalogs: cache::Cache<i64, shop::CatalogData>,
-    feed_tokens: cache::Cache<String, Option<(i64, DateTime<FixedOffset>)>>,
+    /// Lots' public data, under the stamp they were read at.
+    lots: cache::Cache<LotStamp, PublicLot>,
+    /// Label batches' records and verdicts, per batch and integrity epoch.
+    batches: cache::Cache<(String, i64), BatchView>,
+    /// Label pages rendered without what differs from label to label (serial, address, scans).
+    shells: cache::SizedCache<ShellKey, Shell>,
+    catalogs: cache::Cache<shop::CatalogKey, shop::CatalogData>,
     /// The last ETag of each cooperative's feeds and when its bytes last changed.
     feeds_seen: Mutex<HashMap<(i64, catalog::Channel), shop::SeenFeed>>,
+    /// Which scans count.
+    scan_limits: scans::ScanLimiter,
+    /// A random word per process that marks where a label's own values go in a kept page:
+    /// nothing stored can contain it, since nobody knows it.
+    marker: String,
 }
+
+/// Most lots' public data kept at once.
+const LOTS_KEPT: usize = 4_096;
+/// Most label batches kept at once (a few hundred bytes each).
+const BATCHES_KEPT: usize = 50_000;
+/// Most bytes of rendered label pages kept at once.
+const SHELL_BYTES: u64 = 48 * 1024 * 1024;
 
 impl Site {
     /// A site whose printed links start with `base`.
@@ -69,11 +88,13 @@ impl Site {
         Self {
             base: base.to_string(),
             prefix: base.path_prefix().to_owned(),
-            labels: cache::Cache::default(),
-            lots: cache::Cache::default(),
-            catalogs: cache::Cache::default(),
-            feed_tokens: cache::Cache::default(),
+            lots: cache::Cache::with_entries(LOTS_KEPT),
+            batches: cache::Cache::with_entries(BATCHES_KEPT),
+            shells: cache::SizedCache::with_bytes(SHELL_BYTES, 4_096),
+            catalogs: cache::Cache::with_entries(256),
             feeds_seen: Mutex::new(HashMap::new()),
+            scan_limits: scans::ScanLimiter::default(),
+            marker: format!("nguon{}", uuid::Uuid::new_v4().simple()),
         }
     }
 
@@ -81,21 +102,6 @@ impl Site {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
-}
-
-/// A resolved label and its lot, with the scans counted since they were read.
-#[derive(Debug)]
-struct LabelData {
-    found: FoundLabel,
-    lot: PublicLot,
-    scans_since: AtomicU64,
-    first_scan_since: OnceLock<DateTime<FixedOffset>>,
-    /// Rendered pages by language and check-code state, without their scan line.
-    pages: Mutex<HashMap<(PageLang, DigestCheck), Arc<Shell>>>,
-    /// The `Link: rel="linkset"` header of its page.
-    link_header: Option<HeaderValue>,
-    /// The first scan and its day as shown, once there is one (it never changes after).
-    first_scan_shown: OnceLock<(DateTime<FixedOffset>, String)>,
 }
 
 /// Every public page and the resolver.
@@ -317,6 +323,8 @@ enum Problem {
     UnknownLabel,
     /// 404 for anything else.
     NotFound,
+    /// A label whose batch and lot are gone from the records.
+    Altered(store::Reason),
     /// 500, logged with its cause.
     Failed(StoreError),
 }
@@ -342,6 +350,18 @@ impl Site {
                 "unknown",
                 m.not_found_title.clone(),
                 vec![m.not_found_text.clone()],
+            ),
+            Problem::Altered(reason) => (
+                StatusCode::OK,
+                "altered",
+                m.altered_title.clone(),
+                vec![
+                    m.altered_summary.clone(),
+                    match ask.lang {
+                        PageLang::Vi => reason.vi,
+                        PageLang::En => reason.en,
+                    },
+                ],
             ),
             Problem::Failed(error) => {
                 let request_id = crate::error::request_id();
@@ -407,13 +427,13 @@ async fn home(State(state): State<AppState>, RawQuery(query): RawQuery, headers:
 struct LabelPage<'a> {
     page: PageMeta,
     m: &'a Messages,
-    recalls: Vec<String>,
-    badge: Badge,
+    recall: RecallView,
+    badge: VerdictView,
     warnings: Vec<String>,
     proof: Vec<Fact>,
     product: ProductCard,
-    /// The scan line's place: [`SCAN_MARKER`], replaced per request.
-    scan_block: &'static str,
+    /// The scan line (HTML), or its place in a kept page ([`SCAN_MARKER`]).
+    scan_block: String,
     facts: Vec<Fact>,
     certificates: Vec<CertView>,
     history_heading: String,
@@ -422,11 +442,24 @@ struct LabelPage<'a> {
     lot_href: String,
 }
 
-struct Badge {
-    class: &'static str,
-    title: String,
-    summary: String,
-    reason: Option<String>,
+/// The recall banner: which lots, and what the buyer should do.
+struct RecallView {
+    lines: Vec<String>,
+    /// `tel:` link to the cooperative.
+    call_href: String,
+    call_text: String,
+}
+
+impl RecallView {
+    fn of(lot: &PublicLot, m: &Messages) -> Self {
+        let phone = &lot.cooperative.phone;
+        let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        Self {
+            lines: view::recall_lines(lot, m),
+            call_href: format!("tel:{digits}"),
+            call_text: fill(&m.recall_call, &[("phone", phone)]),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -434,7 +467,8 @@ struct Badge {
 struct LotPage<'a> {
     page: PageMeta,
     m: &'a Messages,
-    recalls: Vec<String>,
+    recall: RecallView,
+    badge: VerdictView,
     product: ProductCard,
     facts: Vec<Fact>,
     certificates: Vec<CertView>,
@@ -472,7 +506,7 @@ struct LotItem {
 }
 
 fn today() -> chrono::NaiveDate {
-    store::now().date_naive()
+    verdicts::today()
 }
 
 impl Site {
@@ -485,7 +519,9 @@ impl Site {
         format!("{}{path_with_prefix}", &self.base[..origin_len])
     }
 
-    fn json_ld(&self, lot: &PublicLot, url: &str, serial: Option<&str>) -> String {
+    /// schema.org `Product` JSON-LD, with the verdict as a `PropertyValue` (the same word the
+    /// badge and the API say).
+    fn json_ld(&self, lot: &PublicLot, url: &str, serial: Option<&str>, verdict: Verdict) -> String {
         let coop = &lot.cooperative;
         let mut product = serde_json::json!({
             "@context": "https://schema.org",
@@ -513,6 +549,15 @@ impl Site {
         }
         if let Some(serial) = serial {
             product["serialNumber"] = serial.into();
+        }
+        product["additionalProperty"] = serde_json::json!([{
+            "@type": "PropertyValue",
+            "propertyID": "nguon:verdict",
+            "name": "Nguồn verdict",
+            "value": verdict.as_str(),
+        }]);
+        if let Some(day) = lot.use_by {
+            product["expires"] = day.to_string().into();
         }
         if let Some(at) = lot.packed_at.or(lot.harvested_at) {
             product["productionDate"] = at.date_naive().to_string().into();
@@ -617,28 +662,24 @@ async fn cooperative_page(
 }
 
 impl Site {
-    async fn public_lot(&self, store: &store::Store, coop_id: i64, code: &str) -> Result<Arc<PublicLot>, StoreError> {
-        let generation = store.generation();
-        let key = (coop_id, code.to_owned());
-        if let Some(lot) = self.lots.get(&key, generation) {
-            return Ok(lot);
-        }
-        let lot = Arc::new(store.public_lot(coop_id, code).await?);
-        self.lots.put(key, generation, lot.clone());
-        Ok(lot)
-    }
-
-    fn render_lot(&self, lot: &PublicLot, ask: &Ask, headers: &HeaderMap) -> Response {
+    fn render_lot(&self, judged: &Judged, ask: &Ask, headers: &HeaderMap) -> Response {
+        let lot = &judged.lot;
         let m = ask.m();
-        let title = fill(&m.lot_title, &[("lot", &lot.lot.code), ("product", &lot.product.name)]);
-        let description = format!("{} — {}", lot.product.name, lot.cooperative.name);
+        let badge = verdicts::verdict_view(judged, ask.lang, m);
+        let title = format!(
+            "{} — {}",
+            fill(&m.lot_title, &[("lot", &lot.lot.code), ("product", &lot.product.name)]),
+            badge.title
+        );
+        let description = format!("{} — {}. {}", lot.product.name, lot.cooperative.name, badge.summary);
         let canonical = self.absolute(&self.lot_href(lot.cooperative.id, &lot.lot.code));
         let mut facts = view::lot_facts(lot, m);
         facts.push(Fact::new(&m.fact_status, m.status(lot.lot.status)));
         let mut page = LotPage {
             page: self.meta(ask, title, description),
             m,
-            recalls: view::recall_lines(lot, m),
+            recall: RecallView::of(lot, m),
+            badge,
             product: view::product_card(lot, &self.prefix, m),
             facts,
             certificates: view::certificates(
@@ -652,7 +693,7 @@ impl Site {
             entries: view::entries(&lot.events, m, None, &self.prefix),
             parents: view::parent_sections(lot, m, &self.prefix),
         };
-        page.page.json_ld = Some(self.json_ld(lot, &canonical, None));
+        page.page.json_ld = Some(self.json_ld(lot, &canonical, None, judged.verdict));
         page.page.og_type = "product";
         page.page.og_image = self.og_image(lot);
         page.page.canonical = Some(canonical);
@@ -673,9 +714,12 @@ async fn lot_page(
     let Ok(coop_id) = coop_id.parse::<i64>() else {
         return site.problem(Problem::NotFound, &ask, &headers);
     };
-    match site.public_lot(&state.store, coop_id, &code).await {
-        Ok(lot) => site.render_lot(&lot, &ask, &headers),
-        Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, &headers),
+    if farm_log::LotCode::parse(&code, "code").is_err() {
+        return site.problem(Problem::NotFound, &ask, &headers);
+    }
+    match site.judge_lot(&state.store, coop_id, &code).await {
+        Ok(Some(judged)) => site.render_lot(&judged, &ask, &headers),
+        Ok(None) | Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, &headers),
         Err(error) => site.problem(Problem::Failed(error), &ask, &headers),
     }
 }
@@ -699,23 +743,40 @@ async fn preflight() -> Response {
 async fn resolve(State(state): State<AppState>, request: Request<Body>) -> Response {
     // Read from the request in place: extracting the headers would copy them on every scan.
     let (method, headers, uri) = (request.method(), request.headers(), request.uri());
-    let mut response = resolve_inner(&state, method, uri.query(), headers, uri.path()).await;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    let asked = Asked {
+        method,
+        query: uri.query(),
+        headers,
+        path: uri.path(),
+        peer,
+    };
+    let mut response = resolve_inner(&state, &asked).await;
     let headers = response.headers_mut();
     headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("Link"));
     response
 }
 
-async fn resolve_inner(
-    state: &AppState,
-    method: &Method,
-    query: Option<&str>,
-    headers: &HeaderMap,
-    full_path: &str,
-) -> Response {
+/// What a resolver request asked, read in place.
+struct Asked<'r> {
+    method: &'r Method,
+    query: Option<&'r str>,
+    headers: &'r HeaderMap,
+    path: &'r str,
+    /// The peer's address, when the server knows it.
+    peer: Option<IpAddr>,
+}
+
+async fn resolve_inner(state: &AppState, asked: &Asked<'_>) -> Response {
     let site = &state.site;
+    let headers = asked.headers;
+    let query = asked.query;
     let ask = Ask::new(headers, query);
-    let path = full_path.strip_prefix(site.prefix.as_str()).unwrap_or(full_path);
+    let path = asked.path.strip_prefix(site.prefix.as_str()).unwrap_or(asked.path);
     let parsed = match label::ResolverPath::parse(path, query) {
         Ok(parsed) => parsed,
         Err(error) => {
@@ -749,212 +810,215 @@ async fn resolve_inner(
                 Ok(None) => return site.problem(Problem::NotFound, &ask, headers),
                 Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
             };
-            match site.public_lot(&state.store, found.0, &found.1).await {
-                Ok(public) => resolver::answer(
+            match site.judge_lot(&state.store, found.0, &found.1).await {
+                Ok(Some(judged)) => resolver::answer(
                     wants,
-                    || resolver::lot_links(site, &public),
+                    || resolver::lot_links(site, &judged.lot),
                     path,
-                    || site.render_lot(&public, &ask, headers),
+                    || site.render_lot(&judged, &ask, headers),
                 ),
-                Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, headers),
+                Ok(None) | Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, headers),
                 Err(error) => site.problem(Problem::Failed(error), &ask, headers),
             }
         }
         label::ResolverPath::Label(scanned) => {
-            let data = match site.label_data(&state.store, &scanned.serial).await {
-                Ok(Some(data)) => data,
-                Ok(None) => return site.problem(Problem::UnknownLabel, &ask, headers),
+            let named = scanned
+                .gtin
+                .as_ref()
+                .zip(scanned.lot.as_ref())
+                .map(|(g, l)| (g.as_ref(), l.as_ref()));
+            let judged = match site
+                .judge_label(&state.store, &scanned.serial, named, &scanned.digest)
+                .await
+            {
+                Ok(LabelAnswer::Found(judged)) => judged,
+                Ok(LabelAnswer::Unknown | LabelAnswer::NotThisLabel) => {
+                    return site.problem(Problem::UnknownLabel, &ask, headers);
+                }
+                Ok(LabelAnswer::Altered(reason)) => return site.problem(Problem::Altered(reason), &ask, headers),
                 Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
             };
-            // A Digital Link must name the label's own product and lot.
-            let names_other_lot = scanned.lot.as_ref().is_some_and(|l| l.as_ref() != data.lot.lot.code)
-                || scanned
-                    .gtin
-                    .as_ref()
-                    .is_some_and(|g| data.lot.product.gtin.as_deref() != Some(g.as_ref()));
-            if names_other_lot {
-                return site.problem(Problem::UnknownLabel, &ask, headers);
-            }
-            let links = || resolver::label_links(site, &data.lot, &data.found.url);
+            let label_url = judged.label.as_ref().map(|l| l.url.clone()).unwrap_or_default();
+            let links = || resolver::label_links(site, &judged.lot, &label_url);
             resolver::answer(wants, links, path, || {
-                // Only a person opening the page counts as a scan, not HEAD or a linkset fetch.
-                let counted = *method == Method::GET;
-                site.render_label(state, &data, &scanned.digest, counted, &ask, headers)
+                // Only a person opening the page counts as a scan: not HEAD, a linkset or a
+                // redirect, not a link preview or a crawler, and a few times an hour at most
+                // from one address.
+                let counted = *asked.method == Method::GET
+                    && judged.label.is_some()
+                    && !headers
+                        .get(header::USER_AGENT)
+                        .and_then(|v| v.to_str().ok())
+                        .is_some_and(scans::is_fetcher)
+                    && site.scan_limits.allow(
+                        asked.peer.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+                        &scanned.serial.to_string(),
+                    );
+                site.render_label(state, &judged, counted, &ask, headers)
             })
         }
     }
 }
 
 impl Site {
-    async fn label_data(&self, store: &store::Store, serial: &Serial) -> Result<Option<Arc<LabelData>>, StoreError> {
-        let key = serial.to_string();
-        let generation = store.generation();
-        if let Some(data) = self.labels.get(&key, generation) {
-            return Ok(Some(data));
-        }
-        let found = match store.resolve_label(serial, false).await? {
-            LabelResolution::Unknown => return Ok(None),
-            LabelResolution::Found(found) => *found,
-        };
-        let lot = store.public_lot(found.lot.cooperative_id, &found.lot.code).await?;
-        let path = found.url.strip_prefix(&self.base).unwrap_or(&found.url);
-        let link_header = resolver::linkset_header(path.split('?').next().unwrap_or(path));
-        let data = Arc::new(LabelData {
-            link_header,
-            first_scan_shown: OnceLock::new(),
-            found,
-            lot,
-            scans_since: AtomicU64::new(0),
-            first_scan_since: OnceLock::new(),
-            pages: Mutex::new(HashMap::new()),
-        });
-        self.labels.put(key, generation, data.clone());
-        Ok(Some(data))
-    }
-
-    /// The label page. Everything but the scan line is the same for every scan of a label in
-    /// one language with the same check code, so that is rendered once and kept with the
-    /// label's data; each request splices in its scan line.
+    /// The label page. Everything but the label's serial, address and scan line is the same for
+    /// every label of a batch in one language, verdict and check-code state, so that is rendered
+    /// once and kept; each request splices its own values in.
     fn render_label(
         &self,
         state: &AppState,
-        data: &LabelData,
-        digest: &label::ScannedDigest,
+        judged: &Judged,
         counted: bool,
         ask: &Ask,
         headers: &HeaderMap,
     ) -> Response {
-        let found = &data.found;
+        let Some(label) = &judged.label else {
+            return self.render_label_page(judged, None, ask, headers);
+        };
         if counted {
-            data.scans_since.fetch_add(1, Ordering::Relaxed);
-            let _ = data.first_scan_since.set(store::now());
             // Counting only touches memory; it is written with the next flush. Only while a
             // flush is moving counts does it wait, on a task of its own.
-            if !state.store.try_count_scan(&found.serial)
-                && let Ok(serial) = Serial::parse(&found.serial)
+            if !state.store.try_count_scan(&label.serial)
+                && let Ok(serial) = Serial::parse(&label.serial)
             {
                 let store = state.store.clone();
                 tokio::spawn(async move { store.count_scan(&serial).await });
             }
         }
-        let check = match digest {
-            label::ScannedDigest::Present(d) if d.to_string() == found.digest => DigestCheck::Matches,
-            label::ScannedDigest::Absent => DigestCheck::Absent,
-            _ => DigestCheck::Differs,
+        let scan_count = label.scan_count + u64::from(counted);
+        // A label's own values go in as they are only when they need no escaping anywhere in the
+        // page (always, for links this service printed); otherwise the page is rendered whole.
+        let plain = |text: &str| {
+            !text
+                .chars()
+                .any(|c| matches!(c, '"' | '\'' | '<' | '>' | '&' | '\\') || c.is_whitespace())
         };
-        let key = (ask.lang, check);
-        let cached = data.pages.lock().ok().and_then(|pages| pages.get(&key).cloned());
-        let shell = match cached {
+        if !(plain(&label.serial) && plain(&label.url)) {
+            return self.render_label_page(judged, Some(scan_count), ask, headers);
+        }
+        let (Some(batch), Some(stamp)) = (&judged.batch, &label.lot) else {
+            return self.render_label_page(judged, Some(scan_count), ask, headers);
+        };
+        let key = ShellKey {
+            batch_id: batch.batch_id.clone(),
+            stamp: stamp.clone(),
+            lang: ask.lang,
+            code: judged.code,
+            verdict: judged.verdict,
+            day: today(),
+        };
+        let shell = match self.shells.get(&key) {
             Some(shell) => shell,
-            None => match self.label_shell(data, check, ask) {
+            None => match self.label_shell(judged, ask) {
                 Ok(shell) => {
                     let shell = Arc::new(shell);
-                    // A differing check code can be anything a visitor typed: not kept.
-                    if check != DigestCheck::Differs
-                        && let Ok(mut pages) = data.pages.lock()
-                    {
-                        pages.insert(key, shell.clone());
-                    }
+                    self.shells.put(key, shell.clone());
                     shell
                 }
                 Err(error) => return html(StatusCode::OK, Err(error), ask, headers, "private, no-cache"),
             },
         };
-        let (scan_block, scan_count) = self.scan_block(data, ask.m());
-        // The shell's two halves go out as they are kept (shared, not copied) around the scan line.
-        let body = Body::new(spliced::Spliced::new([
-            shell.before.clone(),
-            axum::body::Bytes::from(scan_block),
-            shell.after.clone(),
-        ]));
-        // The shell's hash and the count name the bytes without hashing them again.
-        let etag = format!("W/\"{}-{scan_count}\"", shell.hash);
+        let canonical = label.url.split('?').next().unwrap_or(&label.url);
+        let scan_block = self.scan_block(label.first_scanned_at.as_deref(), scan_count, ask.m());
+        let mut pieces = Vec::with_capacity(shell.parts.len() * 2);
+        for (part, slot) in shell
+            .parts
+            .iter()
+            .zip(shell.slots.iter().map(Some).chain(std::iter::repeat(None)))
+        {
+            pieces.push(part.clone());
+            match slot {
+                Some(Slot::Serial) => pieces.push(axum::body::Bytes::copy_from_slice(label.serial.as_bytes())),
+                Some(Slot::Url) => pieces.push(axum::body::Bytes::copy_from_slice(canonical.as_bytes())),
+                Some(Slot::Scans) => pieces.push(axum::body::Bytes::from(scan_block.clone())),
+                None => {}
+            }
+        }
+        let body = Body::new(spliced::Spliced::new(pieces));
+        // The shell's hash, the serial and the count name the bytes without hashing them again.
+        let etag = format!("W/\"{}-{}-{scan_count}\"", shell.hash, label.serial);
         let mut response = page_response(StatusCode::OK, body, etag, ask, headers, "private, no-cache");
-        if let Some(link) = &data.link_header {
-            response.headers_mut().insert(header::LINK, link.clone());
+        let path = label.url.strip_prefix(&self.base).unwrap_or(&label.url);
+        if let Some(link) = resolver::linkset_header(path.split('?').next().unwrap_or(path)) {
+            response.headers_mut().insert(header::LINK, link);
         }
         response
     }
 
     /// "Tem này đã được quét N lần …" and, when the pattern looks like a copied label, the
     /// warning, as HTML with every value escaped.
-    fn scan_block(&self, data: &LabelData, m: &Messages) -> (String, u64) {
-        let found = &data.found;
-        let scan_count = found.scan_count + data.scans_since.load(Ordering::Relaxed);
-        let first_scan = match data.first_scan_shown.get() {
-            Some(known) => Some(known),
-            None => found
-                .first_scanned_at
-                .as_deref()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .or_else(|| data.first_scan_since.get().copied())
-                .map(|first| data.first_scan_shown.get_or_init(|| (first, show_date(&first)))),
-        };
+    fn scan_block(&self, first_scanned_at: Option<&str>, scan_count: u64, m: &Messages) -> String {
+        let first = first_scanned_at
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .or_else(|| (scan_count > 0).then(store::now));
         let n = scan_count.to_string();
-        let scans = match first_scan {
-            Some((_, day)) => fill(&m.scans_first, &[("n", &n), ("date", day)]),
+        let scans = match first {
+            Some(first) => fill(&m.scans_first, &[("n", &n), ("date", &show_date(&first))]),
             None => fill(&m.scans, &[("n", &n)]),
         };
         let mut block = format!("<p id=\"scans\">{}</p>", escape_html(&scans));
-        let copied = first_scan
-            .filter(|(first, _)| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS);
-        if let Some((_, day)) = copied {
-            let warning = fill(&m.copy_warning, &[("n", &n), ("date", day)]);
+        let copied =
+            first.filter(|first| scan_count >= COPY_MIN_SCANS && (store::now() - *first).num_days() >= COPY_MIN_DAYS);
+        if let Some(first) = copied {
+            let warning = fill(&m.copy_warning, &[("n", &n), ("date", &show_date(&first))]);
             block.push_str(&format!(
                 "<p id=\"copy-warning\" class=\"warn\">{}</p>",
                 escape_html(&warning)
             ));
         }
-        (block, scan_count)
+        block
     }
 
-    /// The label page rendered around a marker where the scan line goes.
-    fn label_shell(&self, data: &LabelData, check: DigestCheck, ask: &Ask) -> Result<Shell, askama::Error> {
+    /// The label page, rendered whole (a label whose batch is gone, or values that need
+    /// escaping).
+    fn render_label_page(&self, judged: &Judged, scan_count: Option<u64>, ask: &Ask, headers: &HeaderMap) -> Response {
+        let label = judged.label.as_ref();
+        let serial = label.map(|l| l.serial.clone()).unwrap_or_default();
+        let url = label.map(|l| l.url.clone()).unwrap_or_default();
+        let canonical = url.split('?').next().unwrap_or(&url).to_owned();
+        let scans = match (label, scan_count) {
+            (Some(label), Some(count)) => self.scan_block(label.first_scanned_at.as_deref(), count, ask.m()),
+            _ => String::new(),
+        };
+        match self
+            .label_template(judged, ask, &serial, &canonical, &scans)
+            .and_then(|page| page.render())
+        {
+            Ok(body) => {
+                let etag = format!("W/\"{}\"", &blake3::hash(body.as_bytes()).to_hex()[..20]);
+                page_response(StatusCode::OK, body, etag, ask, headers, "private, no-cache")
+            }
+            Err(error) => html(StatusCode::OK, Err(error), ask, headers, "private, no-cache"),
+        }
+    }
+
+    /// The label page with a label's serial, canonical address and scan line given.
+    fn label_template<'a>(
+        &self,
+        judged: &Judged,
+        ask: &Ask<'a>,
+        serial: &str,
+        canonical: &str,
+        scan_block: &str,
+    ) -> Result<LabelPage<'static>, askama::Error> {
         let m = ask.m();
-        let found = &data.found;
-        let lot = &data.lot;
-        let badge = match found.status {
-            LabelStatus::Verified => Badge {
-                class: "verified",
-                title: m.verified_title.clone(),
-                summary: fill(&m.verified_summary, &[("coop", &lot.cooperative.name)]),
-                reason: None,
-            },
-            LabelStatus::Altered => Badge {
-                class: "altered",
-                title: m.altered_title.clone(),
-                summary: m.altered_summary.clone(),
-                reason: match ask.lang {
-                    PageLang::Vi => found.reason_vi.clone(),
-                    PageLang::En => found.reason.clone(),
-                },
-            },
+        let lot = &judged.lot;
+        let badge = verdicts::verdict_view(judged, ask.lang, m);
+        let warnings = match judged.code {
+            CodeCheck::Absent if judged.batch.is_some() => vec![m.digest_missing.clone()],
+            // A mismatch is the verdict itself unless something graver is.
+            CodeCheck::Differs if judged.verdict != Verdict::Mismatched => vec![m.digest_mismatch.clone()],
+            _ => Vec::new(),
         };
-        let warnings = match check {
-            DigestCheck::Matches => Vec::new(),
-            DigestCheck::Absent => vec![m.digest_missing.clone()],
-            DigestCheck::Differs => vec![m.digest_mismatch.clone()],
+        let proof = match &judged.batch {
+            Some(batch) => proof_facts(batch, m),
+            None => Vec::new(),
         };
-        let batch = &found.batch;
-        let proof = vec![
-            Fact::new(&m.proof_digest, found.digest.clone()),
-            Fact::new(&m.proof_chain_head, batch.chain_head.to_hex()),
-            Fact::new(&m.proof_events, batch.event_count.to_string()),
-            Fact::new(&m.proof_batch, batch.batch_id.clone()),
-            Fact::new(
-                &m.proof_issued,
-                DateTime::parse_from_rfc3339(&batch.issued_at)
-                    .map(|t| show_date(&t))
-                    .unwrap_or_else(|_| batch.issued_at.clone()),
-            ),
-            Fact::new(&m.proof_key, batch.key_id.clone()),
-            Fact::new(&m.proof_public_key, found.public_key.clone()),
-            Fact::new(&m.proof_signature, found.signature.clone()),
-        ];
         let mut facts = view::lot_facts(lot, m);
-        facts.push(Fact::new(&m.fact_serial, found.serial.clone()));
-        let lot_href = self.lot_href(lot.cooperative.id, &lot.lot.code);
-        let canonical = found.url.split('?').next().unwrap_or(&found.url).to_owned();
+        if !serial.is_empty() {
+            facts.push(Fact::new(&m.fact_serial, serial.to_owned()));
+        }
+        let event_count = judged.batch.as_ref().map(|b| b.record.event_count);
         let mut page = LabelPage {
             page: self.meta(
                 ask,
@@ -962,12 +1026,12 @@ impl Site {
                 format!("{} — {}. {}", lot.product.name, lot.cooperative.name, badge.summary),
             ),
             m,
-            recalls: view::recall_lines(lot, m),
+            recall: RecallView::of(lot, m),
             badge,
             warnings,
             proof,
             product: view::product_card(lot, &self.prefix, m),
-            scan_block: SCAN_MARKER,
+            scan_block: scan_block.to_owned(),
             facts,
             certificates: view::certificates(
                 &lot.certificates,
@@ -977,48 +1041,126 @@ impl Site {
                 &self.prefix,
             ),
             history_heading: fill(&m.history_of_lot, &[("lot", &lot.lot.code)]),
-            entries: view::entries(&lot.events, m, Some(batch.event_count), &self.prefix),
+            entries: view::entries(&lot.events, m, event_count, &self.prefix),
             parents: view::parent_sections(lot, m, &self.prefix),
-            lot_href,
+            lot_href: self.lot_href(lot.cooperative.id, &lot.lot.code),
         };
-        // The switch keeps only the check code, so the shell is the same for every visitor.
-        let d = match check {
-            DigestCheck::Matches => format!("d={}&", found.digest),
+        // The switch keeps only the check code, so the page is the same for every visitor.
+        let d = match (judged.code, &judged.batch) {
+            (CodeCheck::Matches, Some(batch)) => {
+                format!("d={}&", label::Digest::of_head(&batch.record.chain_head.0))
+            }
             _ => String::new(),
         };
         page.page.switch_href = format!("?{d}lang={}", ask.lang.other().code());
-        page.page.json_ld = Some(self.json_ld(lot, &canonical, Some(&found.serial)));
+        page.page.json_ld = Some(self.json_ld(lot, canonical, (!serial.is_empty()).then_some(serial), judged.verdict));
         page.page.og_type = "product";
         page.page.og_image = self.og_image(lot);
-        page.page.canonical = Some(canonical);
-        let rendered = page.render()?;
-        let (before, after) = rendered.split_once(SCAN_MARKER).unwrap_or((&rendered, ""));
+        page.page.canonical = (!canonical.is_empty()).then(|| canonical.to_owned());
+        Ok(page)
+    }
+
+    /// The label page rendered with markers where a label's own values go, cut there.
+    fn label_shell(&self, judged: &Judged, ask: &Ask) -> Result<Shell, askama::Error> {
+        let serial_marker = format!("{}s", self.marker);
+        let url_marker = format!("{}u", self.marker);
+        let rendered = self
+            .label_template(judged, ask, &serial_marker, &url_marker, SCAN_MARKER)?
+            .render()?;
+        let mut parts = Vec::new();
+        let mut slots = Vec::new();
+        let mut rest = rendered.as_str();
+        loop {
+            let next = [
+                (rest.find(&serial_marker), serial_marker.len(), Slot::Serial),
+                (rest.find(&url_marker), url_marker.len(), Slot::Url),
+                (rest.find(SCAN_MARKER), SCAN_MARKER.len(), Slot::Scans),
+            ]
+            .into_iter()
+            .filter_map(|(at, len, slot)| at.map(|at| (at, len, slot)))
+            .min_by_key(|(at, _, _)| *at);
+            match next {
+                Some((at, len, slot)) => {
+                    parts.push(axum::body::Bytes::copy_from_slice(&rest.as_bytes()[..at]));
+                    slots.push(slot);
+                    rest = &rest[at + len..];
+                }
+                None => {
+                    parts.push(axum::body::Bytes::copy_from_slice(rest.as_bytes()));
+                    break;
+                }
+            }
+        }
         Ok(Shell {
             hash: blake3::hash(rendered.as_bytes()).to_hex()[..20].to_owned(),
-            before: axum::body::Bytes::copy_from_slice(before.as_bytes()),
-            after: axum::body::Bytes::copy_from_slice(after.as_bytes()),
+            bytes: rendered.len() as u64,
+            parts,
+            slots,
         })
     }
+}
+
+/// How the batch proves what it says, for "how we know".
+fn proof_facts(batch: &BatchView, m: &Messages) -> Vec<Fact> {
+    let record = &batch.record;
+    vec![
+        Fact::new(
+            &m.proof_digest,
+            label::Digest::of_head(&record.chain_head.0).to_string(),
+        ),
+        Fact::new(&m.proof_chain_head, record.chain_head.to_hex()),
+        Fact::new(&m.proof_events, record.event_count.to_string()),
+        Fact::new(&m.proof_batch, record.batch_id.clone()),
+        Fact::new(
+            &m.proof_issued,
+            DateTime::parse_from_rfc3339(&record.issued_at)
+                .map(|t| show_date(&t))
+                .unwrap_or_else(|_| record.issued_at.clone()),
+        ),
+        Fact::new(&m.proof_key, record.key_id.clone()),
+        Fact::new(&m.proof_public_key, batch.public_key.clone()),
+        Fact::new(&m.proof_signature, batch.signature.clone()),
+    ]
 }
 
 /// Where the scan line goes in a rendered label page; nothing a user types can contain it in
 /// the rendered output, since askama escapes `<`.
 const SCAN_MARKER: &str = "<nguon-scans/>";
 
-/// A rendered label page without its scan line.
+/// What a kept label page depends on besides the label itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ShellKey {
+    batch_id: String,
+    stamp: LotStamp,
+    lang: PageLang,
+    code: CodeCheck,
+    verdict: Verdict,
+    /// Certificates are shown as valid or not on a day.
+    day: chrono::NaiveDate,
+}
+
+/// Where a label's own value goes in a kept page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Serial,
+    Url,
+    Scans,
+}
+
+/// A rendered label page cut where a label's own values go: `parts[i]`, then `slots[i]`'s value,
+/// and the last part.
 #[derive(Debug)]
 struct Shell {
     hash: String,
-    before: axum::body::Bytes,
-    after: axum::body::Bytes,
+    bytes: u64,
+    parts: Vec<axum::body::Bytes>,
+    slots: Vec<Slot>,
 }
 
-/// How the scanned `d=` compares with the label's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum DigestCheck {
-    Matches,
-    Absent,
-    Differs,
+impl cache::Weight for Shell {
+    fn bytes(&self) -> u64 {
+        self.bytes
+    }
 }
 
 fn escape_html(text: &str) -> String {

@@ -17,9 +17,15 @@ use super::i18n::{Messages, PageLang, fill};
 use super::{Ask, PageMeta, Problem, REVALIDATE, Site, html, today};
 use crate::AppState;
 
-/// What the catalog and the feeds of one cooperative show, read at one store generation.
+/// What a kept catalog was read at, besides its lots: the cooperative's revisions, the
+/// integrity epoch, and the day (a lot past its use-by date stops selling at midnight).
+pub type CatalogKey = (store::CatalogStamp, chrono::NaiveDate);
+
+/// What the catalog and the feeds of one cooperative show, read at one [`CatalogKey`].
 #[derive(Debug)]
 pub struct CatalogData {
+    /// Its listed lots as they were read; the snapshot holds while they are unchanged.
+    marks: Vec<store::LotMark>,
     /// The cooperative, its certificates and products.
     pub public: PublicCooperative,
     /// Its listings that are not archived, newest first.
@@ -44,21 +50,45 @@ impl CatalogData {
     }
 }
 
+/// The codes of every lot the listings sell from.
+fn listed_codes(listings: &[Listing]) -> Vec<String> {
+    let mut codes: Vec<String> = listings
+        .iter()
+        .flat_map(|l| l.fields.lots.iter().map(|c| c.to_string()))
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
 impl Site {
-    /// The catalog of a cooperative, from memory while nothing was written.
+    /// The catalog of a cooperative, from memory while what it was read at holds: the
+    /// cooperative's revisions, the integrity epoch and the day, then its listed lots (two
+    /// indexed queries, true across several server processes).
     pub(crate) async fn catalog(&self, store: &Store, coop_id: i64) -> Result<Arc<CatalogData>, StoreError> {
-        let generation = store.generation();
-        if let Some(data) = self.catalogs.get(&coop_id, generation) {
+        let stamp = store
+            .catalog_stamp(coop_id)
+            .await?
+            .ok_or(StoreError::not_found("cooperative"))?;
+        let key = (stamp, today());
+        if let Some(data) = self.catalogs.get(&key)
+            && store.lot_marks(coop_id, &listed_codes(&data.listings)).await? == data.marks
+        {
             return Ok(data);
         }
+        let listings = store.listings(coop_id, false).await?;
+        // The marks before the data, so kept data is never older than its marks.
+        let marks = store.lot_marks(coop_id, &listed_codes(&listings)).await?;
+        let listings = store.listings(coop_id, false).await?;
         let data = Arc::new(CatalogData {
+            marks,
             public: store.public_cooperative(coop_id).await?,
-            listings: store.listings(coop_id, false).await?,
+            listings,
             listings_updated_at: store.listings_updated_at(coop_id).await?,
             google: OnceLock::new(),
             meta: OnceLock::new(),
         });
-        self.catalogs.put(coop_id, generation, data.clone());
+        self.catalogs.put(key, data.clone());
         Ok(data)
     }
 
@@ -407,17 +437,17 @@ pub struct RenderedFeed {
 }
 
 impl Site {
-    /// The cooperative a feed token opens and when the token was made, from memory while
-    /// nothing was written (rotating a token is a write). Unknown tokens are remembered too, so
-    /// guessing costs no database work.
+    /// The cooperative a feed token opens and when the token was made (one indexed query, so a
+    /// rotation on any server process closes the old URL everywhere at once).
     async fn feed_owner(&self, store: &Store, token: &str) -> Result<Option<(i64, DateTime<FixedOffset>)>, StoreError> {
-        let generation = store.generation();
-        if let Some(found) = self.feed_tokens.get(&token.to_owned(), generation) {
-            return Ok(*found);
+        if token.len() > 100
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Ok(None);
         }
-        let found = store.cooperative_by_feed_token(token).await?;
-        self.feed_tokens.put(token.to_owned(), generation, Arc::new(found));
-        Ok(found)
+        store.cooperative_by_feed_token(token).await
     }
 
     fn render_feed(&self, data: &CatalogData, channel: Channel, token_made: DateTime<FixedOffset>) -> RenderedFeed {

@@ -11,28 +11,31 @@ use http_body::{Body, Frame, SizeHint};
 
 /// Pieces sent in order.
 #[derive(Debug)]
-pub struct Spliced<const N: usize> {
-    pieces: [Bytes; N],
+pub struct Spliced {
+    pieces: Vec<Bytes>,
     next: usize,
 }
 
-impl<const N: usize> Spliced<N> {
+impl Spliced {
     /// A body of `pieces`, in order.
-    pub fn new(pieces: [Bytes; N]) -> Self {
+    pub fn new(pieces: Vec<Bytes>) -> Self {
         Self { pieces, next: 0 }
     }
 
     fn remaining(&self) -> u64 {
-        self.pieces[self.next.min(N)..].iter().map(|p| p.len() as u64).sum()
+        self.pieces[self.next.min(self.pieces.len())..]
+            .iter()
+            .map(|p| p.len() as u64)
+            .sum()
     }
 }
 
-impl<const N: usize> Body for Spliced<N> {
+impl Body for Spliced {
     type Data = Bytes;
     type Error = Infallible;
 
     fn poll_frame(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        while self.next < N {
+        while self.next < self.pieces.len() {
             let i = self.next;
             self.next += 1;
             let piece = std::mem::take(&mut self.pieces[i]);
@@ -59,7 +62,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_pieces_arrive_whole_in_order_with_their_exact_length() {
-        let body = Spliced::new([Bytes::from("<p>"), Bytes::new(), Bytes::from("quét 3 lần</p>")]);
+        let body = Spliced::new(vec![Bytes::from("<p>"), Bytes::new(), Bytes::from("quét 3 lần</p>")]);
         assert_eq!(body.size_hint().exact(), Some(3 + "quét 3 lần</p>".len() as u64));
         let collected = body.collect().await.map(|c| c.to_bytes());
         assert_eq!(collected.ok().as_deref(), Some("<p>quét 3 lần</p>".as_bytes()));

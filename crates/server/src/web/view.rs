@@ -306,6 +306,10 @@ fn lines(event: &Event, interval: Option<SprayInterval>, m: &Messages) -> Vec<Li
                 out.push(value(&m.line_reason, reason.as_ref()));
             }
         }
+        EventBody::AlterationAcknowledged { explanation, .. } => {
+            out.push(value(&m.line_reason, explanation.as_ref()));
+        }
+        EventBody::Override { reason, .. } => out.push(value(&m.line_reason, reason.as_ref())),
         // Corrections are folded into the events they correct by the timeline.
         EventBody::Correction { reason, .. } => out.push(value(&m.line_reason, reason.as_ref())),
     }

@@ -1,0 +1,372 @@
+//! The scan path: what a label or lot page must read on every request to know that what it
+//! keeps in memory is still true (one indexed read: [`Store::scan_label`], [`Store::lot_stamp`]),
+//! and the shared, expensive part it keeps per batch ([`Store::batch_view`]).
+
+use label::{BatchRecord, Serial};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, StatementBuilder};
+
+use crate::entities::{batch_checks, cooperatives, integrity, label_batches, labels, lots, products};
+use crate::integrity::{Reason, epoch, save_batch_check};
+use crate::{Store, StoreError, timestamp_text};
+
+/// What a lot's public pages depend on, read in one query: while none of it moves, a page
+/// built from it is still true (the lot's own events move its head and count, an event upstream
+/// its revision, the cooperative's profile, products, plots, members and certificates its
+/// revision, any alteration the epoch).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct LotStamp {
+    /// The lot.
+    pub lot_id: i64,
+    /// Its cooperative.
+    pub cooperative_id: i64,
+    /// Its code.
+    pub code: String,
+    /// Its recorded head.
+    pub head: String,
+    /// Its recorded event count.
+    pub event_count: i64,
+    /// Its recorded status.
+    pub status: String,
+    /// Moved by events on lots upstream.
+    pub revision: i64,
+    /// The cooperative's content revision.
+    pub cooperative_revision: i64,
+    /// The integrity epoch.
+    pub epoch: i64,
+}
+
+/// A scanned label as read on every scan.
+#[derive(Debug, Clone)]
+pub struct ScannedLabel {
+    /// The serial.
+    pub serial: String,
+    /// Its batch (the batch row may be gone: then `lot` is `None`).
+    pub batch_id: String,
+    /// The URL printed in its QR code.
+    pub url: String,
+    /// Scans so far: stored, plus what this process counted since the last flush.
+    pub scan_count: u64,
+    /// When it was first scanned (stored, else counted here since the last flush).
+    pub first_scanned_at: Option<String>,
+    /// The batch's check code (the digest of its frozen chain head), when the batch is there.
+    pub digest: Option<String>,
+    /// What its lot's pages depend on, when the batch and the lot are there.
+    pub lot: Option<LotStamp>,
+    /// The integrity epoch read with it.
+    pub epoch: i64,
+}
+
+/// A label batch as a scan needs it: the signed record and whether it still verifies. The same
+/// for every label of the batch, so it is kept once per batch and integrity epoch.
+#[derive(Debug, Clone)]
+pub struct BatchView {
+    /// The batch.
+    pub batch_id: String,
+    /// The signed record, as stored.
+    pub record: BatchRecord,
+    /// The signature.
+    pub signature: String,
+    /// The public key it verifies with.
+    pub public_key: String,
+    /// Why the batch no longer verifies (signature, serial list, the history it froze, a lot
+    /// upstream), when it does not.
+    pub altered: Option<Reason>,
+    /// The epoch it was checked at.
+    pub epoch: i64,
+}
+
+fn stamp_columns(select: &mut SelectStatement) {
+    select
+        .expr_as(Expr::col((lots::Entity, lots::Column::Id)), Alias::new("lot_id"))
+        .expr_as(
+            Expr::col((lots::Entity, lots::Column::CooperativeId)),
+            Alias::new("cooperative_id"),
+        )
+        .expr_as(Expr::col((lots::Entity, lots::Column::Code)), Alias::new("code"))
+        .expr_as(Expr::col((lots::Entity, lots::Column::Head)), Alias::new("head"))
+        .expr_as(
+            Expr::col((lots::Entity, lots::Column::EventCount)),
+            Alias::new("event_count"),
+        )
+        .expr_as(Expr::col((lots::Entity, lots::Column::Status)), Alias::new("status"))
+        .expr_as(
+            Expr::col((lots::Entity, lots::Column::Revision)),
+            Alias::new("revision"),
+        )
+        .expr_as(
+            Expr::col((cooperatives::Entity, cooperatives::Column::Revision)),
+            Alias::new("cooperative_revision"),
+        )
+        .expr_as(
+            Expr::col((integrity::Entity, integrity::Column::Epoch)),
+            Alias::new("epoch"),
+        )
+        .join(
+            JoinType::LeftJoin,
+            cooperatives::Entity,
+            Expr::col((cooperatives::Entity, cooperatives::Column::Id))
+                .equals((lots::Entity, lots::Column::CooperativeId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            integrity::Entity,
+            Expr::col((integrity::Entity, integrity::Column::Id)).eq(1),
+        );
+}
+
+fn stamp_from(row: &sea_orm::QueryResult) -> Result<Option<LotStamp>, StoreError> {
+    let Some(lot_id) = row.try_get::<Option<i64>>("", "lot_id")? else {
+        return Ok(None);
+    };
+    Ok(Some(LotStamp {
+        lot_id,
+        cooperative_id: row.try_get("", "cooperative_id")?,
+        code: row.try_get("", "code")?,
+        head: row.try_get("", "head")?,
+        event_count: row.try_get("", "event_count")?,
+        status: row.try_get("", "status")?,
+        revision: row.try_get("", "revision")?,
+        cooperative_revision: row.try_get::<Option<i64>>("", "cooperative_revision")?.unwrap_or(-1),
+        epoch: row.try_get::<Option<i64>>("", "epoch")?.unwrap_or(0),
+    }))
+}
+
+impl Store {
+    /// Reads a scanned label and what its pages depend on in one indexed query, counting the
+    /// scan in memory when `count` says so. `None` when no label has this serial.
+    pub async fn scan_label(&self, serial: &Serial, count: bool) -> Result<Option<ScannedLabel>, StoreError> {
+        let serial = serial.to_string();
+        let mut select = Query::select();
+        select
+            .columns([
+                (labels::Entity, labels::Column::Serial),
+                (labels::Entity, labels::Column::BatchId),
+                (labels::Entity, labels::Column::Url),
+                (labels::Entity, labels::Column::ScanCount),
+                (labels::Entity, labels::Column::FirstScannedAt),
+            ])
+            .column((label_batches::Entity, label_batches::Column::ChainHead))
+            .from(labels::Entity)
+            .join(
+                JoinType::LeftJoin,
+                label_batches::Entity,
+                Expr::col((label_batches::Entity, label_batches::Column::Id))
+                    .equals((labels::Entity, labels::Column::BatchId)),
+            )
+            .join(
+                JoinType::LeftJoin,
+                lots::Entity,
+                Expr::col((lots::Entity, lots::Column::Id))
+                    .equals((label_batches::Entity, label_batches::Column::LotId)),
+            )
+            .and_where(Expr::col((labels::Entity, labels::Column::Serial)).eq(serial.as_str()));
+        stamp_columns(&mut select);
+        let statement = StatementBuilder::build(&select, &self.db.get_database_backend());
+        // Read and counted under the scan gate, so the stored count and the counted-here count
+        // never both hold (or both miss) a scan while a flush moves counts.
+        let _reading = self.scans.gate.read().await;
+        let Some(row) = self.db.query_one_raw(statement).await? else {
+            return Ok(None);
+        };
+        let pending = if count {
+            self.scans.record(&serial, crate::now())
+        } else {
+            self.scans.peek(&serial)
+        };
+        let stored = u64::try_from(row.try_get::<i64>("", "scan_count")?).unwrap_or(0);
+        let first: Option<String> = row.try_get("", "first_scanned_at")?;
+        let head: Option<String> = row.try_get("", "chain_head")?;
+        let digest = head
+            .as_deref()
+            .and_then(farm_log::ChainHead::from_hex)
+            .map(|h| label::Digest::of_head(&h.0).to_string());
+        let lot = stamp_from(&row)?;
+        Ok(Some(ScannedLabel {
+            scan_count: stored.saturating_add(pending.map_or(0, |p| p.count)),
+            first_scanned_at: first.or_else(|| pending.map(|p| timestamp_text(&p.first))),
+            batch_id: row.try_get("", "batch_id")?,
+            url: row.try_get("", "url")?,
+            serial,
+            digest,
+            epoch: lot.as_ref().map_or(0, |l| l.epoch),
+            lot,
+        }))
+    }
+
+    /// What a lot's pages depend on, in one indexed query; `None` when there is no such lot.
+    pub async fn lot_stamp(&self, cooperative_id: i64, code: &str) -> Result<Option<LotStamp>, StoreError> {
+        let mut select = Query::select();
+        select
+            .from(lots::Entity)
+            .and_where(Expr::col((lots::Entity, lots::Column::CooperativeId)).eq(cooperative_id))
+            .and_where(Expr::col((lots::Entity, lots::Column::Code)).eq(code));
+        stamp_columns(&mut select);
+        let statement = StatementBuilder::build(&select, &self.db.get_database_backend());
+        match self.db.query_one_raw(statement).await? {
+            Some(row) => stamp_from(&row),
+            None => Ok(None),
+        }
+    }
+
+    /// A label batch's signed record and whether it still verifies: from its kept check when
+    /// that was made at the current integrity epoch, else checked now (signature, that the
+    /// record is the batch's and its lot's, the serial list, the history up to the printing, the
+    /// lots upstream) and kept.
+    pub async fn batch_view(&self, batch_id: &str) -> Result<BatchView, StoreError> {
+        let epoch = epoch(&self.db).await?;
+        let batch = label_batches::Entity::find_by_id(batch_id.to_owned())
+            .one(&self.db)
+            .await?
+            .ok_or(StoreError::not_found("label batch"))?;
+        let record: BatchRecord =
+            serde_json::from_str(&batch.record).map_err(|e| StoreError::Corrupt(format!("batch record: {e}")))?;
+        let public_key = self.public_key(&batch.key_id).await?;
+        let kept = batch_checks::Entity::find_by_id(batch_id.to_owned())
+            .one(&self.db)
+            .await?
+            .filter(|c| c.epoch == epoch);
+        let altered = match kept {
+            Some(check) if check.verdict == "intact" => None,
+            Some(check) => Some(Reason {
+                en: check.reason.unwrap_or_default(),
+                vi: check.reason_vi.unwrap_or_default(),
+            }),
+            None => {
+                let lot = lots::Entity::find_by_id(batch.lot_id).one(&self.db).await?;
+                let altered = match &lot {
+                    Some(lot) => self.judge(&record, &batch, lot, &public_key).await?,
+                    None => Some(Reason {
+                        en: "The lot this label batch was printed for is missing from the records.".into(),
+                        vi: "Lô hàng của lô tem này không còn trong sổ.".into(),
+                    }),
+                };
+                let _guard = self.quiet_write_guard().await;
+                save_batch_check(&self.db, batch_id, epoch, altered.as_ref()).await?;
+                altered
+            }
+        };
+        Ok(BatchView {
+            batch_id: batch.id,
+            record,
+            signature: batch.signature,
+            public_key: public_key.to_string(),
+            altered,
+            epoch,
+        })
+    }
+
+    /// For a serial no label row has: a batch that the scanned link points at (by its lot, or
+    /// by the check code) whose list of labels no longer matches what was signed. Then the
+    /// label may well have been one of it, deleted or renamed: the record was altered, which is
+    /// what the buyer must hear rather than "unknown".
+    pub async fn damaged_batch_for(
+        &self,
+        gtin_and_lot: Option<(&str, &str)>,
+        digest: Option<&label::Digest>,
+    ) -> Result<Option<(BatchView, LotStamp)>, StoreError> {
+        let mut candidates: Vec<label_batches::Model> = Vec::new();
+        if let Some((gtin, code)) = gtin_and_lot {
+            let product_ids: Vec<i64> = products::Entity::find()
+                .select_only()
+                .column(products::Column::Id)
+                .filter(products::Column::Gtin.eq(gtin))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let lot_ids: Vec<i64> = lots::Entity::find()
+                .select_only()
+                .column(lots::Column::Id)
+                .filter(lots::Column::Code.eq(code))
+                .filter(lots::Column::ProductId.is_in(product_ids))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            candidates.extend(
+                label_batches::Entity::find()
+                    .filter(label_batches::Column::LotId.is_in(lot_ids))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        if let Some(digest) = digest {
+            let prefix: String = digest.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+            candidates.extend(
+                label_batches::Entity::find()
+                    .filter(label_batches::Column::ChainHead.between(format!("{prefix}0"), format!("{prefix}g")))
+                    .all(&self.db)
+                    .await?,
+            );
+        }
+        for batch in candidates {
+            let stored: i64 = labels::Entity::find()
+                .filter(labels::Column::BatchId.eq(&batch.id))
+                .count(&self.db)
+                .await
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX))?;
+            if stored == batch.count && !self.serials_altered(&batch).await? {
+                continue;
+            }
+            let view = self.batch_view(&batch.id).await?;
+            let Some(lot) = lots::Entity::find_by_id(batch.lot_id).one(&self.db).await? else {
+                continue;
+            };
+            if let Some(stamp) = self.lot_stamp(lot.cooperative_id, &lot.code).await? {
+                return Ok(Some((view, stamp)));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// What a cooperative's catalog and feeds depend on besides its listed lots, read in one query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CatalogStamp {
+    /// The cooperative.
+    pub cooperative_id: i64,
+    /// Its content revision (name, products, certificates …).
+    pub revision: i64,
+    /// Its catalog revision (listings, sales, feed tokens).
+    pub catalog_revision: i64,
+    /// The integrity epoch.
+    pub epoch: i64,
+}
+
+/// What a listed lot's stock depends on.
+pub type LotMark = (String, String, i64, String, i64);
+
+impl Store {
+    /// What a cooperative's catalog depends on besides its lots; `None` for no such cooperative.
+    pub async fn catalog_stamp(&self, cooperative_id: i64) -> Result<Option<CatalogStamp>, StoreError> {
+        let Some(row) = cooperatives::Entity::find_by_id(cooperative_id).one(&self.db).await? else {
+            return Ok(None);
+        };
+        Ok(Some(CatalogStamp {
+            cooperative_id,
+            revision: row.revision,
+            catalog_revision: row.catalog_revision,
+            epoch: epoch(&self.db).await?,
+        }))
+    }
+
+    /// Code, head, event count, status and revision of some of a cooperative's lots, by code:
+    /// when none of it moved, their stock did not either (sales move the catalog revision).
+    pub async fn lot_marks(&self, cooperative_id: i64, codes: &[String]) -> Result<Vec<LotMark>, StoreError> {
+        let mut marks: Vec<LotMark> = lots::Entity::find()
+            .select_only()
+            .columns([
+                lots::Column::Code,
+                lots::Column::Head,
+                lots::Column::EventCount,
+                lots::Column::Status,
+                lots::Column::Revision,
+            ])
+            .filter(lots::Column::CooperativeId.eq(cooperative_id))
+            .filter(lots::Column::Code.is_in(codes.iter().cloned()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        marks.sort();
+        Ok(marks)
+    }
+}
