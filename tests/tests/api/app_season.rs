@@ -667,6 +667,7 @@ async fn the_leaders_home_shows_the_season_at_a_glance() {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+        let fresh_pack = app.packed_today_keeping_two_days("CN-2612-28", farmer.id).await;
         let boss = signed_in(&app, &leader).await;
         let csrf = boss.csrf("/app/lo/CC-2608-02/thu-hoi").await;
         let (status, _, _) = boss
@@ -692,14 +693,14 @@ async fn the_leaders_home_shows_the_season_at_a_glance() {
         );
         assert!(section("recalled").contains("CC-2608-02"), "[{backend}]");
         assert!(section("growing").contains(&sprayed), "[{backend}]");
-        // The demo's packed cải ngọt was packed in October and keeps 5 days: past it.
+        // Stock packed today of a product that keeps 2 days is close to its use-by date.
         let expiring = section("expiring");
         assert!(
-            expiring.contains("CN-2609-01-B") && expiring.contains("quá hạn"),
+            expiring.contains(&fresh_pack) && expiring.contains("còn 2 ngày"),
             "[{backend}] {expiring}"
         );
         assert!(
-            section("to-label").contains("CN-2609-01-B"),
+            section("to-label").contains(&fresh_pack),
             "[{backend}] packed, no labels yet"
         );
         // A household given a plot that never logged anything is listed to be called; one that

@@ -351,6 +351,36 @@ impl TestApp {
         code.to_owned()
     }
 
+    /// A lot of the vegetable cooperative on `member_id`'s plot, harvested and packed today
+    /// through the API, whose product then keeps 2 days: stock close to its use-by date.
+    /// Returns the packed lot's code (`{code}-A`).
+    pub async fn packed_today_keeping_two_days(&self, code: &str, member_id: i64) -> String {
+        let veg = self.veg().id;
+        let lot = self.growing_lot(code, member_id).await;
+        let now = store::now().to_rfc3339();
+        let packed = format!("{lot}-A");
+        for mut event in [
+            json!({ "type": "harvest", "occurred_at": now, "quantity": "200 kg" }),
+            json!({ "type": "packing", "occurred_at": now, "children": [{ "code": packed, "quantity": "150 kg" }] }),
+        ] {
+            event["id"] = json!(new_id());
+            let (status, body) = self
+                .post(
+                    &format!("/api/v1/cooperatives/{veg}/lots/{lot}/events"),
+                    &self.veg().leader,
+                    event,
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let product = self.store.lot(veg, &lot).await.expect("lot").product_id;
+        self.store
+            .set_product_shelf_life(veg, product, Some(2))
+            .await
+            .expect("shelf life");
+        packed
+    }
+
     /// The demo pomelo cooperative (south).
     pub fn pomelo(&self) -> &DemoCoop {
         &self.coops[1]

@@ -355,6 +355,9 @@ async fn the_leaders_home_shows_the_season_and_46_households_are_found_in_a_sear
         }
     }
     let leader = leader_of(&app, veg).await;
+    let fresh = app
+        .packed_today_keeping_two_days("CN-2612-33", farmer(&app).await.id)
+        .await;
     sign_in(&browser, &app, &leader.phone).await;
     let counts = browser.find("#dash-counts").await.text().await.expect("counts");
     for words in [
@@ -376,7 +379,10 @@ async fn the_leaders_home_shows_the_season_and_46_households_are_found_in_a_sear
         "{quiet}"
     );
     let expiring = browser.find("#expiring").await.text().await.expect("expiring");
-    assert!(expiring.contains("CN-2609-01-B"), "{expiring}");
+    assert!(
+        expiring.contains(&fresh) && expiring.contains("còn 2 ngày"),
+        "{expiring}"
+    );
     check_screen(&browser).await;
     screenshot(&browser, "dashboard").await;
 
