@@ -112,7 +112,12 @@ pub async fn page(ctx: &Ctx) -> Result<Response, PageError> {
                 .map(|q| super::amounts::quantity(q, ctx.lang))
                 .collect();
             to_label.push(Item {
-                href: format!("{}/tem", lot_href(&lot.code)),
+                // Inspectors read the lot; only leaders print.
+                href: if principal.role == Role::Leader {
+                    format!("{}/tem", lot_href(&lot.code))
+                } else {
+                    lot_href(&lot.code)
+                },
                 title: heading(lot),
                 detail: fill(&m.lot_holds, &[("amount", &holds.join(", "))]),
             });
