@@ -357,8 +357,9 @@ async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
     if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} events ({per_sec}, {eta})") {
         bar.set_style(style);
     }
-    let results = store.verify_all(&Bar(bar.clone())).await?;
+    let report = store.verify_all(&Bar(bar.clone())).await?;
     bar.finish_and_clear();
+    let results = &report.lots;
     let altered: Vec<_> = results.iter().filter(|r| !r.status.is_intact()).collect();
     let events: u64 = results
         .iter()
@@ -367,8 +368,12 @@ async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
             ChainStatus::Altered { .. } => 0,
         })
         .sum();
-    if altered.is_empty() {
-        println!("All {} lots intact ({} events verified).", results.len(), events);
+    if altered.is_empty() && report.batches.is_empty() {
+        println!(
+            "All {} lots intact ({} events verified); every label batch verifies.",
+            results.len(),
+            events
+        );
         return Ok(ExitCode::SUCCESS);
     }
     for lot in &altered {
@@ -389,7 +394,18 @@ async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!("{} of {} lots altered.", altered.len(), results.len());
+    for batch in &report.batches {
+        println!(
+            "ALTERED cooperative {} label batch {} (lot {}): {}",
+            batch.cooperative_id, batch.batch_id, batch.lot_code, batch.reason
+        );
+    }
+    println!(
+        "{} of {} lots altered; {} label batches altered.",
+        altered.len(),
+        results.len(),
+        report.batches.len()
+    );
     Ok(ExitCode::FAILURE)
 }
 

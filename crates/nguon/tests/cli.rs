@@ -145,6 +145,73 @@ async fn verify_exits_nonzero_naming_the_altered_lot_and_event() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verify_exits_nonzero_naming_a_label_batch_whose_labels_were_changed_or_deleted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for database in databases(&dir).await {
+        assert!(nguon(&database, &["demo"]).status.success());
+        for (case, change) in [
+            (
+                "a changed serial",
+                "UPDATE labels SET serial = 'ABCDEFGHJKMNPQRS' WHERE position = 2",
+            ),
+            ("a deleted label row", "DELETE FROM labels WHERE position = 3"),
+        ] {
+            let issued = nguon(
+                &database,
+                &[
+                    "labels",
+                    "issue",
+                    "--coop",
+                    "1",
+                    "--lot",
+                    "CN-2609-01-B",
+                    "--count",
+                    "3",
+                    "--pack-size",
+                    "1 kg",
+                ],
+            );
+            assert!(
+                issued.status.success(),
+                "{database}: {}",
+                String::from_utf8_lossy(&issued.stderr)
+            );
+            let clean = nguon(&database, &["verify"]);
+            assert!(clean.status.success(), "{database}: {}", stdout(&clean));
+            let store = Store::connect(&database).await.expect("open");
+            let batch: String = store
+                .label_batches(1, "CN-2609-01-B")
+                .await
+                .expect("batches")
+                .first()
+                .expect("a batch")
+                .batch_id
+                .clone();
+            store
+                .connection()
+                .execute_unprepared(&format!("{change} AND batch_id = '{batch}'"))
+                .await
+                .expect("tamper");
+            let tampered = nguon(&database, &["verify"]);
+            let report = stdout(&tampered);
+            assert_eq!(tampered.status.code(), Some(1), "{database} {case}: {report}");
+            assert!(
+                report.contains(&format!("label batch {batch} (lot CN-2609-01-B)")),
+                "{database} {case}: {report}"
+            );
+            // The next case starts from a clean database.
+            store
+                .connection()
+                .execute_unprepared(&format!(
+                    "DELETE FROM labels WHERE batch_id = '{batch}'; DELETE FROM batch_checks WHERE batch_id = '{batch}'; DELETE FROM label_batches WHERE id = '{batch}'"
+                ))
+                .await
+                .expect("clean up");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn administration_commands_create_members_and_revoke_tokens() {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = dir.path().join("admin.db").to_string_lossy().into_owned();

@@ -16,8 +16,10 @@ use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TransactionTrait};
 use uuid::Uuid;
 
-use crate::entities::{batch_checks, events, integrity, lot_checks, lot_parents, lots};
-use crate::labels::{ancestry, event_rows};
+use crate::entities::{
+    batch_checks, cooperative_keys, events, integrity, label_batches, lot_checks, lot_parents, lots,
+};
+use crate::labels::{ancestry, batch_record_problem, event_rows};
 use crate::lots::{event_from_row, genesis_input, parse_head};
 use crate::{Store, StoreError, now, timestamp_text};
 
@@ -32,6 +34,9 @@ pub enum LotIntegrity {
     /// Its own chain is intact (or acknowledged) but a lot it was made from was changed after
     /// the packing.
     AncestorAltered(Reason),
+    /// Its chain is intact (or acknowledged) but a label batch printed for it was changed: its
+    /// signature, its list of labels, or the head it froze. Logging goes on; buyers are told.
+    LabelsAltered(Reason),
     /// Its chain was altered and nobody acknowledged it: nothing more can be logged.
     Altered(Reason),
 }
@@ -51,6 +56,7 @@ impl LotIntegrity {
             LotIntegrity::Intact => "intact",
             LotIntegrity::Acknowledged(_) => "acknowledged",
             LotIntegrity::AncestorAltered(_) => "ancestor_altered",
+            LotIntegrity::LabelsAltered(_) => "labels_altered",
             LotIntegrity::Altered(_) => "altered",
         }
     }
@@ -67,7 +73,10 @@ impl LotIntegrity {
     pub fn reason(&self) -> Option<&Reason> {
         match self {
             LotIntegrity::Intact => None,
-            LotIntegrity::Acknowledged(r) | LotIntegrity::AncestorAltered(r) | LotIntegrity::Altered(r) => Some(r),
+            LotIntegrity::Acknowledged(r)
+            | LotIntegrity::AncestorAltered(r)
+            | LotIntegrity::LabelsAltered(r)
+            | LotIntegrity::Altered(r) => Some(r),
         }
     }
 
@@ -80,6 +89,7 @@ impl LotIntegrity {
             "intact" => LotIntegrity::Intact,
             "acknowledged" => LotIntegrity::Acknowledged(reason()),
             "ancestor_altered" => LotIntegrity::AncestorAltered(reason()),
+            "labels_altered" => LotIntegrity::LabelsAltered(reason()),
             _ => LotIntegrity::Altered(reason()),
         }
     }
@@ -176,16 +186,19 @@ pub(crate) async fn verify_fully(db: &impl ConnectionTrait, row: &lots::Model) -
     let chain = check_status(row, &state, chain);
     let events = state.events().to_vec();
     let ancestors = ancestry(db, row).await?.altered;
-    let integrity = match (&chain, ancestors) {
+    let labels = labels_problem(db, row, &rows).await?;
+    let integrity = match (&chain, ancestors, labels) {
         (
             ChainStatus::Altered {
                 acknowledged_by: None, ..
             },
             _,
+            _,
         ) => LotIntegrity::Altered(chain_reason(&row.code, &chain)),
-        (_, Some((en, vi))) => LotIntegrity::AncestorAltered(Reason { en, vi }),
-        (ChainStatus::Altered { .. }, None) => LotIntegrity::Acknowledged(chain_reason(&row.code, &chain)),
-        (ChainStatus::Intact { .. }, None) => LotIntegrity::Intact,
+        (_, Some((en, vi)), _) => LotIntegrity::AncestorAltered(Reason { en, vi }),
+        (_, None, Some(reason)) => LotIntegrity::LabelsAltered(reason),
+        (ChainStatus::Altered { .. }, None, None) => LotIntegrity::Acknowledged(chain_reason(&row.code, &chain)),
+        (ChainStatus::Intact { .. }, None, None) => LotIntegrity::Intact,
     };
     Ok(FullCheck {
         integrity,
@@ -194,6 +207,63 @@ pub(crate) async fn verify_fully(db: &impl ConnectionTrait, row: &lots::Model) -
         history,
         state,
     })
+}
+
+/// What is wrong with the label batches printed for a lot, when anything is: each batch's own
+/// record (signature, labels) and that the head it froze is the one recorded at that point of
+/// the lot's stored history.
+async fn labels_problem(
+    db: &impl ConnectionTrait,
+    row: &lots::Model,
+    rows: &[events::Model],
+) -> Result<Option<Reason>, StoreError> {
+    for batch in label_batches::Entity::find()
+        .filter(label_batches::Column::LotId.eq(row.id))
+        .all(db)
+        .await?
+    {
+        let broken = || Reason {
+            en: format!(
+                "Label batch {} of lot {} was changed after it was printed.",
+                batch.id, row.code
+            ),
+            vi: format!("Lô tem {} của lô {} đã bị sửa sau khi in.", batch.id, row.code),
+        };
+        let Ok(record) = serde_json::from_str::<label::BatchRecord>(&batch.record) else {
+            return Ok(Some(broken()));
+        };
+        let key = cooperative_keys::Entity::find()
+            .filter(cooperative_keys::Column::KeyId.eq(&batch.key_id))
+            .one(db)
+            .await?
+            .and_then(|k| label::PublicKey::parse(&k.public_key).ok());
+        let Some(key) = key else {
+            return Ok(Some(broken()));
+        };
+        if let Some(reason) = batch_record_problem(db, &record, &batch, row, &key).await? {
+            return Ok(Some(reason));
+        }
+        let frozen = match record.event_count {
+            0 => Some(row.genesis.clone()),
+            n => rows
+                .iter()
+                .find(|r| u64::try_from(r.seq).ok() == Some(n))
+                .map(|r| r.head.clone()),
+        };
+        if frozen.as_deref() != Some(record.chain_head.to_hex().as_str()) {
+            return Ok(Some(Reason {
+                en: format!(
+                    "Lot {}'s history up to the printing of batch {} no longer matches the head its labels carry.",
+                    row.code, batch.id
+                ),
+                vi: format!(
+                    "Nhật ký của lô {} đến lúc in lô tem {} không còn khớp với mã xác thực trên tem.",
+                    row.code, batch.id
+                ),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// The current integrity epoch.

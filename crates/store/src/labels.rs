@@ -285,6 +285,79 @@ pub(crate) async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result
         .await?)
 }
 
+/// What is wrong with a batch's own record, when anything is: its signature, that it is the
+/// batch's and names its lot, and that the batch's labels are the ones signed. (The history it
+/// froze and the lots upstream are checked by the caller.)
+pub(crate) async fn batch_record_problem(
+    db: &impl ConnectionTrait,
+    record: &BatchRecord,
+    batch: &label_batches::Model,
+    lot_row: &lots::Model,
+    public_key: &PublicKey,
+) -> Result<Option<Reason>, StoreError> {
+    let altered = |en: &str, vi: &str| {
+        Ok(Some(Reason {
+            en: en.to_owned(),
+            vi: vi.to_owned(),
+        }))
+    };
+    let signature = label::BatchSignature::parse(&batch.signature);
+    if signature
+        .and_then(|s| label::verify_record(record, &s, public_key))
+        .is_err()
+    {
+        return altered(
+            "The label batch's signature does not match its record.",
+            "Chữ ký của lô tem không khớp với bản ghi.",
+        );
+    }
+    if record.batch_id != batch.id
+        || record.lot_code.as_ref() != lot_row.code
+        || record.cooperative_id != lot_row.cooperative_id
+        || i64::from(record.count) != batch.count
+        || record.chain_head.to_hex() != batch.chain_head
+        || i64::try_from(record.event_count).ok() != Some(batch.event_count)
+    {
+        return altered(
+            "The label batch no longer points at the lot it was signed for.",
+            "Lô tem không còn trỏ đúng lô hàng đã được ký.",
+        );
+    }
+    if serials_altered(db, batch).await? {
+        return altered(
+            "The batch's list of labels is not the one that was signed: a label was removed, added or renamed.",
+            "Danh sách tem của lô tem không còn đúng như khi được ký: có tem đã bị xoá, thêm hoặc đổi mã.",
+        );
+    }
+    Ok(None)
+}
+
+/// Whether a batch's stored labels, in print order, are no longer the serials it signed.
+pub(crate) async fn serials_altered(
+    db: &impl ConnectionTrait,
+    batch: &label_batches::Model,
+) -> Result<bool, StoreError> {
+    let record: BatchRecord = match serde_json::from_str(&batch.record) {
+        Ok(record) => record,
+        Err(_) => return Ok(true),
+    };
+    let rows: Vec<(String, i64)> = labels::Entity::find()
+        .select_only()
+        .column(labels::Column::Serial)
+        .column(labels::Column::Position)
+        .filter(labels::Column::BatchId.eq(&batch.id))
+        .order_by_asc(labels::Column::Position)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let in_order = rows
+        .iter()
+        .enumerate()
+        .all(|(i, (_, position))| usize::try_from(*position).is_ok_and(|p| p == i + 1));
+    let serials: Result<Vec<Serial>, _> = rows.iter().map(|(s, _)| Serial::parse(s)).collect();
+    Ok(!in_order || serials.map(|s| label::serials_digest(&s)).ok().as_ref() != Some(&record.serials_digest))
+}
+
 /// Walks from a lot to every ancestor. For each parent link it re-hashes the parent's history up
 /// to the packing or merging event named in the link and compares it with the parent head the
 /// child's genesis committed to, so an edit anywhere upstream is caught, and it folds only that
@@ -806,33 +879,8 @@ impl Store {
         public_key: &PublicKey,
     ) -> Result<Option<Reason>, StoreError> {
         let altered = |en: String, vi: String| Ok(Some(Reason { en, vi }));
-        let signature = label::BatchSignature::parse(&batch.signature);
-        if signature
-            .and_then(|s| label::verify_record(record, &s, public_key))
-            .is_err()
-        {
-            return altered(
-                "The label batch's signature does not match its record.".into(),
-                "Chữ ký của lô tem không khớp với bản ghi.".into(),
-            );
-        }
-        if record.batch_id != batch.id
-            || record.lot_code.as_ref() != lot_row.code
-            || record.cooperative_id != lot_row.cooperative_id
-            || i64::from(record.count) != batch.count
-            || record.chain_head.to_hex() != batch.chain_head
-        {
-            return altered(
-                "The label batch no longer points at the lot it was signed for.".into(),
-                "Lô tem không còn trỏ đúng lô hàng đã được ký.".into(),
-            );
-        }
-        if self.serials_altered(batch).await? {
-            return altered(
-                "The batch's list of labels is not the one that was signed: a label was removed, added or renamed."
-                    .into(),
-                "Danh sách tem của lô tem không còn đúng như khi được ký: có tem đã bị xoá, thêm hoặc đổi mã.".into(),
-            );
+        if let Some(reason) = batch_record_problem(&self.db, record, batch, lot_row, public_key).await? {
+            return Ok(Some(reason));
         }
         if let Some((en, vi)) = ancestry(&self.db, lot_row).await?.altered {
             return altered(en, vi);
@@ -892,29 +940,6 @@ impl Store {
             );
         }
         Ok(None)
-    }
-
-    /// Whether a batch's stored labels, in print order, are no longer the serials it signed.
-    pub(crate) async fn serials_altered(&self, batch: &label_batches::Model) -> Result<bool, StoreError> {
-        let record: BatchRecord = match serde_json::from_str(&batch.record) {
-            Ok(record) => record,
-            Err(_) => return Ok(true),
-        };
-        let rows: Vec<(String, i64)> = labels::Entity::find()
-            .select_only()
-            .column(labels::Column::Serial)
-            .column(labels::Column::Position)
-            .filter(labels::Column::BatchId.eq(&batch.id))
-            .order_by_asc(labels::Column::Position)
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let in_order = rows
-            .iter()
-            .enumerate()
-            .all(|(i, (_, position))| usize::try_from(*position).is_ok_and(|p| p == i + 1));
-        let serials: Result<Vec<Serial>, _> = rows.iter().map(|(s, _)| Serial::parse(s)).collect();
-        Ok(!in_order || serials.map(|s| label::serials_digest(&s)).ok().as_ref() != Some(&record.serials_digest))
     }
 
     /// Counts one more scan of a label already known to exist (the caller resolved it earlier

@@ -40,7 +40,7 @@ pub use public::{
 pub use records::*;
 pub use scan::{BatchView, CatalogStamp, LotMark, LotStamp, ScannedLabel};
 pub use season::{InputUsage, LotOverview, LotPack, MemberDetails, Shipment};
-pub use verify::{LotVerification, VerifyProgress};
+pub use verify::{BatchVerification, LotVerification, VerifyProgress, VerifyReport};
 
 /// A handle on the database; cheap to clone.
 #[derive(Clone)]

@@ -304,7 +304,7 @@ impl Store {
                 .count(&self.db)
                 .await
                 .map(|n| i64::try_from(n).unwrap_or(i64::MAX))?;
-            if stored == batch.count && !self.serials_altered(&batch).await? {
+            if stored == batch.count && !crate::labels::serials_altered(&self.db, &batch).await? {
                 continue;
             }
             let view = self.batch_view(&batch.id).await?;

@@ -9,9 +9,14 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 
-use crate::entities::{events, lots};
+use chrono::DateTime;
+use farm_log::{LotCode, ParentLink};
+use sea_orm::ConnectionTrait;
+
+use crate::entities::{cooperative_keys, events, label_batches, labels, lot_parents, lot_plots, lots};
 use crate::integrity::{check_status, stored_link};
 use crate::lots::{genesis_input, parse_head};
+use crate::registry::quantity_from_columns;
 use crate::{Store, StoreError};
 
 /// One lot's verification result.
@@ -23,6 +28,28 @@ pub struct LotVerification {
     pub lot_code: String,
     /// Intact, or where it was altered.
     pub status: ChainStatus,
+}
+
+/// A label batch that no longer verifies.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchVerification {
+    /// The cooperative.
+    pub cooperative_id: i64,
+    /// The batch.
+    pub batch_id: String,
+    /// Its lot's code.
+    pub lot_code: String,
+    /// What is wrong, in plain words.
+    pub reason: String,
+}
+
+/// What `nguon verify` found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VerifyReport {
+    /// Every lot, intact or where it was altered.
+    pub lots: Vec<LotVerification>,
+    /// The label batches that no longer verify.
+    pub batches: Vec<BatchVerification>,
 }
 
 /// Told how far a walk over every lot has come.
@@ -72,21 +99,21 @@ impl Store {
         Ok(self.verify_rows(&row, &rows).await?.0)
     }
 
-    /// Verifies every lot, streaming events in pages in (lot, seq) order so memory stays flat
-    /// however many events there are. The lots are split into contiguous ranges verified in
-    /// parallel, one per core, each over its own connection.
-    pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<Vec<LotVerification>, StoreError> {
+    /// Verifies every lot and every label batch. Events stream in pages in (lot, seq) order so
+    /// memory stays flat however many there are; the lots are split into contiguous ranges
+    /// verified in parallel, one per core, each over its own connection. Every lot's identity is
+    /// read in three queries (not three per lot), and the head each label batch froze is checked
+    /// as its lot's events stream past. Then the batches: each record's signature, and its list
+    /// of labels against the digest it signed.
+    pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<VerifyReport, StoreError> {
         let lot_rows = lots::Entity::find()
             .order_by_asc(lots::Column::Id)
             .all(&self.db)
             .await?;
         let total_events: i64 = lot_rows.iter().map(|l| l.event_count).sum();
         progress.start(lot_rows.len() as u64, u64::try_from(total_events).unwrap_or(0));
-        let mut identities: HashMap<i64, GenesisInput> = HashMap::with_capacity(lot_rows.len());
-        for row in &lot_rows {
-            identities.insert(row.id, genesis_input(&self.db, row).await?);
-        }
-        let identities = Arc::new(identities);
+        let identities = Arc::new(identities(&self.db, &lot_rows).await?);
+        let frozen = Arc::new(frozen_heads(&self.db).await?);
         let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
         let per_part = lot_rows.len().div_ceil(parts).max(1);
         let (advance, mut advanced) = tokio::sync::mpsc::unbounded_channel::<u64>();
@@ -95,44 +122,116 @@ impl Store {
             let store = self.clone();
             let chunk = chunk.to_vec();
             let identities = Arc::clone(&identities);
+            let frozen = Arc::clone(&frozen);
             let advance = advance.clone();
             tasks.push(tokio::spawn(async move {
-                store.verify_range(&chunk, &identities, &advance).await
+                store.verify_range(&chunk, &identities, &frozen, &advance).await
             }));
         }
         drop(advance);
         while let Some(count) = advanced.recv().await {
             progress.advance(count);
         }
-        let mut results = Vec::with_capacity(lot_rows.len());
+        let mut report = VerifyReport::default();
         for task in tasks {
-            let part = task
+            let (lots, batches) = task
                 .await
                 .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??;
-            results.extend(part);
+            report.lots.extend(lots);
+            report.batches.extend(batches);
         }
-        Ok(results)
+        let codes: HashMap<i64, (i64, String)> = lot_rows
+            .into_iter()
+            .map(|r| (r.id, (r.cooperative_id, r.code)))
+            .collect();
+        report.batches.extend(self.verify_batches(&codes).await?);
+        report.batches.sort_by(|a, b| a.batch_id.cmp(&b.batch_id));
+        report.batches.dedup_by(|a, b| a.batch_id == b.batch_id);
+        Ok(report)
     }
 
-    /// Verifies a contiguous range of lots (ascending ids), reporting events checked on `advance`.
+    /// Every batch's record and labels, a page of batches at a time.
+    async fn verify_batches(&self, lots: &HashMap<i64, (i64, String)>) -> Result<Vec<BatchVerification>, StoreError> {
+        let keys: HashMap<String, Option<label::PublicKey>> = cooperative_keys::Entity::find()
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|k| (k.key_id, label::PublicKey::parse(&k.public_key).ok()))
+            .collect();
+        let mut problems = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let mut query = label_batches::Entity::find()
+                .order_by_asc(label_batches::Column::Id)
+                .limit(BATCH_PAGE);
+            if let Some(after) = &after {
+                query = query.filter(label_batches::Column::Id.gt(after.clone()));
+            }
+            let page = query.all(&self.db).await?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.id.clone());
+            let ids: Vec<String> = page.iter().map(|b| b.id.clone()).collect();
+            let mut serials: HashMap<String, Vec<(i64, String)>> = HashMap::with_capacity(page.len());
+            for (batch_id, position, serial) in labels::Entity::find()
+                .select_only()
+                .columns([
+                    labels::Column::BatchId,
+                    labels::Column::Position,
+                    labels::Column::Serial,
+                ])
+                .filter(labels::Column::BatchId.is_in(ids))
+                .order_by_asc(labels::Column::BatchId)
+                .order_by_asc(labels::Column::Position)
+                .into_tuple::<(String, i64, String)>()
+                .all(&self.db)
+                .await?
+            {
+                serials.entry(batch_id).or_default().push((position, serial));
+            }
+            for batch in &page {
+                let (cooperative_id, lot_code) = lots
+                    .get(&batch.lot_id)
+                    .cloned()
+                    .unwrap_or((batch.cooperative_id, String::new()));
+                let listed = serials.remove(&batch.id).unwrap_or_default();
+                if let Some(reason) = batch_problem(batch, &keys, &listed, &lot_code) {
+                    problems.push(BatchVerification {
+                        cooperative_id,
+                        batch_id: batch.id.clone(),
+                        lot_code,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(problems)
+    }
+
+    /// Verifies a contiguous range of lots (ascending ids), reporting events checked on
+    /// `advance`; the batches whose frozen head is not what their lot recorded at that point.
     async fn verify_range(
         &self,
         lot_rows: &[lots::Model],
         identities: &HashMap<i64, GenesisInput>,
+        frozen: &HashMap<i64, Vec<Frozen>>,
         advance: &tokio::sync::mpsc::UnboundedSender<u64>,
-    ) -> Result<Vec<LotVerification>, StoreError> {
+    ) -> Result<(Vec<LotVerification>, Vec<BatchVerification>), StoreError> {
         let (Some(first), Some(last)) = (lot_rows.first(), lot_rows.last()) else {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), Vec::new()));
         };
         let (first_id, last_id) = (first.id, last.id);
         let mut results = Vec::with_capacity(lot_rows.len());
+        let mut batches = Vec::new();
         let mut lot_index = 0usize;
         let mut current: Option<(usize, ChainVerifier, Vec<Event>)> = None;
         let mut cursor: Option<(i64, i64)> = None;
         let finish = |index: usize,
                       verifier: ChainVerifier,
                       events: Vec<Event>,
-                      results: &mut Vec<LotVerification>|
+                      results: &mut Vec<LotVerification>,
+                      batches: &mut Vec<BatchVerification>|
          -> Result<(), StoreError> {
             let row = &lot_rows[index];
             let identity = identities
@@ -140,6 +239,12 @@ impl Store {
                 .ok_or_else(|| StoreError::Corrupt("identity".into()))?;
             let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
             let state = LotState::from_events(initial_holding(&identity.parents), events);
+            // A batch frozen before any event froze the genesis.
+            for batch in frozen.get(&row.id).into_iter().flatten() {
+                if batch.event_count == 0 && batch.head != row.genesis {
+                    batches.push(batch.problem(row));
+                }
+            }
             results.push(LotVerification {
                 cooperative_id: row.cooperative_id,
                 lot_code: row.code.clone(),
@@ -179,7 +284,7 @@ impl Store {
                         Some((index, verifier, events)) if index == lot_index => (verifier, events),
                         _ => (start(lot_index)?, Vec::new()),
                     };
-                    finish(lot_index, verifier, events, &mut results)?;
+                    finish(lot_index, verifier, events, &mut results, &mut batches)?;
                     lot_index += 1;
                 }
                 if lot_index >= lot_rows.len() || lot_rows[lot_index].id != row.lot_id {
@@ -187,6 +292,11 @@ impl Store {
                 }
                 if !matches!(current, Some((index, _, _)) if index == lot_index) {
                     current = Some((lot_index, start(lot_index)?, Vec::new()));
+                }
+                for batch in frozen.get(&row.lot_id).into_iter().flatten() {
+                    if i64::try_from(batch.event_count).ok() == Some(row.seq) && batch.head != row.head {
+                        batches.push(batch.problem(&lot_rows[lot_index]));
+                    }
                 }
                 if let Some((_, verifier, events)) = current.as_mut() {
                     let link = stored_link(row);
@@ -204,9 +314,151 @@ impl Store {
                 Some((index, verifier, events)) if index == lot_index => (verifier, events),
                 _ => (start(lot_index)?, Vec::new()),
             };
-            finish(lot_index, verifier, events, &mut results)?;
+            finish(lot_index, verifier, events, &mut results, &mut batches)?;
             lot_index += 1;
         }
-        Ok(results)
+        Ok((results, batches))
     }
+}
+
+/// How many label batches one verification page reads.
+const BATCH_PAGE: u64 = 1_000;
+
+/// Every lot's identity as hashed into its genesis, from three queries.
+async fn identities(
+    db: &impl ConnectionTrait,
+    lot_rows: &[lots::Model],
+) -> Result<HashMap<i64, GenesisInput>, StoreError> {
+    let mut plots: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (lot_id, plot_id) in lot_plots::Entity::find()
+        .select_only()
+        .columns([lot_plots::Column::LotId, lot_plots::Column::PlotId])
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+    {
+        plots.entry(lot_id).or_default().push(plot_id);
+    }
+    let codes: HashMap<i64, &str> = lot_rows.iter().map(|r| (r.id, r.code.as_str())).collect();
+    let mut parents: HashMap<i64, Vec<ParentLink>> = HashMap::new();
+    for link in lot_parents::Entity::find().all(db).await? {
+        let Some(code) = codes.get(&link.parent_lot_id) else {
+            continue; // A parent row gone: the child's genesis no longer matches, reported there.
+        };
+        parents.entry(link.child_lot_id).or_default().push(ParentLink {
+            lot_code: LotCode::parse(code, "code").map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            head: parse_head(&link.parent_head)?,
+            quantity: quantity_from_columns(&link.quantity_value, &link.quantity_unit)?,
+        });
+    }
+    let mut out = HashMap::with_capacity(lot_rows.len());
+    for row in lot_rows {
+        let mut plot_ids = plots.remove(&row.id).unwrap_or_default();
+        plot_ids.sort_unstable();
+        out.insert(
+            row.id,
+            GenesisInput {
+                cooperative_id: row.cooperative_id,
+                lot_code: LotCode::parse(&row.code, "code").map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                product_id: row.product_id,
+                plot_ids,
+                created_at: DateTime::parse_from_rfc3339(&row.created_at)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                parents: parents.remove(&row.id).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// The head a label batch froze, and at which event of its lot.
+struct Frozen {
+    batch_id: String,
+    cooperative_id: i64,
+    event_count: u64,
+    head: String,
+}
+
+impl Frozen {
+    fn problem(&self, lot: &lots::Model) -> BatchVerification {
+        BatchVerification {
+            cooperative_id: self.cooperative_id,
+            batch_id: self.batch_id.clone(),
+            lot_code: lot.code.clone(),
+            reason: format!(
+                "the head it was printed with is not the one lot {} recorded at event {}",
+                lot.code, self.event_count
+            ),
+        }
+    }
+}
+
+/// Every batch's frozen head, by lot.
+async fn frozen_heads(db: &impl ConnectionTrait) -> Result<HashMap<i64, Vec<Frozen>>, StoreError> {
+    let mut out: HashMap<i64, Vec<Frozen>> = HashMap::new();
+    for (batch_id, cooperative_id, lot_id, event_count, head) in label_batches::Entity::find()
+        .select_only()
+        .columns([
+            label_batches::Column::Id,
+            label_batches::Column::CooperativeId,
+            label_batches::Column::LotId,
+            label_batches::Column::EventCount,
+            label_batches::Column::ChainHead,
+        ])
+        .into_tuple::<(String, i64, i64, i64, String)>()
+        .all(db)
+        .await?
+    {
+        out.entry(lot_id).or_default().push(Frozen {
+            batch_id,
+            cooperative_id,
+            event_count: u64::try_from(event_count).unwrap_or(u64::MAX),
+            head,
+        });
+    }
+    Ok(out)
+}
+
+/// What is wrong with a batch's own record and its list of labels, when anything is.
+fn batch_problem(
+    batch: &label_batches::Model,
+    keys: &HashMap<String, Option<label::PublicKey>>,
+    listed: &[(i64, String)],
+    lot_code: &str,
+) -> Option<String> {
+    let Ok(record) = serde_json::from_str::<label::BatchRecord>(&batch.record) else {
+        return Some("its record can no longer be read".into());
+    };
+    let Some(Some(key)) = keys.get(&batch.key_id) else {
+        return Some(format!("its signing key {} is missing", batch.key_id));
+    };
+    let signature = label::BatchSignature::parse(&batch.signature);
+    if signature.and_then(|s| label::verify_record(&record, &s, key)).is_err() {
+        return Some("its signature does not match its record".into());
+    }
+    if record.batch_id != batch.id
+        || record.lot_code.as_ref() != lot_code
+        || i64::from(record.count) != batch.count
+        || record.chain_head.to_hex() != batch.chain_head
+        || i64::try_from(record.event_count).ok() != Some(batch.event_count)
+    {
+        return Some("its row no longer says what its signed record says (lot, count or head)".into());
+    }
+    let in_order = listed
+        .iter()
+        .enumerate()
+        .all(|(i, (position, _))| usize::try_from(*position).is_ok_and(|p| p == i + 1));
+    let serials: Result<Vec<label::Serial>, _> = listed.iter().map(|(_, s)| label::Serial::parse(s)).collect();
+    let digest = serials.map(|s| label::serials_digest(&s)).ok();
+    if listed.len() != batch.count.try_into().unwrap_or(usize::MAX) || !in_order {
+        return Some(format!(
+            "it signed {} labels but {} are stored",
+            batch.count,
+            listed.len()
+        ));
+    }
+    if digest.as_ref() != Some(&record.serials_digest) {
+        return Some("its list of labels is not the one it signed (a serial was changed)".into());
+    }
+    None
 }

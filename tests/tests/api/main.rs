@@ -16,3 +16,4 @@ mod listings;
 mod openapi;
 mod pages;
 mod phone;
+mod verdicts;
