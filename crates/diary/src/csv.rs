@@ -82,7 +82,7 @@ fn record(row: &DiaryRow, lot: &str) -> [String; 18] {
 
 /// The cell as a spreadsheet will show it as text: a leading apostrophe before a character
 /// that would start a formula.
-fn defuse(cell: &str) -> String {
+pub(crate) fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

@@ -38,6 +38,9 @@ pub enum DiaryError {
     /// The PDF writer failed.
     #[error("The PDF file could not be written: {0}")]
     Pdf(String),
+    /// The XLSX writer failed.
+    #[error("The spreadsheet could not be written: {0}")]
+    Xlsx(String),
 }
 
 impl DiaryError {
@@ -50,6 +53,7 @@ impl DiaryError {
             Self::FontLacksVietnamese { .. } => "font_lacks_vietnamese",
             Self::Csv(_) => "csv_failed",
             Self::Pdf(_) => "pdf_failed",
+            Self::Xlsx(_) => "xlsx_failed",
         }
     }
 }

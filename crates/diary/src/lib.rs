@@ -22,8 +22,10 @@ use farm_log::{ChainHead, Event, LotCode, LotStatus, Region};
 
 mod csv;
 pub mod error;
+pub mod import;
 mod pdf;
 pub mod rows;
+pub mod trace;
 mod words;
 
 pub use crate::csv::render_csv;

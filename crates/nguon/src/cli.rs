@@ -1,5 +1,5 @@
 //! The command line: `serve`, `migrate`, `demo`, `verify`, `coop create`, `member add`,
-//! `token revoke`, `labels issue`, `labels verify`.
+//! `token revoke`, `labels issue`, `labels verify`, `export epcis`, `import epcis|diary`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +62,18 @@ pub enum Command {
         /// What to do with labels.
         #[command(subcommand)]
         command: crate::labels::LabelsCommand,
+    },
+    /// Standard documents out: `export epcis`.
+    Export {
+        /// What to export.
+        #[command(subcommand)]
+        command: crate::exchange::ExportCommand,
+    },
+    /// Documents in: `import epcis` (a Nguồn EPCIS export), `import diary` (a spreadsheet diary).
+    Import {
+        /// What to import.
+        #[command(subcommand)]
+        command: crate::exchange::ImportCommand,
     },
     /// API tokens.
     Token {
@@ -229,6 +241,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Labels {
             command: crate::labels::LabelsCommand::Verify { file, key },
         } => return crate::labels::verify(&file, key.as_deref()),
+        Command::Export { command } => {
+            let store = open_store(&config).await?;
+            return crate::exchange::export(&store, &config, command).await;
+        }
+        Command::Import { command } => {
+            let store = open_store(&config).await?;
+            return crate::exchange::import(&store, command).await;
+        }
         Command::Migrate => {
             open_store(&config).await?;
             println!("Database is up to date ({}).", config::redact_url(&config.database_url));

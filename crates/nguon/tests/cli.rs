@@ -362,6 +362,104 @@ async fn serve_with_demo_answers_on_the_printed_address_with_the_printed_token()
     let _ = child.wait();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_request_cannot_keep_the_server_from_stopping_and_the_last_scans_are_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = dir.path().join("stop.db").to_string_lossy().into_owned();
+    assert!(nguon(&database, &["demo"]).status.success());
+    let json = dir.path().join("batch.json");
+    let issued = nguon(
+        &database,
+        &[
+            "labels",
+            "issue",
+            "--coop",
+            "1",
+            "--lot",
+            "CN-2609-01-A",
+            "--count",
+            "1",
+            "--pack-size",
+            "1 kg",
+            "--json",
+            json.to_str().expect("path"),
+        ],
+    );
+    assert!(issued.status.success(), "{}", String::from_utf8_lossy(&issued.stderr));
+    let batch: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("batch file")).expect("batch json");
+    let serial = batch["serials"][0].as_str().expect("a serial").to_owned();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nguon"))
+        .args(["--database", &database, "serve", "--bind", "127.0.0.1:0"])
+        .env("NGUON_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn nguon serve");
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut line = String::new();
+    let address = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).expect("read") > 0, "serve exited early");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in stderr.lines() {});
+    // A buyer scans the label: counted in memory, written at the next flush or at shutdown.
+    let page = reqwest::get(format!("{address}/l/{serial}")).await.expect("label page");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    // Someone sends half a request's headers, someone else half a body, then nothing.
+    let host = address.trim_start_matches("http://").to_owned();
+    let mut half_headers = std::net::TcpStream::connect(&host).expect("connect");
+    std::io::Write::write_all(&mut half_headers, b"GET /htx/1 HTTP/1.1\r\nHost: x\r\nAccept: text/ht")
+        .expect("half the headers");
+    let mut half = std::net::TcpStream::connect(&host).expect("connect");
+    std::io::Write::write_all(
+        &mut half,
+        b"POST /app/dang-nhap HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nphone=09",
+    )
+    .expect("half a body");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stopped_at = std::time::Instant::now();
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(
+            stopped_at.elapsed() < std::time::Duration::from_secs(30),
+            "the server is still running 30 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    assert!(
+        stopped_at.elapsed() < std::time::Duration::from_secs(25),
+        "stopped within the shutdown deadline (10 s) and the body timeout: {:?}",
+        stopped_at.elapsed()
+    );
+    drop(half);
+    drop(half_headers);
+    let store = Store::connect(&database).await.expect("open");
+    let count: i64 = store
+        .connection()
+        .query_one_raw(sea_orm::Statement::from_string(
+            store.connection().get_database_backend(),
+            format!("SELECT scan_count FROM labels WHERE serial = '{serial}'"),
+        ))
+        .await
+        .expect("query")
+        .expect("the label")
+        .try_get("", "scan_count")
+        .expect("count");
+    assert_eq!(count, 1, "the scan counted in memory was written at shutdown");
+}
+
 #[test]
 fn labels_issue_prints_a_sheet_that_decodes_and_a_batch_that_verifies_offline() {
     let dir = tempfile::tempdir().expect("dir");
@@ -525,4 +623,166 @@ fn labels_issue_prints_a_sheet_that_decodes_and_a_batch_that_verifies_offline() 
         scanned, store_urls,
         "every label on the sheet decodes to exactly its issued URL"
     );
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_epcis_writes_a_document_that_import_epcis_replays_into_another_database_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("source.db").to_string_lossy().into_owned();
+    let target = dir.path().join("target.db").to_string_lossy().into_owned();
+    assert!(nguon(&source, &["demo"]).status.success());
+    let file = dir.path().join("htx.jsonld");
+    let file_arg = file.to_string_lossy().into_owned();
+    let exported = nguon(&source, &["export", "epcis", "--coop", "1", "--output", &file_arg]);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(
+        stderr(&exported).contains("EPCIS events from 4 lots written"),
+        "{}",
+        stderr(&exported)
+    );
+    let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).expect("file")).expect("JSON");
+    let total = document["epcisBody"]["eventList"].as_array().map_or(0, Vec::len);
+    assert!(total > 10, "{total}");
+    // One lot's genealogy, and a date range, to standard output.
+    let one = nguon(&source, &["export", "epcis", "--coop", "1", "--lot", "CC-2608-02"]);
+    let one: serde_json::Value = serde_json::from_slice(&one.stdout).expect("JSON on stdout");
+    assert!(
+        one["epcisBody"]["eventList"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty() && l.len() < total)
+    );
+    let bad = nguon(&source, &["export", "epcis", "--coop", "1", "--from", "32/13/2026"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("--from"), "{}", stderr(&bad));
+
+    let created = nguon(
+        &target,
+        &[
+            "coop",
+            "create",
+            "--name",
+            "HTX Nhận",
+            "--address",
+            "Thôn 1",
+            "--province",
+            "Hà Nội",
+            "--commune",
+            "Tây Tựu",
+            "--phone",
+            "0243 765 4321",
+            "--leader-name",
+            "Chị Lan",
+            "--leader-phone",
+            "0912 000 111",
+        ],
+    );
+    assert!(created.status.success(), "{}", stderr(&created));
+    let dry = nguon(&target, &["import", "epcis", &file_arg, "--coop", "1", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(stdout(&dry).starts_with("would add 15 events"), "{}", stdout(&dry));
+    let real = nguon(&target, &["import", "epcis", &file_arg, "--coop", "1"]);
+    assert!(real.status.success(), "{}", stderr(&real));
+    assert!(
+        stdout(&real).starts_with("added 15 events (0 already there)"),
+        "{}",
+        stdout(&real)
+    );
+    let again = nguon(&target, &["import", "epcis", &file_arg, "--coop", "1"]);
+    assert!(
+        stdout(&again).starts_with("added 0 events (15 already there)"),
+        "{}",
+        stdout(&again)
+    );
+    let verify = nguon(&target, &["verify"]);
+    assert!(verify.status.success(), "{}", stdout(&verify));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_diary_reports_bad_rows_by_line_writes_a_good_file_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for database in databases(&dir).await {
+        assert!(nguon(&database, &["demo"]).status.success());
+        let store = Store::connect(&database).await.expect("store");
+        let plot = store
+            .plots(1)
+            .await
+            .expect("plots")
+            .into_iter()
+            .find(|p| p.name == "Ruộng Bãi Sau")
+            .expect("plot");
+        let product = store.products(1).await.expect("products")[0].id;
+        store
+            .create_lot(
+                1,
+                store::NewLot {
+                    code: farm_log::LotCode::parse("CN-2611-09", "code").expect("code"),
+                    product_id: product,
+                    plot_ids: vec![plot.id],
+                },
+            )
+            .await
+            .expect("lot");
+        let sample = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/nhat-ky-cai-ngot-bai-sau.csv"
+        );
+        let bad = dir.path().join("sai.csv");
+        std::fs::write(
+            &bad,
+            "Ngày,Công việc,Lượng\n03/09/2026,Bón lót,2 bao\n04/09/2026,Gieo hạt,\n",
+        )
+        .expect("file");
+        let refused = nguon(
+            &database,
+            &[
+                "import",
+                "diary",
+                &bad.to_string_lossy(),
+                "--coop",
+                "1",
+                "--lot",
+                "CN-2611-09",
+            ],
+        );
+        assert!(!refused.status.success());
+        let message = stderr(&refused);
+        assert!(
+            message.contains("sai.csv:2") && message.contains("sai.csv:3"),
+            "{message}"
+        );
+        assert!(message.contains("nothing was written"), "{message}");
+        let run = |dry: bool| {
+            let mut args = vec!["import", "diary", sample, "--coop", "1", "--lot", "CN-2611-09"];
+            if dry {
+                args.push("--dry-run");
+            }
+            nguon(&database, &args)
+        };
+        let dry = run(true);
+        assert!(
+            stdout(&dry).contains("would add 9 events"),
+            "{}{}",
+            stdout(&dry),
+            stderr(&dry)
+        );
+        assert!(store.events(1, "CN-2611-09").await.expect("events").is_empty());
+        let first = run(false);
+        assert!(
+            stdout(&first).contains("added 9 events"),
+            "{}{}",
+            stdout(&first),
+            stderr(&first)
+        );
+        let second = run(false);
+        assert!(
+            stdout(&second).contains("added 0 events to lot CN-2611-09; 9 were already there"),
+            "{}",
+            stdout(&second)
+        );
+        assert_eq!(store.events(1, "CN-2611-09").await.expect("events").len(), 9);
+    }
 }

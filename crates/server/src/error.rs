@@ -67,6 +67,11 @@ pub fn request_id() -> String {
     }
 }
 
+/// The language of messages for the request being served.
+pub fn lang() -> Lang {
+    current().lang
+}
+
 fn current() -> RequestContext {
     REQUEST.try_with(Clone::clone).unwrap_or(RequestContext {
         lang: Lang::Vi,

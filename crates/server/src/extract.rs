@@ -50,9 +50,61 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parses JSON, reporting the path of a value that does not fit.
+/// Where in a JSON value a string holds a NUL character, as a path like `events[2].note`.
+fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| path.to_owned()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, &format!("{path}[{i}]"))),
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                return Some(join(key));
+            }
+            nul_at(item, &join(key))
+        }),
+        _ => None,
+    }
+}
+
+/// Parses JSON, reporting the path of a value that does not fit. Anything after the value
+/// (a second object, stray text) is refused, and so is a NUL character in any string: no
+/// stored text may hold one, and PostgreSQL refuses them where SQLite would not.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let escaped_nul = bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    if escaped_nul
+        && let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && let Some(field) = nul_at(&value, "")
+    {
+        return Err(AppError::invalid(FieldError::new(
+            field,
+            "nul_character",
+            "Văn bản có ký tự rỗng (NUL), không được phép.",
+            "The text contains a NUL character, which is not allowed.",
+        )));
+    }
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = deserialize_named(deserializer)?;
+    deserializer.end().map_err(|_| {
+        AppError::BadRequest(
+            "The body has more after its JSON value: send exactly one JSON value.".into(),
+            "Dữ liệu gửi lên còn thừa nội dung sau giá trị JSON: chỉ gửi đúng một giá trị JSON.".into(),
+        )
+    })?;
+    Ok(value)
+}
+
+fn deserialize_named<'de, T: DeserializeOwned>(
+    deserializer: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, AppError> {
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();

@@ -10,6 +10,7 @@ pub mod app;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+mod openapi_truth;
 pub mod web;
 
 use std::net::SocketAddr;
@@ -134,9 +135,83 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn not_found() -> error::AppError {
-    error::AppError::NotFound("page")
+/// Anything no route serves: a 404, except a compressed GS1 Digital Link (one base64url path
+/// segment), which this resolver does not decompress and says so with a 400 any origin can read.
+async fn not_found(request: Request) -> Response {
+    if request.method() == axum::http::Method::GET && web::looks_compressed(request.uri().path()) {
+        let mut response = error::AppError::BadRequest(
+            "This looks like a compressed GS1 Digital Link, which this resolver does not decompress. Scan the label again or use the uncompressed link (/01/{gtin}/10/{lot}/21/{serial}).".into(),
+            "Đây có vẻ là Digital Link GS1 dạng nén; hệ thống chưa giải nén được. Hãy quét lại tem hoặc dùng đường dẫn đầy đủ (/01/{gtin}/10/{lot}/21/{serial}).".into(),
+        )
+        .into_response();
+        response.headers_mut().insert(
+            axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        return response;
+    }
+    error::AppError::NotFound("page").into_response()
 }
+
+/// A request that names a NUL byte in its path or query: no such address exists, and PostgreSQL
+/// refuses the byte where SQLite would not, so it is a 400 before anything reads it.
+async fn refuse_nul(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let has_nul = |text: &str| {
+        text.contains('\0')
+            || text
+                .as_bytes()
+                .windows(3)
+                .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+    };
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return error::AppError::BadRequest(
+            "The address contains a NUL byte (%00); no page or API address does.".into(),
+            "Địa chỉ có ký tự rỗng (%00); không trang hay địa chỉ API nào có ký tự này.".into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// A panic in a handler is a bug; it still gets the ordinary 500 answer, with an id that the
+/// log line carries, and the server goes on.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic".to_owned());
+    let request_id = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+    tracing::error!(%request_id, panic = %what, "a handler panicked");
+    let mut response = (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Json(serde_json::json!({
+            "error": "internal",
+            "message": format!("Hệ thống gặp lỗi. Khi báo lỗi, vui lòng gửi kèm mã yêu cầu {request_id}."),
+            "field": null,
+            "request_id": request_id,
+        })),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// The layer that turns a handler's panic into [`panic_response`].
+fn catch_panics() -> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send + 'static>) -> Response> {
+    tower_http::catch_panic::CatchPanicLayer::custom(panic_response as fn(_) -> Response)
+}
+
+/// How long a request body may go without a byte arriving (a phone on 3G sends a photo in
+/// small steps; a client that stops sending is let go).
+pub const BODY_IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a client may take to send a request's headers.
+pub const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long a graceful shutdown waits for requests in flight before dropping their connections.
+pub const SHUTDOWN_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The whole application: API, health check, the cooperative's app, public pages, request ids,
 /// tracing, body limit, compression.
@@ -172,12 +247,81 @@ pub fn router(state: AppState) -> Router {
     traced
         .merge(public)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(BODY_IDLE_TIMEOUT))
+        .layer(middleware::from_fn(refuse_nul))
         .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(SetResponseHeaderLayer::overriding(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
+        .layer(catch_panics())
         .with_state(state)
+}
+
+/// Accepts connections until `shutdown` resolves, then lets requests in flight finish for at
+/// most [`SHUTDOWN_DEADLINE`] and drops the connections still open (a client that sent half a
+/// request cannot keep the server from stopping). Each request carries its peer's address
+/// (`ConnectInfo`), which sign-in rate limits and scan counting use; headers must arrive within
+/// [`HEADER_READ_TIMEOUT`].
+async fn serve_connections(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder.http2().timer(TokioTimer::new());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait a moment rather than spin.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = app
+            .clone()
+            .map_request(move |request: axum::http::Request<hyper::body::Incoming>| {
+                let mut request = request.map(axum::body::Body::new);
+                request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                request
+            });
+        let connection = builder
+            .serve_connection_with_upgrades(
+                TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(service),
+            )
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(SHUTDOWN_DEADLINE) => {
+            tracing::warn!("requests still in flight after the shutdown deadline are dropped");
+        }
+    }
+    Ok(())
 }
 
 /// Serves on an already-bound listener until `shutdown` resolves; tests bind port 0.
@@ -225,14 +369,55 @@ pub async fn serve(
             }
         })
     };
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let served = serve_connections(listener, router(state), shutdown).await;
     sweeper.abort();
     let _ = stop.send(());
     let _ = flusher.await;
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_the_ordinary_500_with_a_request_id() {
+        let app: Router = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    let empty: Vec<u8> = Vec::new();
+                    // An index out of bounds, as a bug would make one.
+                    format!("{}", empty[usize::from(empty.is_empty())])
+                }),
+            )
+            .layer(catch_panics());
+        let response = app
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap_or_default())
+            .await
+            .unwrap_or_else(|e| match e {});
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = response
+            .headers()
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        assert_eq!(json["error"], "internal");
+        assert_eq!(json["request_id"], id.as_str());
+        assert!(id.len() == 12, "{id}");
+        assert!(json["message"].as_str().is_some_and(|m| m.contains(&id)));
+    }
 }

@@ -98,6 +98,11 @@ impl Store {
         }
         .update(&self.db)
         .await?;
+        // Whoever was signed in as this member with the old password is signed out.
+        sessions::Entity::delete_many()
+            .filter(sessions::Column::MemberId.eq(row.id))
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 
@@ -273,17 +278,28 @@ impl Store {
     }
 
     /// Stores (inserts or replaces) a session's data and expiry (unix seconds).
-    pub async fn save_session(&self, id: &str, data: &str, expires_at: i64) -> Result<(), StoreError> {
+    pub async fn save_session(
+        &self,
+        id: &str,
+        data: &str,
+        expires_at: i64,
+        member_id: Option<i64>,
+    ) -> Result<(), StoreError> {
         use sea_orm::sea_query::OnConflict;
         let _guard = self.quiet_write_guard().await;
         sessions::Entity::insert(sessions::ActiveModel {
             id: Set(id.to_owned()),
             data: Set(data.to_owned()),
             expires_at: Set(expires_at),
+            member_id: Set(member_id),
         })
         .on_conflict(
             OnConflict::column(sessions::Column::Id)
-                .update_columns([sessions::Column::Data, sessions::Column::ExpiresAt])
+                .update_columns([
+                    sessions::Column::Data,
+                    sessions::Column::ExpiresAt,
+                    sessions::Column::MemberId,
+                ])
                 .to_owned(),
         )
         .exec(&self.db)

@@ -353,6 +353,8 @@ pub mod sessions {
         pub id: String,
         pub data: String,
         pub expires_at: i64,
+        /// The signed-in member, when there is one.
+        pub member_id: Option<i64>,
     }
     entity_boilerplate!();
 }

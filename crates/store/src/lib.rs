@@ -9,10 +9,13 @@ mod admin;
 mod entities;
 mod error;
 mod events;
+mod exports;
+mod import;
 mod integrity;
 mod labels;
 mod listings;
 mod lots;
+mod packs;
 mod public;
 mod records;
 mod registry;
@@ -31,9 +34,15 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
+pub use exports::ExportLot;
+pub use import::{
+    DiaryImportContext, DiaryImportFailure, DiaryImportReport, DiaryRowProblem, ImportProgress, ImportReport,
+    NoProgress,
+};
 pub use integrity::{LotIntegrity, Reason};
 pub use labels::{CooperativeKey, IssueRequest, IssuedLabel, LabelBatch, MAX_LABELS_PER_BATCH};
 pub use listings::{Listing, ListingLot, ListingVersion, NewMovement, StockMovement};
+pub use packs::same_pack;
 pub use public::{
     LotSummary, NewMedia, PUBLIC_LOTS_LISTED, ParentHistory, PublicCooperative, PublicLot, RecallNotice, StoredMedia,
 };

@@ -46,6 +46,8 @@ pub struct ListingLot {
     pub moved: Decimal,
     /// Whole sale units left in it.
     pub units: u64,
+    /// The pack sizes QR labels were issued for on it (their GTIN is the product's).
+    pub labelled_packs: Vec<Quantity>,
 }
 
 /// A listing as it stands: its current version, its lots and its derived stock.
@@ -261,6 +263,8 @@ struct LotFacts {
     /// Per dimension, in base units: what was sold or written off from it.
     moved: BTreeMap<Dimension, Decimal>,
     last_event_at: Option<DateTime<FixedOffset>>,
+    /// The pack sizes its labels were issued for.
+    labelled_packs: Vec<Quantity>,
 }
 
 impl LotFacts {
@@ -301,7 +305,9 @@ impl LotFacts {
             }
         }
         let moved = moved_from(db, row.id).await?;
+        let labelled_packs = crate::packs::labelled_packs(db, row.id).await?;
         Ok(Self {
+            labelled_packs,
             recalled: recalled_upstream(db, &row).await?,
             expired,
             row,
@@ -324,6 +330,7 @@ impl LotFacts {
             held: stock.held,
             moved: stock.moved,
             units: stock.units(pack_size),
+            labelled_packs: self.labelled_packs.clone(),
         }
     }
 
@@ -517,6 +524,13 @@ impl Store {
                     "No photo with this hash has been uploaded: upload it first.",
                 ));
             }
+        }
+        let codes: Vec<String> = fields.lots.iter().map(ToString::to_string).collect();
+        if let Some(error) =
+            crate::packs::check_listing_gtin(db, cooperative_id, fields.gtin.as_ref(), &fields.pack_size, &codes)
+                .await?
+        {
+            errors.push(error);
         }
         errors.into_result().map_err(StoreError::Invalid)
     }

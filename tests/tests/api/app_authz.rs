@@ -222,6 +222,18 @@ async fn every_app_screen_and_form_answers_each_role_and_the_other_cooperative_a
             ),
             (
                 "GET",
+                format!("/app/lo/{growing}/nhap-nhat-ky"),
+                vec![],
+                Box::new(only(&[Leader], 200)),
+            ),
+            (
+                "POST",
+                format!("/app/lo/{growing}/nhap-nhat-ky"),
+                vec![("dry_run", "1")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "GET",
                 "/app/lo-moi".into(),
                 vec![],
                 Box::new(only(&[Leader, ForeignLeader], 200)),

@@ -281,6 +281,40 @@ pub const ROUTES: &[Route] = &[
     ),
     route(Method::GET, "/cooperatives/{coop_id}/feeds", LEADER, none),
     route(Method::POST, "/cooperatives/{coop_id}/feeds/rotate", LEADER, none),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/epcis",
+        LOT_READERS,
+        none,
+    ),
+    route(Method::GET, "/cooperatives/{coop_id}/epcis", OVERSEERS, none),
+    route(Method::POST, "/cooperatives/{coop_id}/epcis", LEADER, || {
+        Some(crate::epcis::one_lot_document("AUTHZ-EPCIS"))
+    }),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/trace.xlsx",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/trace.csv",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/diary.csv",
+        LOT_READERS,
+        none,
+    ),
+    route(
+        Method::GET,
+        "/cooperatives/{coop_id}/lots/{code}/diary.pdf",
+        LOT_READERS,
+        none,
+    ),
     Route {
         method: Method::GET,
         template: "/labels/{serial}",

@@ -1387,3 +1387,64 @@ async fn an_edit_made_from_an_old_version_is_refused_instead_of_undoing_a_newer_
         assert_eq!(body["version"], 3);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listing_of_another_pack_than_the_labels_never_carries_the_labels_gtin() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let veg = app.veg().clone();
+        let photo = upload_photo(&app, &veg).await;
+        // Labels for 1 kg bags of lot B: they carry the product's GTIN.
+        let (status, batch) = app
+            .post(
+                &format!("/api/v1/cooperatives/{}/lots/{LOT_B}/labels", veg.id),
+                &veg.leader,
+                json!({ "count": 2, "pack_size": "1 kg" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}] {batch}");
+
+        // A 500 g bag may not reuse the 1 kg bag's GTIN …
+        let mut half = listing_fields("Cải ngọt túi 500 g", "18000", &[LOT_B], &photo);
+        half["gtin"] = json!("8936049120015");
+        let (status, refused) = app.post(&listings_path(&veg), &veg.leader, half.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {refused}");
+        assert_eq!(refused["field"], "gtin");
+        assert_eq!(refused["errors"][0]["code"], "gtin_other_pack");
+        // … and without one of its own, the feeds say it has no identifier.
+        half.as_object_mut().expect("object").remove("gtin");
+        let half = create_listing(&app, &veg, half).await;
+        let mut kilo = listing_fields("Cải ngọt túi 1 kg", "32000", &[LOT_B], &photo);
+        kilo["pack_size"] = json!("1000 g");
+        let kilo = create_listing(&app, &veg, kilo).await;
+        assert_eq!(
+            kilo["lots"][0]["labelled_packs"][0],
+            json!({ "value": "1", "unit": "KGM" })
+        );
+
+        let feeds = read_feeds(&app, &feeds(&app, &veg).await).await;
+        let half_item = feeds.google_item(&text(&half, "feed_id")).expect("fed to Google");
+        assert!(
+            !half_item.contains_key("gtin") && !half_item.contains_key("mpn"),
+            "[{backend}] {half_item:?}"
+        );
+        assert_eq!(half_item.get("identifier_exists").map(String::as_str), Some("no"));
+        let half_row = feeds.meta_row(&text(&half, "feed_id")).expect("fed to Meta");
+        assert_eq!((half_row["gtin"].as_str(), half_row["mpn"].as_str()), ("", ""));
+        // The 1 kg bag (1000 g is 1 kg) is the labelled trade item: it carries the GTIN.
+        let kilo_item = feeds.google_item(&text(&kilo, "feed_id")).expect("fed to Google");
+        assert_eq!(
+            kilo_item.get("gtin").map(String::as_str),
+            Some("08936049120015"),
+            "[{backend}]"
+        );
+        let (status, _) = app
+            .post(
+                &listings_path(&veg),
+                &veg.leader,
+                json!({ "title_vi": "Cải ngọt 1 kg", "price_vnd": "32000", "pack_size": "1 kg", "gtin": "8936049120015", "lots": [LOT_B] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "its own labelled pack may state the GTIN");
+    }
+}

@@ -308,7 +308,7 @@ async fn the_resolver_answers_400_404_redirects_cors_and_linksets_as_gs1_asks() 
             assert_eq!(header(linkset, "content-type"), "application/linkset+json");
             let value: Value = serde_json::from_str(&linkset.body).expect("linkset JSON");
             let entry = &value["linkset"][0];
-            assert_eq!(entry["anchor"], path);
+            assert_eq!(entry["anchor"], format!("{}{path}", app.base));
             assert!(
                 entry["https://gs1.org/voc/traceability"][0]["href"]
                     .as_str()
@@ -329,7 +329,7 @@ async fn the_resolver_answers_400_404_redirects_cors_and_linksets_as_gs1_asks() 
         let well_known = get(&app, "/.well-known/gs1resolver").await;
         let description: Value = serde_json::from_str(&well_known.body).expect("JSON");
         assert_eq!(description["resolverRoot"], app.base);
-        assert_eq!(description["supportedPrimaryKeys"][0], "gtin");
+        assert_eq!(description["supportedPrimaryKeys"][0], "01");
     }
 }
 

@@ -161,7 +161,10 @@ mod tests {
                             let attribute = attribute.expect("attribute");
                             feed.root_attributes.insert(
                                 String::from_utf8(attribute.key.as_ref().to_vec()).expect("UTF-8"),
-                                attribute.unescape_value().expect("attribute value").into_owned(),
+                                attribute
+                                    .decode_and_unescape_value(reader.decoder())
+                                    .expect("attribute value")
+                                    .into_owned(),
                             );
                         }
                     }

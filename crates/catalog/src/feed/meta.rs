@@ -51,6 +51,18 @@ fn write_csv(fed: &[&FeedItem]) -> csv::Result<Vec<u8>> {
     writer.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
 
+/// A cell a leader typed, safe to open in a spreadsheet: one that starts with `=`, `+`, `-`, `@`
+/// (or a tab or carriage return, which some spreadsheets skip before looking) gets a leading
+/// space. A spreadsheet then reads it as text rather than a formula, and Meta, which trims
+/// the space, shows it as typed. (The apostrophe spreadsheets use would show on Facebook.)
+fn defuse(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!(" {cell}")
+    } else {
+        cell
+    }
+}
+
 /// One item's cells, in the header's order.
 fn row(item: &FeedItem) -> [String; HEADER.len()] {
     let (gtin, mpn) = match identifier(item) {
@@ -65,14 +77,14 @@ fn row(item: &FeedItem) -> [String; HEADER.len()] {
         .join(",");
     [
         clean_text(&item.id),
-        clean_text(&item.title),
-        present(item.description.as_ref()).unwrap_or_default(),
+        defuse(clean_text(&item.title)),
+        defuse(present(item.description.as_ref()).unwrap_or_default()),
         item.availability.meta().to_owned(),
         "new".to_owned(),
         channel_price(item.price_vnd),
         clean_text(&item.link),
         present(item.image_link.as_ref()).unwrap_or_default(),
-        clean_text(&item.brand),
+        defuse(clean_text(&item.brand)),
         gtin,
         mpn,
         additional_image_link,
@@ -185,6 +197,22 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0]["title"], item.title);
         assert_eq!(Some(rows[0]["description"].as_str()), item.description.as_deref());
+    }
+
+    #[test]
+    fn cells_that_would_start_a_formula_are_read_as_text() {
+        for typed in ["=HYPERLINK(\"http://x\")", "+84 bưởi", "-50% gạo", "@SUM(A1)"] {
+            let mut item = rice();
+            item.title = typed.to_owned();
+            item.description = Some(typed.to_owned());
+            let (bytes, _) = meta_csv(&[item]);
+            let (_, rows) = parse(&bytes);
+            assert_eq!(rows[0]["title"], format!(" {typed}"), "{typed}");
+            assert_eq!(rows[0]["description"], format!(" {typed}"), "{typed}");
+        }
+        let (bytes, _) = meta_csv(&[rice()]);
+        let (_, rows) = parse(&bytes);
+        assert!(!rows[0]["title"].starts_with(' '), "ordinary text is left alone");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! store.
 
 mod cooperatives;
+mod exports;
 mod labels;
 mod listings;
 mod lots;
@@ -17,6 +18,7 @@ use axum::routing::{get, post, put};
 use serde::de::DeserializeOwned;
 
 pub use cooperatives::*;
+pub use exports::*;
 pub use labels::*;
 pub use listings::*;
 pub use lots::*;
@@ -104,6 +106,17 @@ pub fn routes() -> Router<AppState> {
             get(label_zip),
         )
         .route("/cooperatives/{coop_id}/keys", get(cooperative_keys))
+        .route("/cooperatives/{coop_id}/lots/{code}/epcis", get(lot_epcis))
+        .route(
+            "/cooperatives/{coop_id}/epcis",
+            get(cooperative_epcis)
+                .post(import_epcis)
+                .layer(DefaultBodyLimit::max(MAX_EPCIS_BYTES)),
+        )
+        .route("/cooperatives/{coop_id}/lots/{code}/trace.xlsx", get(trace_xlsx))
+        .route("/cooperatives/{coop_id}/lots/{code}/trace.csv", get(trace_csv))
+        .route("/cooperatives/{coop_id}/lots/{code}/diary.csv", get(diary_csv))
+        .route("/cooperatives/{coop_id}/lots/{code}/diary.pdf", get(diary_pdf))
         .route(
             "/cooperatives/{coop_id}/listings",
             get(list_listings).post(create_listing),

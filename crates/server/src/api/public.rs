@@ -96,7 +96,7 @@ impl NewCertificateRequest {
 
 fn day(raw: &str, field: &str) -> Result<NaiveDate, FieldError> {
     let raw = raw.trim();
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(raw, "%d/%m/%Y"))
         .map_err(|_| {
             FieldError::new(
@@ -105,7 +105,9 @@ fn day(raw: &str, field: &str) -> Result<NaiveDate, FieldError> {
                 format!("Ngày \"{raw}\" không hợp lệ; viết dd/mm/yyyy, ví dụ 31/12/2027."),
                 format!("\"{raw}\" is not a date; write yyyy-mm-dd or dd/mm/yyyy, e.g. 31/12/2027."),
             )
-        })
+        })?;
+    farm_log::not_before_2000(day, field)?;
+    Ok(day)
 }
 
 /// Records a certificate (leaders).

@@ -32,11 +32,21 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only a path inside the app may be returned to (never another site).
+/// Only a path inside the app may be returned to (never another site), and only one that can
+/// stand in a `Location` header as it is: anything else (a line break, a control character,
+/// a backslash) is ignored and the app's home is used.
 fn safe_next(ctx: &Ctx, next: Option<&str>) -> String {
     let home = ctx.href("");
     match next {
-        Some(next) if next.starts_with(&home) && !next.starts_with("//") && !next.contains("://") => next.to_owned(),
+        Some(next)
+            if next.starts_with(&home)
+                && !next.starts_with("//")
+                && !next.contains("://")
+                && next.len() <= 500
+                && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\') =>
+        {
+            next.to_owned()
+        }
         _ => home,
     }
 }

@@ -387,6 +387,9 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
         if lot.status == LotStatus::Packed {
             actions.push(("labels-link", m.labels_link.clone(), format!("{base}/tem")));
         }
+        if lot.status != LotStatus::Recalled {
+            actions.push(("import-link", m.import_link.clone(), format!("{base}/nhap-nhat-ky")));
+        }
     }
     let waiting = if is_open(lot.status) {
         state

@@ -435,6 +435,8 @@ pub struct AppMessages {
     pub sending_photo: String,
     pub photo_ready: String,
     pub saving: String,
+    /// The lot page's link to the diary import (issue 13).
+    pub import_link: String,
     /// Role names (`leader`, `member`, `inspector`).
     pub roles: HashMap<String, String>,
 }

@@ -14,6 +14,7 @@ mod dashboard;
 mod diary;
 mod farmer;
 pub mod i18n;
+mod import;
 mod labels;
 mod leader;
 mod listings;
@@ -109,6 +110,12 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/app/lo/{code}/nhat-ky.csv", get(diary::csv))
         .route("/app/lo/{code}/nhat-ky.pdf", get(diary::pdf))
+        .route(
+            "/app/lo/{code}/nhap-nhat-ky",
+            get(import::form)
+                .post(import::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(import::UPLOAD_LIMIT)),
+        )
         .route("/app/thanh-vien", get(members::list).post(members::add))
         .route(
             "/app/danh-muc/{kind}",
@@ -150,6 +157,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(registry::usage_form).post(registry::set_usage),
         )
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            (state.site.is_https(), format!("{prefix}/app")),
+            visitor_token,
+        ))
         .route("/app/sw.js", get(offline::service_worker))
         .route("/app/manifest.webmanifest", get(offline::manifest))
         .layer(SetResponseHeaderLayer::overriding(
@@ -350,16 +361,17 @@ async fn build_ctx(parts: &mut Parts, state: &AppState) -> Result<Ctx, Response>
         },
         None => None,
     };
+    // A signed-in session keeps its own token (set at sign-in); a visitor's is in a cookie, so
+    // that a page seen signed out stores nothing.
     let csrf = match session.get::<String>(CSRF_KEY).await.ok().flatten() {
         Some(token) => token,
-        None => {
-            let token = new_csrf_token();
-            if let Err(error) = session.insert(CSRF_KEY, &token).await {
-                tracing::error!(%error, "could not start a session");
+        None => match parts.extensions.get::<VisitorToken>() {
+            Some(VisitorToken(token)) => token.clone(),
+            None => {
+                tracing::error!("no visitor token: the app's routes lost their layer");
                 return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
             }
-            token
-        }
+        },
     };
     Ok(Ctx {
         lang,
@@ -374,6 +386,44 @@ async fn build_ctx(parts: &mut Parts, state: &AppState) -> Result<Ctx, Response>
         precache: parts.headers.contains_key("x-nguon-precache"),
         flashed: std::sync::atomic::AtomicBool::new(false),
     })
+}
+
+/// The cookie that carries a signed-out visitor's form token (the sign-in form's): kept in the
+/// browser, not in a stored session, so looking at the sign-in page writes nothing.
+const VISITOR_COOKIE: &str = "nguon_form";
+
+/// A signed-out visitor's form token, from their cookie or made now.
+#[derive(Debug, Clone)]
+struct VisitorToken(String);
+
+/// Gives every app request a [`VisitorToken`], and sets its cookie when it was made now.
+async fn visitor_token(
+    axum::extract::State((https, path)): axum::extract::State<(bool, String)>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let sent = request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == VISITOR_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|value| value.len() == 64 && value.bytes().all(|b| b.is_ascii_hexdigit()));
+    let made = sent.is_none();
+    let token = sent.unwrap_or_else(new_csrf_token);
+    request.extensions_mut().insert(VisitorToken(token.clone()));
+    let mut response = next.run(request).await;
+    if made {
+        let secure = if https { "; Secure" } else { "" };
+        let cookie = format!("{VISITOR_COOKIE}={token}; Path={path}; HttpOnly; SameSite=Lax; Max-Age=86400{secure}");
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
 }
 
 fn new_csrf_token() -> String {

@@ -42,7 +42,12 @@ impl SessionStore for DbSessions {
     async fn save(&self, record: &Record) -> Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| Error::Encode(e.to_string()))?;
         self.store
-            .save_session(&record.id.to_string(), &data, record.expiry_date.unix_timestamp())
+            .save_session(
+                &record.id.to_string(),
+                &data,
+                record.expiry_date.unix_timestamp(),
+                record.data.get(super::MEMBER_KEY).and_then(serde_json::Value::as_i64),
+            )
             .await
             .map_err(backend)
     }

@@ -8,9 +8,11 @@ pub(crate) mod assets;
 mod cache;
 mod scans;
 mod shop;
+pub use resolver::looks_compressed;
 pub use shop::feed_id;
 pub mod i18n;
 mod resolver;
+mod sitemap;
 mod spliced;
 pub(crate) mod verdicts;
 pub(crate) mod view;
@@ -116,6 +118,8 @@ pub fn routes() -> Router<AppState> {
         .route("/01/{*rest}", get(resolve).options(preflight))
         .route("/l/{*rest}", get(resolve).options(preflight))
         .route("/.well-known/gs1resolver", get(resolver::well_known))
+        .route("/robots.txt", get(sitemap::robots))
+        .route("/sitemap.xml", get(sitemap::sitemap))
         .route("/media/{hash}/{file}", get(media_file))
         .route("/static/{name}", get(assets::serve))
         // Security headers on every public response.
@@ -172,10 +176,6 @@ impl<'q> Ask<'q> {
             .split('&')
             .filter(|p| !p.is_empty())
             .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-    }
-
-    fn param(&self, name: &str) -> Option<&'q str> {
-        query_param(self.query, name)
     }
 
     fn m(&self) -> &'static Messages {
@@ -718,7 +718,13 @@ async fn lot_page(
         return site.problem(Problem::NotFound, &ask, &headers);
     }
     match site.judge_lot(&state.store, coop_id, &code).await {
-        Ok(Some(judged)) => site.render_lot(&judged, &ask, &headers),
+        // The page's `Link: rel="linkset"` points here with `?linkType=linkset`.
+        Ok(Some(judged)) => resolver::answer(
+            resolver::Ask::new(&headers, query.as_deref(), &site.base),
+            || resolver::lot_links(site, &judged.lot),
+            &site.lot_href(judged.lot.cooperative.id, &judged.lot.lot.code)[site.prefix.len()..],
+            || site.render_lot(&judged, &ask, &headers),
+        ),
         Ok(None) | Err(StoreError::NotFound { .. }) => site.problem(Problem::NotFound, &ask, &headers),
         Err(error) => site.problem(Problem::Failed(error), &ask, &headers),
     }
@@ -789,7 +795,10 @@ async fn resolve_inner(state: &AppState, asked: &Asked<'_>) -> Response {
             return site.problem(Problem::Invalid(reason), &ask, headers);
         }
     };
-    let wants = resolver::Wanted::from_request(headers, ask.param("linkType"));
+    if let Some(reason) = resolver::query_ai_error(&parsed, query, ask.lang) {
+        return site.problem(Problem::Invalid(reason), &ask, headers);
+    }
+    let wants = resolver::Ask::new(headers, query, &site.base);
     match parsed {
         label::ResolverPath::Product { gtin } => match state.store.product_by_gtin(gtin.as_ref()).await {
             Ok(Some(product)) => {

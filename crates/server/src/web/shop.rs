@@ -128,9 +128,14 @@ impl Site {
             !data.listings.iter().any(|other| {
                 other.id != listing.id
                     && (other.fields.gtin.as_ref().is_some_and(|g| g.to_string() == *gtin)
-                        || product_gtin(data, other).as_ref() == Some(gtin))
+                        || (product_gtin(data, other).as_ref() == Some(gtin) && !sells_another_pack(other)))
             })
         });
+        // One GTIN per trade item: the labels' GTIN (the product's) names the pack size they
+        // were printed for; a listing of another pack size has no GTIN, and says so
+        // (identifier_exists = no) rather than borrowing an id that is not its own.
+        let other_pack = self::product_gtin(data, listing).is_some() && sells_another_pack(listing);
+        let product_gtin = product_gtin.filter(|_| !other_pack);
         let gtin = fields.gtin.as_ref().map(ToString::to_string).or(product_gtin);
         let photo =
             |hash: &farm_log::PhotoHash| self.absolute(&format!("{}/media/{}/full.jpg", self.prefix, hash.to_hex()));
@@ -150,7 +155,7 @@ impl Site {
             price_vnd: fields.price.get(),
             brand: coop_name.to_owned(),
             // As stored: GTIN-14, zero-padded, which Google and Meta both accept.
-            mpn: gtin.is_none().then(|| id.clone()),
+            mpn: (gtin.is_none() && !other_pack).then(|| id.clone()),
             gtin,
             google_product_category: fields.category.as_ref().map(ToString::to_string),
             id,
@@ -191,6 +196,13 @@ fn product_gtin(data: &CatalogData, listing: &Listing) -> Option<String> {
             .and_then(|p| p.gtin.clone()),
         _ => None,
     }
+}
+
+/// Whether the lots a listing sells were labelled for other pack sizes only (no labels: no
+/// labelled pack to differ from).
+fn sells_another_pack(listing: &Listing) -> bool {
+    let packs: Vec<&farm_log::Quantity> = listing.lots.iter().flat_map(|l| &l.labelled_packs).collect();
+    !packs.is_empty() && !packs.iter().any(|p| store::same_pack(p, &listing.fields.pack_size))
 }
 
 /// The id a listing has in every feed, stable across its versions: `NGUON-{coop}-{listing}`.
