@@ -92,6 +92,19 @@ async fn queued(browser: &Browser) -> Vec<Value> {
         .clone()
 }
 
+/// Waits until `count` steps are stored on the lot (the page's counters can lag the server).
+async fn wait_stored(app: &TestApp, code: &str, count: usize) -> Vec<farm_log::Event> {
+    wait_for(&format!("{count} steps stored on {code}"), SYNC_WAIT, || async {
+        let stored = history(app, code).await;
+        if stored.len() >= count {
+            Ok(stored)
+        } else {
+            Err(format!("{} stored", stored.len()))
+        }
+    })
+    .await
+}
+
 /// The stored events of a lot.
 async fn history(app: &TestApp, code: &str) -> Vec<farm_log::Event> {
     app.store
@@ -201,6 +214,7 @@ async fn with_the_server_stopped_after_sign_in_a_lot_and_form_never_opened_work_
 
     // The server comes back: the phone sends the step by itself, once.
     app.server.start().await;
+    wait_stored(&app, &second, 1).await;
     wait_pending(&browser, 0, SYNC_WAIT).await;
     let stored = history(&app, &second).await;
     assert_eq!(stored.len(), 1, "stored once: {stored:?}");
@@ -257,8 +271,10 @@ async fn with_the_line_cut_after_sign_in_a_form_never_opened_opens_and_its_step_
 
     line.set_cut(false);
     browser.open(&format!("{}/app", line.base())).await;
+    let stored = wait_stored(&app, &code, 1).await;
     wait_pending(&browser, 0, SYNC_WAIT).await;
-    let stored = history(&app, &code).await;
+    let refused = browser.find("#sync-failed").await.text().await.expect("text");
+    assert!(refused.trim().is_empty(), "the server refused the kept step: {refused}");
     assert_eq!(stored.len(), 1, "{stored:?}");
     assert_eq!(stored[0].id.to_string(), id);
     browser.close().await;
@@ -301,6 +317,7 @@ async fn a_double_tap_on_save_stores_one_step_with_signal_and_keeps_one_without(
     browser.find("#log-again").await.click().await.expect("tap log again");
     assert_ne!(json!(form_event_id(&browser).await), kept_id);
     browser.set_offline(false).await;
+    wait_stored(&app, &code, 2).await;
     wait_pending(&browser, 0, SYNC_WAIT).await;
     let amounts: Vec<String> = history(&app, &code)
         .await
@@ -413,6 +430,7 @@ async fn a_photo_is_made_smaller_on_the_phone_shows_progress_and_stays_queued_wh
     );
 
     browser.set_throughput(0, -1, -1).await;
+    wait_stored(&app, &code, 1).await;
     wait_pending(&browser, 0, SYNC_WAIT).await;
     let stored = history(&app, &code).await;
     assert_eq!(stored.len(), 1, "the step arrived once: {stored:?}");
