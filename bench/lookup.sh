@@ -1,43 +1,48 @@
 #!/usr/bin/env bash
-# The lookup benchmark (issue 4): how fast `nguon serve` answers a scanned label next to nginx
-# serving the very same HTML as a static file on the same machine.
+# The scan benchmark (issues 4 and 15): how fast `nguon serve` answers scanned labels — one hot
+# label, random labels across many batches, random labels within one 10,000-label batch, and a
+# never-seen label alone — next to nginx serving the same page bytes for every address, in the
+# same run. Prints req/s, p50, p99, the server's resident memory after each run, and PASS/FAIL
+# against the goals.
 #
-# It builds the release binaries, loads (once) a SQLite database of ≥ 100,000 lots and
-# ≥ 1,000,000 signed labels through the Store API (crates/nguon/examples/lookup_load.rs), starts
-# `nguon serve` on it with scan counting on (the default: every GET of a label counts as a scan),
-# saves that label's page with curl into a temporary nginx root, starts nginx on it, and runs the
-# same `wrk` against both with the same URL. It prints req/s, the ratio, p50/p99 and the page's
-# size, and PASS/FAIL against the goals: ≥ 0.5× nginx, p99 ≤ 20 ms at 64 connections, ≤ 30 KB
-# transferred.
+# It builds the release binaries, loads (once) a database of 150,000 lots and 1,000,000 signed
+# labels through the Store API (crates/nguon/examples/lookup_load.rs), issues one batch of
+# 10,000 labels on one lot (once), keeps the verified checks (`nguon verify --keep-checks`, as
+# after an upgrade, timed), starts `nguon serve` on it and runs wrk with a Lua script that picks
+# a random address from a list for every request.
 #
-# Usage: bench/lookup.sh            (from anywhere; needs nginx and wrk, installed with apt-get
+# Usage: bench/lookup.sh            (needs nginx, wrk, sqlite3 and curl; installed with apt-get
 #                                    when missing and run as root)
 # Knobs (environment):
-#   NGUON_BENCH_DIR     where the loaded database is kept and reused (default target/lookup-bench
-#                       under CARGO_TARGET_DIR or the workspace); delete it to load again
+#   NGUON_BENCH_DIR     where the loaded database and the URL lists are kept (default
+#                       target/lookup-bench under CARGO_TARGET_DIR or the workspace)
+#   NGUON_DATABASE_URL  postgres://… to measure PostgreSQL: the loader fills it (it must be an
+#                       empty database the first time); lists and marker stay in NGUON_BENCH_DIR
 #   LOOKUP_HARVESTS     harvest lots to load (default 50000: 150,000 lots, 1,000,000 labels)
-#   LOOKUP_ROUTE        page (the label page /01/{gtin}/10/{lot}/21/{serial}?d=, default) or json
-#                       (/api/v1/labels/{serial}?d=); `page` falls back to json while the page
-#                       answers 404
-#   LOOKUP_SPREAD=N     scan N different labels in turn (a wrk Lua script) instead of one; the
-#                       server keeps at most 20,000 resolved labels in memory, so 100000 measures
-#                       lookups that mostly miss that cache
-#   LOOKUP_CONNECTIONS (64), LOOKUP_THREADS (2), LOOKUP_DURATION (20s), LOOKUP_WARMUP (3s)
-#   LOOKUP_NO_BUILD=1   use the binaries already built
+#   LOOKUP_SPREAD       distinct labels in the "many batches" lists (default 100000)
+#   LOOKUP_SCENARIOS    which runs, space-separated (default "hot many batches one first")
+#   LOOKUP_CONNECTIONS (64), LOOKUP_THREADS (2), LOOKUP_DURATION (15s), LOOKUP_WARMUP (3s)
+#   LOOKUP_NO_BUILD=1   use the binaries already built;  NGUON_BIN=path  another nguon binary
+#                       (e.g. an older build, for before/after figures)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 DATA=${NGUON_BENCH_DIR:-$TARGET/lookup-bench}
 HARVESTS=${LOOKUP_HARVESTS:-50000}
-ROUTE=${LOOKUP_ROUTE:-page}
+SPREAD=${LOOKUP_SPREAD:-100000}
+SCENARIOS=${LOOKUP_SCENARIOS:-hot many batches one first}
 CONNECTIONS=${LOOKUP_CONNECTIONS:-64}
 THREADS=${LOOKUP_THREADS:-2}
-DURATION=${LOOKUP_DURATION:-20s}
+DURATION=${LOOKUP_DURATION:-15s}
 WARMUP=${LOOKUP_WARMUP:-3s}
-GOAL_RATIO=0.5
+DB_URL=${NGUON_DATABASE_URL:-}
+GOAL_RPS=20000
+GOAL_RATIO=0.2
 GOAL_P99_MS=20
-GOAL_PAGE_BYTES=30720
+GOAL_RSS_MB=200
+GOAL_FIRST_P50_MS=5
+[ -n "$DB_URL" ] && GOAL_RPS=5000
 
 # shellcheck source=bench/wrk-summary.sh
 source "$(dirname "${BASH_SOURCE[0]}")/wrk-summary.sh"
@@ -50,6 +55,7 @@ missing=()
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
+command -v sqlite3 >/dev/null || missing+=(sqlite3)
 if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: run 'apt-get install ${missing[*]}' as root"
     say "installing ${missing[*]}"
@@ -62,30 +68,65 @@ if [ "${LOOKUP_NO_BUILD:-}" != 1 ]; then
     say "building (release)"
     (cd "$ROOT" && cargo build --release -p nguon --bins --examples)
 fi
-NGUON=$TARGET/release/nguon
+NGUON=${NGUON_BIN:-$TARGET/release/nguon}
 LOADER=$TARGET/release/examples/lookup_load
 [ -x "$NGUON" ] && [ -x "$LOADER" ] || die "no release binaries under $TARGET/release (set CARGO_TARGET_DIR?)"
-
-if [ -f "$DATA/lookup.json" ] && [ -f "$DATA/lookup.db" ]; then
-    say "reusing the loaded database in $DATA"
+mkdir -p "$DATA"
+if [ -n "$DB_URL" ]; then
+    DATABASE=$DB_URL
+    loader_db=(--database "$DB_URL")
 else
-    say "loading $HARVESTS harvests into $DATA (kept for later runs)"
+    DATABASE=$DATA/lookup.db
+    loader_db=()
 fi
-# Does nothing (beyond migrating) when the database there is complete; starts over when not.
-"$LOADER" --dir "$DATA" --harvests "$HARVESTS"
-LABEL_URL=$(head -n1 "$DATA/label-url.txt")
-# http://host:port/01/…?d=… → /01/…?d=…
-LABEL_PATH=/${LABEL_URL#*://*/}
+say "loading $HARVESTS harvests into $DATABASE once (kept for later runs)"
+"$LOADER" --dir "$DATA" --harvests "$HARVESTS" "${loader_db[@]}"
+nguon_cli() { NGUON_LOG=warn "$NGUON" --config "$DATA/none.toml" --database "$DATABASE" "$@"; }
+sql() { # one query's rows, from the benchmark's database
+    if [ -n "$DB_URL" ]; then psql -At "$DB_URL" -c "$1"; else sqlite3 "$DATABASE" "$1"; fi
+}
+
+# One batch of 10,000 labels (10 g each) on one packed lot, issued once.
+if [ ! -s "$DATA/one-batch.txt" ]; then
+    lot=$(sql "SELECT code FROM lots WHERE code LIKE '%-A' ORDER BY id LIMIT 1")
+    say "issuing one batch of 10,000 labels on lot $lot"
+    nguon_cli labels issue --coop 1 --lot "$lot" --count 10000 --pack-size "10 g" --json "$DATA/one-batch.json" >/dev/null
+    batch=$(sed -n 's/.*"batch_id": *"\([^"]*\)".*/\1/p' "$DATA/one-batch.json" | head -n1)
+    sql "SELECT url FROM labels WHERE batch_id = '$batch' ORDER BY position" | sed 's|^[a-z]*://[^/]*||' >"$DATA/one-batch.txt"
+fi
+# Random labels across many batches: one label of each of $SPREAD batches, and every label of
+# $SPREAD/10 batches.
+if [ ! -s "$DATA/many.txt" ] || [ "$(wc -l <"$DATA/many.txt")" -ne "$SPREAD" ]; then
+    sed 's|^[a-z]*://[^/]*||' "$DATA/urls.txt" | head -n "$SPREAD" >"$DATA/many.txt"
+    sql "SELECT l.url FROM labels l JOIN (SELECT id FROM label_batches WHERE count = 10 ORDER BY id LIMIT $((SPREAD / 10))) b ON b.id = l.batch_id" |
+        sed 's|^[a-z]*://[^/]*||' >"$DATA/batches.txt"
+fi
+[ "$(wc -l <"$DATA/many.txt")" -ge 100000 ] || echo "note: only $(wc -l <"$DATA/many.txt") distinct labels in the random list (goal ≥ 100,000)" >&2
+
+# Keep what is verified, as after an upgrade (the server's background pass does the same).
+if "$NGUON" --help 2>/dev/null | grep -q verify && nguon_cli verify --help 2>/dev/null | grep -q keep-checks; then
+    say "nguon verify --keep-checks"
+    start=$(date +%s.%N)
+    nguon_cli verify --keep-checks >"$DATA/verify.txt" || { cat "$DATA/verify.txt" >&2; die "verify found alterations"; }
+    verify_s=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+    echo "verify --keep-checks: $verify_s s ($(tail -n1 "$DATA/verify.txt"))" >&2
+else
+    verify_s="(this build keeps no checks)"
+fi
 
 # --- processes, cleaned up on exit ---------------------------------------------------------------
 WORK=$(mktemp -d)
 chmod 755 "$WORK"
 NGUON_PID=
 NGINX_PID=
-cleanup() {
-    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+stop_nguon() {
     # SIGINT is nguon's graceful shutdown: it writes the scans counted since the last flush.
     [ -n "$NGUON_PID" ] && kill -INT "$NGUON_PID" 2>/dev/null && wait "$NGUON_PID" 2>/dev/null
+    NGUON_PID=
+}
+cleanup() {
+    [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null && wait "$NGINX_PID" 2>/dev/null
+    stop_nguon
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -104,7 +145,7 @@ free_port() {
 }
 
 wait_for() { # url, pid
-    for _ in $(seq 200); do
+    for _ in $(seq 300); do
         curl -fso /dev/null "$1" && return 0
         kill -0 "$2" 2>/dev/null || return 1
         sleep 0.1
@@ -114,46 +155,26 @@ wait_for() { # url, pid
 
 NGUON_PORT=$(free_port)
 NGUON_BASE=http://127.0.0.1:$NGUON_PORT
+start_nguon() {
+    NGUON_PUBLIC_URL=$NGUON_BASE NGUON_LOG=${NGUON_LOG:-warn} \
+        "$NGUON" --config "$WORK/none.toml" --database "$DATABASE" serve --bind "127.0.0.1:$NGUON_PORT" \
+        >>"$WORK/nguon.log" 2>&1 &
+    NGUON_PID=$!
+    wait_for "$NGUON_BASE/healthz" "$NGUON_PID" || { cat "$WORK/nguon.log" >&2; die "nguon serve did not start"; }
+}
+rss_mb() { ps -o rss= -p "$NGUON_PID" | awk '{ printf "%.0f", $1 / 1024 }'; }
+
 say "starting nguon serve on $NGUON_BASE"
-NGUON_PUBLIC_URL=$NGUON_BASE NGUON_LOG=${NGUON_LOG:-warn} \
-    "$NGUON" --config "$WORK/none.toml" --database "$DATA/lookup.db" serve --bind "127.0.0.1:$NGUON_PORT" \
-    >"$WORK/nguon.log" 2>&1 &
-NGUON_PID=$!
-wait_for "$NGUON_BASE/healthz" "$NGUON_PID" || { cat "$WORK/nguon.log" >&2; die "nguon serve did not start"; }
+start_nguon
 
-# The label page, or the JSON route while the page is not there yet.
-serial=${LABEL_PATH##*/21/}
-digest=${serial#*\?d=}
-serial=${serial%%\?*}
-json_path="/api/v1/labels/$serial?d=$digest"
-scan_count() { curl -fsS "$NGUON_BASE$json_path" | sed -n 's/.*"scan_count":\([0-9]*\).*/\1/p'; }
-scans_before=$(scan_count)
-case $ROUTE in
-    page)
-        status=$(curl -s -o /dev/null -w '%{http_code}' "$NGUON_BASE$LABEL_PATH")
-        if [ "$status" = 200 ]; then
-            path=$LABEL_PATH
-        else
-            echo "note: the label page $LABEL_PATH answers $status; measuring the JSON route instead" >&2
-            ROUTE=json
-            path=$json_path
-        fi
-        ;;
-    json) path=$json_path ;;
-    *) die "LOOKUP_ROUTE must be page or json" ;;
-esac
-
+# --- nginx with the same bytes at every address --------------------------------------------------
+HOT=$(head -n $(( $(wc -l <"$DATA/many.txt") / 2 )) "$DATA/many.txt" | tail -n1)
 mkdir -p "$WORK/root"
-curl -fsS -D "$WORK/headers" -o "$WORK/root/label.html" "$NGUON_BASE$path"
+curl -fsS -D "$WORK/headers" -o "$WORK/root/label.html" "$NGUON_BASE$HOT"
 content_type=$(tr -d '\r' <"$WORK/headers" | sed -n 's/^[Cc]ontent-[Tt]ype: *//p' | tail -n1)
 plain_bytes=$(wc -c <"$WORK/root/label.html")
-gzip_bytes=$(gzip -6 -c "$WORK/root/label.html" | wc -c)
-# What the server itself sends to a browser that accepts gzip (the same as plain when it does
-# not compress).
-sent_bytes=$(curl -fsS -H 'Accept-Encoding: gzip, br' -o /dev/null -w '%{size_download}' "$NGUON_BASE$path")
+sent_bytes=$(curl -fsS -H 'Accept-Encoding: gzip, br' -o /dev/null -w '%{size_download}' "$NGUON_BASE$HOT")
 chmod -R a+rX "$WORK/root"
-
-# --- nginx with the same bytes at the same URL ---------------------------------------------------
 NGINX_PORT=$(free_port)
 mkdir -p "$WORK/nginx/logs"
 cat >"$WORK/nginx/nginx.conf" <<EOF
@@ -174,83 +195,107 @@ http {
     server {
         listen 127.0.0.1:$NGINX_PORT;
         root $WORK/root;
-        # Every label URL answers with the saved page, so wrk asks both servers the same path.
         location / { try_files /label.html =404; }
     }
 }
 EOF
-say "starting nginx on 127.0.0.1:$NGINX_PORT ($(nproc) cores, worker_processes auto)"
 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" >"$WORK/nginx/logs/stdout.log" 2>&1 &
 NGINX_PID=$!
-wait_for "http://127.0.0.1:$NGINX_PORT$path" "$NGINX_PID" || {
-    cat "$WORK/nginx/logs/"* >&2
-    die "nginx did not start"
-}
-cmp -s "$WORK/root/label.html" <(curl -fsS "http://127.0.0.1:$NGINX_PORT$path") || die "nginx serves other bytes"
+wait_for "http://127.0.0.1:$NGINX_PORT$HOT" "$NGINX_PID" || { cat "$WORK/nginx/logs/"* >&2; die "nginx did not start"; }
 
 # --- wrk ----------------------------------------------------------------------------------------
-lua=()
-SPREAD=${LOOKUP_SPREAD:-0}
-if [ "$SPREAD" -gt 1 ]; then
-    # The same labels for both servers, in turn (nginx answers each with the saved page), taken
-    # evenly from one label per child lot.
-    total=$(wc -l <"$DATA/urls.txt")
-    step=$(( total / SPREAD > 1 ? total / SPREAD : 1 ))
-    awk -v step="$step" -v n="$SPREAD" '(NR - 1) % step == 0 && c < n { print; c++ }' "$DATA/urls.txt" |
-        sed 's|^[a-z]*://[^/]*||' >"$WORK/paths.txt"
-    if [ "$ROUTE" = json ]; then
-        sed -i -E 's|.*/21/([^?]*)\?d=(.*)|/api/v1/labels/\1?d=\2|' "$WORK/paths.txt"
-    fi
-    cat >"$WORK/spread.lua" <<EOF
+# A Lua script that picks a random address from $1 for every request (each wrk thread reads the
+# list and seeds its own generator).
+random_script() {
+    cat >"$WORK/random-$2.lua" <<EOF
 local paths = {}
-for line in io.lines("$WORK/paths.txt") do paths[#paths + 1] = line end
+function init(args)
+    for line in io.lines("$1") do paths[#paths + 1] = line end
+    math.randomseed(os.time() + math.floor(os.clock() * 1000000) + #tostring({}))
+end
+request = function()
+    return wrk.format("GET", paths[math.random(#paths)])
+end
+EOF
+    echo "$WORK/random-$2.lua"
+}
+
+# Prints "req/s p50_ms p99_ms non2xx errors" for one wrk run.
+measure() { # name, base url, connections, duration, [lua script]
+    local lua=()
+    [ -n "${5:-}" ] && lua=(-s "$5")
+    wrk -t"$THREADS" -c"$3" -d"$WARMUP" "${lua[@]}" "$2$HOT" >"$WORK/wrk-$1-warmup.txt"
+    wrk -t"$THREADS" -c"$3" -d"$4" --latency "${lua[@]}" "$2$HOT" >"$WORK/wrk-$1.txt"
+    wrk_summary "$WORK/wrk-$1.txt"
+}
+
+verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
+rows=()
+for scenario in $SCENARIOS; do
+    case $scenario in
+        hot) list=""; what="one label, every request" ;;
+        many) list=$DATA/many.txt; what="random labels, one of each of $(wc -l <"$DATA/many.txt") batches" ;;
+        batches) list=$DATA/batches.txt; what="random labels, all of $(( $(wc -l <"$DATA/batches.txt") / 10 )) batches" ;;
+        one) list=$DATA/one-batch.txt; what="random labels within one batch of $(wc -l <"$DATA/one-batch.txt")" ;;
+        first) continue ;;
+        *) die "unknown scenario $scenario" ;;
+    esac
+    script=""
+    [ -n "$list" ] && script=$(random_script "$list" "$scenario")
+    say "$scenario: $what"
+    read -r n_rps n_p50 n_p99 n_bad n_err < <(measure "nguon-$scenario" "$NGUON_BASE" "$CONNECTIONS" "$DURATION" "$script")
+    rss=$(rss_mb)
+    read -r x_rps x_p50 x_p99 _ _ < <(measure "nginx-$scenario" "http://127.0.0.1:$NGINX_PORT" "$CONNECTIONS" "$DURATION" "$script")
+    ratio=$(awk "BEGIN { printf \"%.3f\", $n_rps / $x_rps }")
+    rows+=("| $scenario: $what | $n_rps | $n_p50 | $n_p99 | $rss | $x_rps | $x_p50 / $x_p99 | $ratio | $n_bad / $n_err |")
+    eval "rps_$scenario=$n_rps p99_$scenario=$n_p99 ratio_$scenario=$ratio rss_$scenario=$rss"
+done
+
+first_line="(not run)"
+if [[ " $SCENARIOS " == *" first "* ]]; then
+    # A never-seen label alone: a fresh server, one connection, every request a label it has
+    # not read before (the list's second half, unread by the runs above only if they were short;
+    # the server restart empties every cache).
+    say "first scans of never-seen labels, one connection, fresh server"
+    stop_nguon
+    start_nguon
+    tail -n 20000 "$DATA/many.txt" | shuf >"$WORK/unseen.txt"
+    cat >"$WORK/unseen.lua" <<EOF
+local paths = {}
 local i = 0
+function init(args)
+    for line in io.lines("$WORK/unseen.txt") do paths[#paths + 1] = line end
+end
 request = function()
     i = i % #paths + 1
     return wrk.format("GET", paths[i])
 end
 EOF
-    lua=(-s "$WORK/spread.lua")
+    wrk -t1 -c1 -d5s --latency -s "$WORK/unseen.lua" "$NGUON_BASE$HOT" >"$WORK/wrk-first.txt"
+    read -r f_rps f_p50 f_p99 _ _ < <(wrk_summary "$WORK/wrk-first.txt")
+    first_line="first scan of a never-seen label, alone: p50 $f_p50 ms, p99 $f_p99 ms ($f_rps req/s)   goal p50 ≤ $GOAL_FIRST_P50_MS ms: $(verdict "$f_p50 <= $GOAL_FIRST_P50_MS")"
 fi
 
-# Prints "req/s p50_ms p99_ms non2xx errors" for one wrk run.
-measure() { # name, url
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${lua[@]}" "$2" >"$WORK/wrk-$1-warmup.txt"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "${lua[@]}" "$2" >"$WORK/wrk-$1.txt"
-    wrk_summary "$WORK/wrk-$1.txt"
-}
-
-say "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency: nguon ($path)"
-read -r n_rps n_p50 n_p99 n_bad n_err < <(measure nguon "$NGUON_BASE$path")
-say "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency: nginx"
-read -r x_rps x_p50 x_p99 x_bad x_err < <(measure nginx "http://127.0.0.1:$NGINX_PORT$path")
-
-verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
-ratio=$(awk "BEGIN { printf \"%.3f\", $n_rps / $x_rps }")
-# Every GET of the label since scans_before counts once: wrk's (the warm-up's too), the curls of
-# the page (three for the page, two for the JSON route) and the last scan_count. wrk does not
-# count requests still in flight when it stops, so the server may have counted up to one per
-# connection and wrk run more.
-extra=$([ "$ROUTE" = page ] && echo 4 || echo 3)
-sent=$(awk -v extra="$extra" '/requests in/ { n += $1 } END { print n + extra }' "$WORK"/wrk-nguon-warmup.txt "$WORK"/wrk-nguon.txt)
-scans=$(( $(scan_count) - scans_before ))
-
+backend=SQLite; [ -n "$DB_URL" ] && backend=PostgreSQL
 cat <<EOF
 
-Lookup benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1))
-database: $DATA/lookup.db ($(du -h "$DATA/lookup.db" | cut -f1)), $(sed -n 's/.*"lots": \([0-9]*\).*/\1/p' "$DATA/lookup.json") lots, $(sed -n 's/.*"labels": \([0-9]*\).*/\1/p' "$DATA/lookup.json") labels
-route: $ROUTE  $path$([ "$SPREAD" -gt 1 ] && echo "  (spread over $(wc -l <"$WORK/paths.txt") labels in turn)")
-page: $plain_bytes bytes plain, $gzip_bytes bytes gzip -6, $sent_bytes bytes sent by nguon to a gzip-accepting client ($content_type)
-wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up), scan counting on
-$([ "$SPREAD" -gt 1 ] || echo "scans: the server counted $scans for this label; this run sent $sent (each of the two wrk runs leaves ≤ $CONNECTIONS uncounted in flight)")
+Scan benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1)), $backend
+database: $DATABASE, $(sed -n 's/.*"lots": \([0-9]*\).*/\1/p' "$DATA/lookup.json") lots, $(sed -n 's/.*"labels": \([0-9]*\).*/\1/p' "$DATA/lookup.json") labels + one batch of $(wc -l <"$DATA/one-batch.txt")
+binary: $NGUON; verify --keep-checks: $verify_s
+page: $plain_bytes bytes plain, $sent_bytes bytes sent to a gzip-accepting client ($content_type)
+wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency (after a $WARMUP warm-up), a random address per request (Lua)
 
-| server | req/s | p50 ms | p99 ms | non-2xx | socket errors |
-|---|---:|---:|---:|---:|---|
-| nguon | $n_rps | $n_p50 | $n_p99 | $n_bad | $n_err |
-| nginx (static copy) | $x_rps | $x_p50 | $x_p99 | $x_bad | $x_err |
+| run | nguon req/s | p50 ms | p99 ms | RSS after (MB) | nginx req/s | nginx p50 / p99 ms | ratio | non-2xx / errors |
+|---|---:|---:|---:|---:|---:|---:|---:|---|
+$(printf '%s\n' "${rows[@]}")
 
-ratio nguon / nginx: $ratio   goal ≥ $GOAL_RATIO: $(verdict "$ratio >= $GOAL_RATIO")
-nguon p99: $n_p99 ms   goal ≤ $GOAL_P99_MS ms: $(verdict "$n_p99 <= $GOAL_P99_MS")
-page transferred: $sent_bytes bytes   goal ≤ $GOAL_PAGE_BYTES: $(verdict "$sent_bytes <= $GOAL_PAGE_BYTES")
-nguon answered only 2xx: $(verdict "$n_bad == 0")
+$first_line
 EOF
+if [ -n "${rps_many:-}" ]; then
+    echo "random labels (many batches): $rps_many req/s   goal ≥ $GOAL_RPS: $(verdict "$rps_many >= $GOAL_RPS");  ratio $ratio_many   goal ≥ $GOAL_RATIO: $(verdict "$ratio_many >= $GOAL_RATIO");  p99 $p99_many ms   goal ≤ $GOAL_P99_MS: $(verdict "$p99_many <= $GOAL_P99_MS")"
+fi
+if [ -n "${rps_one:-}" ] && [ -n "${rps_many:-}" ]; then
+    echo "within one batch: $rps_one req/s vs many batches $rps_many   goal no slower (≥ 0.9×, run-to-run spread): $(verdict "$rps_one >= 0.9 * $rps_many")"
+fi
+last_rss=$(rss_mb)
+echo "server RSS at the end: $last_rss MB   goal ≤ $GOAL_RSS_MB MB: $(verdict "$last_rss <= $GOAL_RSS_MB")"

@@ -55,6 +55,10 @@ struct Args {
     /// The base URL printed in the labels' QR codes.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     base_url: String,
+    /// Load into this database (e.g. `postgres://…`) instead of `DIR/lookup.db`; the lists of
+    /// URLs and the marker still go in DIR.
+    #[arg(long)]
+    database: Option<String>,
 }
 
 /// Member households, one plot each; a chunk of harvests belongs to one household.
@@ -216,10 +220,22 @@ async fn registry(store: &Store, base_url: &str) -> anyhow::Result<Farm> {
     })
 }
 
+/// How long the benchmark's produce keeps: long enough that every label it scans is in date
+/// (a label past its use-by date is a red page, which is not the page buyers usually see).
+const SHELF_LIFE_DAYS: u32 = 3650;
+
 /// What the public pages show besides lots, as the demo cooperatives have it: a description, a
 /// VietGAP certificate and the products' shelf life. Also run on a database loaded before these
-/// existed, once (it has no certificate yet).
+/// existed (once for the certificate; the shelf life is set again, for databases loaded when
+/// it was 5 days).
 async fn show_to_buyers(store: &Store, cooperative_id: i64, products: &[i64]) -> anyhow::Result<()> {
+    for product in products {
+        if store.product(cooperative_id, *product).await?.shelf_life_days != Some(SHELF_LIFE_DAYS) {
+            store
+                .set_product_shelf_life(cooperative_id, *product, Some(SHELF_LIFE_DAYS))
+                .await?;
+        }
+    }
     if !store.certificates(cooperative_id).await?.is_empty() {
         return Ok(());
     }
@@ -253,9 +269,6 @@ async fn show_to_buyers(store: &Store, cooperative_id: i64, products: &[i64]) ->
             },
         )
         .await?;
-    for product in products {
-        store.set_product_shelf_life(cooperative_id, *product, Some(5)).await?;
-    }
     Ok(())
 }
 
@@ -297,8 +310,10 @@ async fn load_chunk(
     let (member, plot) = &farm.households[chunk_index % HOUSEHOLDS];
     let product = farm.products[chunk_index % farm.products.len()];
     let vietnam = FixedOffset::east_opt(7 * 3600).ok_or_else(|| anyhow!("offset"))?;
+    // Seasons over the last months, so every harvest is in the past whenever this is loaded.
+    let today = chrono::Utc::now().with_timezone(&vietnam).date_naive() - Duration::days(260);
     let season_start = vietnam
-        .with_ymd_and_hms(2026, 3, 1, 6, 0, 0)
+        .from_local_datetime(&today.and_hms_opt(6, 0, 0).ok_or_else(|| anyhow!("time"))?)
         .single()
         .ok_or_else(|| anyhow!("date"))?;
     let mut field_events = Vec::with_capacity(range.len() * 5);
@@ -317,7 +332,7 @@ async fn load_chunk(
             )
             .await
             .with_context(|| format!("lot {code}"))?;
-        // Seasons start over 200 days, so harvests end between late April and early November.
+        // Seasons start over 200 days, so harvests end between 218 and 18 days ago.
         let start = season_start + Duration::days(i64::try_from(index % 200).unwrap_or(0));
         field_events.extend([
             draft(
@@ -414,30 +429,31 @@ fn remove_database(path: &Path) -> anyhow::Result<()> {
 async fn main() -> anyhow::Result<()> {
     let args = Arc::new(Args::parse());
     std::fs::create_dir_all(&args.dir).with_context(|| args.dir.display().to_string())?;
-    let database = args.dir.join("lookup.db");
+    let file = args.dir.join("lookup.db");
+    let database = args.database.clone().unwrap_or_else(|| file.display().to_string());
     let marker = args.dir.join("lookup.json");
-    if marker.exists() && database.exists() {
-        let store = Store::connect(&database.display().to_string()).await?;
+    if marker.exists() && (args.database.is_some() || file.exists()) {
+        let store = Store::connect(&database).await?;
         store.migrate().await?;
         for cooperative in store.cooperatives().await? {
             let products: Vec<i64> = store.products(cooperative.id).await?.iter().map(|p| p.id).collect();
             show_to_buyers(&store, cooperative.id, &products).await?;
         }
-        println!("{} is already loaded ({}).", database.display(), marker.display());
+        println!("{database} is already loaded ({}).", marker.display());
         return Ok(());
     }
-    if database.exists() {
-        println!(
-            "{} is incomplete (no {}): loading it again.",
-            database.display(),
-            marker.display()
-        );
+    if args.database.is_some() {
+        println!("loading into {database} (which must be empty)");
+    } else {
+        if file.exists() {
+            println!("{database} is incomplete (no {}): loading it again.", marker.display());
+        }
+        remove_database(&file)?;
     }
-    remove_database(&database)?;
     let _ = std::fs::remove_file(&marker);
 
     let started = Instant::now();
-    let store = Store::connect(&database.display().to_string()).await?;
+    let store = Store::connect(&database).await?;
     store.migrate().await?;
     let farm = Arc::new(registry(&store, &args.base_url).await?);
 
@@ -486,7 +502,7 @@ async fn main() -> anyhow::Result<()> {
     let labels = args.harvests * args.children * args.labels as usize;
     let events = args.harvests * (6 + args.children);
     let summary = json!({
-        "database": database.display().to_string(),
+        "database": database,
         "harvests": args.harvests,
         "lots": lots,
         "events": events,
@@ -500,9 +516,8 @@ async fn main() -> anyhow::Result<()> {
     // Written last: its presence means the database is complete.
     std::fs::write(&marker, serde_json::to_vec_pretty(&summary)?)?;
     println!(
-        "Loaded {lots} lots, {events} events and {labels} labels in {:.1} s into {}.",
+        "Loaded {lots} lots, {events} events and {labels} labels in {:.1} s into {database}.",
         elapsed.as_secs_f64(),
-        database.display()
     );
     println!("Label URL: {label_url}");
     Ok(())

@@ -43,8 +43,14 @@ pub enum Command {
     Migrate,
     /// Load the demo cooperatives (once) and print their leaders' tokens.
     Demo,
-    /// Walk every lot's chain; exit status 1 names each altered lot and event.
-    Verify,
+    /// Walk every lot's chain and check every label batch; exit status 1 names each altered
+    /// lot, event and batch.
+    Verify {
+        /// Also keep what was verified, so the server's pages need not verify it again (run once
+        /// after upgrading from a version that kept no checks).
+        #[arg(long)]
+        keep_checks: bool,
+    },
     /// Cooperatives.
     Coop {
         /// What to do with cooperatives.
@@ -230,7 +236,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
             eprintln!("Nguồn is listening on http://{}", listener.local_addr()?);
             let labels = crate::labels::settings(&config)?;
-            server::serve(listener, AppState::new(store, labels), shutdown_signal()).await?;
+            let state = AppState::new(store, labels).reverifying_every(std::time::Duration::from_secs(
+                config.reverify_minutes.saturating_mul(60),
+            ));
+            server::serve(listener, state, shutdown_signal()).await?;
         }
         Command::Labels {
             command: crate::labels::LabelsCommand::Issue(args),
@@ -257,9 +266,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = open_store(&config).await?;
             crate::demo::load(&store).await?.print();
         }
-        Command::Verify => {
+        Command::Verify { keep_checks } => {
             let store = open_store(&config).await?;
-            return verify(&store).await;
+            return verify(&store, keep_checks).await;
         }
         Command::Coop {
             command: CoopCommand::List,
@@ -372,12 +381,16 @@ impl VerifyProgress for Bar {
     }
 }
 
-async fn verify(store: &Store) -> anyhow::Result<ExitCode> {
+async fn verify(store: &Store, keep_checks: bool) -> anyhow::Result<ExitCode> {
     let bar = ProgressBar::new(0);
     if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} events ({per_sec}, {eta})") {
         bar.set_style(style);
     }
-    let report = store.verify_all(&Bar(bar.clone())).await?;
+    let report = if keep_checks {
+        store.verify_and_keep(&Bar(bar.clone())).await?
+    } else {
+        store.verify_all(&Bar(bar.clone())).await?
+    };
     bar.finish_and_clear();
     let results = &report.lots;
     let altered: Vec<_> = results.iter().filter(|r| !r.status.is_intact()).collect();

@@ -20,6 +20,9 @@ pub struct Config {
     pub public_url: String,
     /// The TrueType font label sheets are set in; it must have Vietnamese letters.
     pub label_font: String,
+    /// Minutes between the server's background re-verifications of the whole database: the
+    /// bound on how long an alteration the database's triggers cannot see goes unseen (0: never).
+    pub reverify_minutes: u64,
 }
 
 /// Debian's DejaVu Sans (package `fonts-dejavu-core`), which covers Vietnamese.
@@ -33,6 +36,7 @@ impl Default for Config {
             log_format: "pretty".into(),
             public_url: "http://127.0.0.1:8080".into(),
             label_font: DEFAULT_LABEL_FONT.into(),
+            reverify_minutes: 10,
         }
     }
 }

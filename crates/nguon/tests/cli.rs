@@ -118,6 +118,26 @@ async fn verify_exits_nonzero_naming_the_altered_lot_and_event() {
         assert!(stdout(&clean).contains("All 8 lots intact"), "{}", stdout(&clean));
 
         let store = Store::connect(&database).await.expect("open");
+        // After an upgrade, one pass keeps what it verified for the pages to use.
+        store
+            .connection()
+            .execute_unprepared("DELETE FROM lot_checks")
+            .await
+            .expect("forget the checks");
+        let kept = nguon(&database, &["verify", "--keep-checks"]);
+        assert!(kept.status.success(), "{database}: {}", stdout(&kept));
+        let checks = store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                store.connection().get_database_backend(),
+                "SELECT COUNT(*) AS n FROM lot_checks WHERE verdict = 'intact'".to_owned(),
+            ))
+            .await
+            .expect("count")
+            .expect("a row")
+            .try_get::<i64>("", "n")
+            .expect("n");
+        assert_eq!(checks, 8, "{database}: every intact lot has its check");
         let lot = store.lot(1, "CN-2609-01").await.expect("lot");
         let events = store.events(1, "CN-2609-01").await.expect("events");
         let harvest = events

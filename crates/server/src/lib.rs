@@ -49,6 +49,8 @@ pub struct AppParts {
     pub labels: api::LabelSettings,
     /// The public lookup site and what it keeps in memory.
     pub site: web::Site,
+    /// How often the whole database is verified in the background (zero: never).
+    pub reverify_every: std::time::Duration,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,9 +69,33 @@ impl AppState {
             site: web::Site::new(&labels.base_url),
             store,
             labels,
+            reverify_every: REVERIFY_EVERY,
         }))
     }
+
+    /// The same state, verifying the whole database in the background every `every` (zero:
+    /// never). Call before serving.
+    pub fn reverifying_every(self, every: std::time::Duration) -> Self {
+        match Arc::try_unwrap(self.0) {
+            Ok(mut parts) => {
+                parts.reverify_every = every;
+                Self(Arc::new(parts))
+            }
+            Err(shared) => {
+                tracing::warn!(
+                    "the background verification interval was set after the state was shared; kept as it was"
+                );
+                Self(shared)
+            }
+        }
+    }
 }
+
+/// How often the whole database is verified in the background by default. An alteration the
+/// database's triggers see (any UPDATE or DELETE of what the chain or a label covers) shows at
+/// once; one they cannot see (triggers dropped, the file edited byte by byte) shows within this
+/// interval plus one verification pass (ARCHITECTURE.md, "Verdicts").
+pub const REVERIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// How often counted label scans are written to the database; a crash loses at most this much.
 pub const SCAN_FLUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
@@ -355,6 +381,27 @@ pub async fn serve(
             }
         }
     });
+    // The whole database, verified now and then: what bounds how long an alteration that the
+    // database's triggers cannot see goes unseen.
+    let reverifier = (!state.reverify_every.is_zero()).then(|| {
+        let store = state.store.clone();
+        let every = state.reverify_every;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            // The first tick is now: the first pass waits one interval (a restart is not a pass).
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                match store.reverify_all().await {
+                    Ok(true) => tracing::warn!(
+                        "the background verification found a new alteration; every verdict is checked again"
+                    ),
+                    Ok(false) => {}
+                    Err(error) => tracing::warn!(%error, "the background verification failed"),
+                }
+            }
+        })
+    });
     // The peer address is what sign-in rate limiting counts by.
     // Expired app sessions are deleted hourly (a session is also refused once expired).
     let sweeper = {
@@ -371,6 +418,9 @@ pub async fn serve(
     };
     let served = serve_connections(listener, router(state), shutdown).await;
     sweeper.abort();
+    if let Some(reverifier) = reverifier {
+        reverifier.abort();
+    }
     let _ = stop.send(());
     let _ = flusher.await;
     served

@@ -404,6 +404,45 @@ pub(crate) async fn descendants(db: &impl ConnectionTrait, lot_id: i64) -> Resul
 }
 
 impl Store {
+    /// Verifies the whole database (as `nguon verify` does) and, when what it finds altered is
+    /// not what the last pass found, moves the integrity epoch, so every kept verdict is checked
+    /// again on its next read. This is what bounds how long an alteration the triggers cannot
+    /// see (triggers dropped, the file edited byte by byte) goes unseen: one interval between
+    /// passes plus one pass. Returns whether the epoch moved.
+    pub async fn reverify_all(&self) -> Result<bool, StoreError> {
+        let report = self.verify_and_keep(&crate::verify::Quiet).await?;
+        let mut found = blake3::Hasher::new();
+        for lot in report.lots.iter().filter(|l| !l.status.is_intact()) {
+            found.update(format!("{}/{}:{:?}\n", lot.cooperative_id, lot.lot_code, lot.status).as_bytes());
+        }
+        for batch in &report.batches {
+            found.update(format!("{}:{}\n", batch.batch_id, batch.reason).as_bytes());
+        }
+        let found = *found.finalize().as_bytes();
+        let changed = {
+            let mut last = self
+                .last_reverify
+                .lock()
+                .map_err(|_| StoreError::Corrupt("re-verification state".into()))?;
+            let clean = report.lots.iter().all(|l| l.status.is_intact()) && report.batches.is_empty();
+            let changed = match *last {
+                Some(previous) => previous != found,
+                None => !clean,
+            };
+            *last = Some(found);
+            changed
+        };
+        if changed {
+            let _guard = self.quiet_write_guard().await;
+            integrity::Entity::update_many()
+                .col_expr(integrity::Column::Epoch, Expr::col(integrity::Column::Epoch).add(1))
+                .filter(integrity::Column::Id.eq(1))
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(changed)
+    }
+
     /// The current integrity epoch (moves on any alteration the database's triggers see).
     pub async fn integrity_epoch(&self) -> Result<i64, StoreError> {
         epoch(&self.db).await

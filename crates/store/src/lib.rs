@@ -9,6 +9,7 @@ mod admin;
 mod entities;
 mod error;
 mod events;
+mod explain;
 mod exports;
 mod import;
 mod integrity;
@@ -34,6 +35,7 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
+pub use explain::QueryPlan;
 pub use exports::ExportLot;
 pub use import::{
     DiaryImportContext, DiaryImportFailure, DiaryImportReport, DiaryRowProblem, ImportProgress, ImportReport,
@@ -64,6 +66,8 @@ pub struct Store {
     /// Bumped after every write that can change what a page shows (scan flushes excepted), so
     /// callers can cache what they read and know when to read again.
     generation: Arc<AtomicU64>,
+    /// What the last background re-verification found altered (a digest of it).
+    last_reverify: Arc<std::sync::Mutex<Option<[u8; 32]>>>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -128,6 +132,7 @@ impl Store {
             banned: Arc::new(farm_log::BannedList::vietnam()),
             scans: Arc::new(labels::ScanBuffer::default()),
             generation: Arc::new(AtomicU64::new(0)),
+            last_reverify: Arc::new(std::sync::Mutex::new(None)),
         })
     }
 

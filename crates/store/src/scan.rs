@@ -115,6 +115,46 @@ fn stamp_columns(select: &mut SelectStatement) {
         );
 }
 
+/// The one query a scan makes: the label row, its batch's head, its lot's stamp.
+pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+    let mut select = Query::select();
+    select
+        .columns([
+            (labels::Entity, labels::Column::Serial),
+            (labels::Entity, labels::Column::BatchId),
+            (labels::Entity, labels::Column::Url),
+            (labels::Entity, labels::Column::ScanCount),
+            (labels::Entity, labels::Column::FirstScannedAt),
+        ])
+        .column((label_batches::Entity, label_batches::Column::ChainHead))
+        .from(labels::Entity)
+        .join(
+            JoinType::LeftJoin,
+            label_batches::Entity,
+            Expr::col((label_batches::Entity, label_batches::Column::Id))
+                .equals((labels::Entity, labels::Column::BatchId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            lots::Entity,
+            Expr::col((lots::Entity, lots::Column::Id)).equals((label_batches::Entity, label_batches::Column::LotId)),
+        )
+        .and_where(Expr::col((labels::Entity, labels::Column::Serial)).eq(serial));
+    stamp_columns(&mut select);
+    StatementBuilder::build(&select, &backend)
+}
+
+/// The one query a lot page makes to know whether what it keeps is still true.
+pub(crate) fn stamp_statement(cooperative_id: i64, code: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+    let mut select = Query::select();
+    select
+        .from(lots::Entity)
+        .and_where(Expr::col((lots::Entity, lots::Column::CooperativeId)).eq(cooperative_id))
+        .and_where(Expr::col((lots::Entity, lots::Column::Code)).eq(code));
+    stamp_columns(&mut select);
+    StatementBuilder::build(&select, &backend)
+}
+
 fn stamp_from(row: &sea_orm::QueryResult) -> Result<Option<LotStamp>, StoreError> {
     let Some(lot_id) = row.try_get::<Option<i64>>("", "lot_id")? else {
         return Ok(None);
@@ -137,32 +177,7 @@ impl Store {
     /// scan in memory when `count` says so. `None` when no label has this serial.
     pub async fn scan_label(&self, serial: &Serial, count: bool) -> Result<Option<ScannedLabel>, StoreError> {
         let serial = serial.to_string();
-        let mut select = Query::select();
-        select
-            .columns([
-                (labels::Entity, labels::Column::Serial),
-                (labels::Entity, labels::Column::BatchId),
-                (labels::Entity, labels::Column::Url),
-                (labels::Entity, labels::Column::ScanCount),
-                (labels::Entity, labels::Column::FirstScannedAt),
-            ])
-            .column((label_batches::Entity, label_batches::Column::ChainHead))
-            .from(labels::Entity)
-            .join(
-                JoinType::LeftJoin,
-                label_batches::Entity,
-                Expr::col((label_batches::Entity, label_batches::Column::Id))
-                    .equals((labels::Entity, labels::Column::BatchId)),
-            )
-            .join(
-                JoinType::LeftJoin,
-                lots::Entity,
-                Expr::col((lots::Entity, lots::Column::Id))
-                    .equals((label_batches::Entity, label_batches::Column::LotId)),
-            )
-            .and_where(Expr::col((labels::Entity, labels::Column::Serial)).eq(serial.as_str()));
-        stamp_columns(&mut select);
-        let statement = StatementBuilder::build(&select, &self.db.get_database_backend());
+        let statement = scan_statement(&serial, self.db.get_database_backend());
         // Read and counted under the scan gate, so the stored count and the counted-here count
         // never both hold (or both miss) a scan while a flush moves counts.
         let _reading = self.scans.gate.read().await;
@@ -196,13 +211,7 @@ impl Store {
 
     /// What a lot's pages depend on, in one indexed query; `None` when there is no such lot.
     pub async fn lot_stamp(&self, cooperative_id: i64, code: &str) -> Result<Option<LotStamp>, StoreError> {
-        let mut select = Query::select();
-        select
-            .from(lots::Entity)
-            .and_where(Expr::col((lots::Entity, lots::Column::CooperativeId)).eq(cooperative_id))
-            .and_where(Expr::col((lots::Entity, lots::Column::Code)).eq(code));
-        stamp_columns(&mut select);
-        let statement = StatementBuilder::build(&select, &self.db.get_database_backend());
+        let statement = stamp_statement(cooperative_id, code, self.db.get_database_backend());
         match self.db.query_one_raw(statement).await? {
             Some(row) => stamp_from(&row),
             None => Ok(None),

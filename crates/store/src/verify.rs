@@ -13,7 +13,12 @@ use chrono::DateTime;
 use farm_log::{LotCode, ParentLink};
 use sea_orm::ConnectionTrait;
 
-use crate::entities::{cooperative_keys, events, label_batches, labels, lot_parents, lot_plots, lots};
+use sea_orm::Set;
+use sea_orm::sea_query::OnConflict;
+
+use crate::entities::{
+    batch_checks, cooperative_keys, events, label_batches, labels, lot_checks, lot_parents, lot_plots, lots,
+};
 use crate::integrity::{check_status, stored_link};
 use crate::lots::{genesis_input, parse_head};
 use crate::registry::quantity_from_columns;
@@ -53,11 +58,19 @@ pub struct VerifyReport {
 }
 
 /// Told how far a walk over every lot has come.
-pub trait VerifyProgress {
+pub trait VerifyProgress: Send + Sync {
     /// Called once with the totals before the walk.
     fn start(&self, lots: u64, events: u64);
     /// Called as events are checked.
     fn advance(&self, events: u64);
+}
+
+/// Progress nobody watches (the background re-verification).
+pub(crate) struct Quiet;
+
+impl VerifyProgress for Quiet {
+    fn start(&self, _: u64, _: u64) {}
+    fn advance(&self, _: u64) {}
 }
 
 /// How many events one verification page reads: large pages amortize the per-query cost (50,000
@@ -106,6 +119,20 @@ impl Store {
     /// as its lot's events stream past. Then the batches: each record's signature, and its list
     /// of labels against the digest it signed.
     pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<VerifyReport, StoreError> {
+        self.verify_everything(progress, false).await
+    }
+
+    /// [`Store::verify_all`], keeping what it verified as checks made at the integrity epoch it
+    /// started at, so pages and appends need not verify it again (after an upgrade from a
+    /// version without kept checks, and in the server's background pass).
+    pub async fn verify_and_keep(&self, progress: &dyn VerifyProgress) -> Result<VerifyReport, StoreError> {
+        self.verify_everything(progress, true).await
+    }
+
+    async fn verify_everything(&self, progress: &dyn VerifyProgress, keep: bool) -> Result<VerifyReport, StoreError> {
+        // The epoch first: what this pass finds is kept as checks made at it (see "Verdicts" in
+        // ARCHITECTURE.md), so that pages need not verify again what it just verified.
+        let epoch = crate::integrity::epoch(&self.db).await?;
         let lot_rows = lots::Entity::find()
             .order_by_asc(lots::Column::Id)
             .all(&self.db)
@@ -124,8 +151,9 @@ impl Store {
             let identities = Arc::clone(&identities);
             let frozen = Arc::clone(&frozen);
             let advance = advance.clone();
+            let keep = keep.then_some(epoch);
             tasks.push(tokio::spawn(async move {
-                store.verify_range(&chunk, &identities, &frozen, &advance).await
+                store.verify_range(&chunk, &identities, &frozen, keep, &advance).await
             }));
         }
         drop(advance);
@@ -147,7 +175,129 @@ impl Store {
         report.batches.extend(self.verify_batches(&codes).await?);
         report.batches.sort_by(|a, b| a.batch_id.cmp(&b.batch_id));
         report.batches.dedup_by(|a, b| a.batch_id == b.batch_id);
+        if keep {
+            self.keep_what_verified(&report, &identities, &codes, &frozen, epoch)
+                .await?;
+        }
         Ok(report)
+    }
+
+    /// The checks this pass kept for lots whose own chain is intact hold only when nothing
+    /// upstream and none of their label batches is altered either: those are taken back; every
+    /// batch of a lot that stands gets its check.
+    async fn keep_what_verified(
+        &self,
+        report: &VerifyReport,
+        identities: &HashMap<i64, GenesisInput>,
+        codes: &HashMap<i64, (i64, String)>,
+        frozen: &HashMap<i64, Vec<Frozen>>,
+        epoch: i64,
+    ) -> Result<(), StoreError> {
+        let by_code: HashMap<(i64, &str), i64> = codes
+            .iter()
+            .map(|(id, (coop, code))| ((*coop, code.as_str()), *id))
+            .collect();
+        let mut tainted: std::collections::BTreeSet<i64> = report
+            .lots
+            .iter()
+            .filter(|l| !l.status.is_intact())
+            .filter_map(|l| by_code.get(&(l.cooperative_id, l.lot_code.as_str())).copied())
+            .collect();
+        let bad_batches: std::collections::HashSet<&str> = report.batches.iter().map(|b| b.batch_id.as_str()).collect();
+        for (lot_id, batches) in frozen {
+            if batches.iter().any(|b| bad_batches.contains(b.batch_id.as_str())) {
+                tainted.insert(*lot_id);
+            }
+        }
+        // Whatever was made from a tainted lot is tainted (parents are listed by code).
+        let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (child, identity) in identities {
+            let coop = identity.cooperative_id;
+            for parent in &identity.parents {
+                if let Some(parent_id) = by_code.get(&(coop, parent.lot_code.as_ref())) {
+                    children.entry(*parent_id).or_default().push(*child);
+                }
+            }
+        }
+        let mut queue: Vec<i64> = tainted.iter().copied().collect();
+        while let Some(lot) = queue.pop() {
+            for child in children.get(&lot).into_iter().flatten() {
+                if tainted.insert(*child) {
+                    queue.push(*child);
+                }
+            }
+        }
+        let _guard = self.quiet_write_guard().await;
+        let tainted: Vec<i64> = tainted.into_iter().collect();
+        for chunk in tainted.chunks(500) {
+            lot_checks::Entity::delete_many()
+                .filter(lot_checks::Column::LotId.is_in(chunk.to_vec()))
+                .filter(lot_checks::Column::Epoch.eq(epoch))
+                .exec(&self.db)
+                .await?;
+        }
+        let tainted: std::collections::HashSet<i64> = tainted.into_iter().collect();
+        let good: Vec<&str> = frozen
+            .iter()
+            .filter(|(lot, _)| !tainted.contains(*lot))
+            .flat_map(|(_, batches)| batches.iter().map(|b| b.batch_id.as_str()))
+            .filter(|id| !bad_batches.contains(id))
+            .collect();
+        let now = crate::timestamp_text(&crate::now());
+        for chunk in good.chunks(500) {
+            batch_checks::Entity::insert_many(chunk.iter().map(|id| batch_checks::ActiveModel {
+                batch_id: Set((*id).to_owned()),
+                epoch: Set(epoch),
+                verdict: Set("intact".to_owned()),
+                reason: Set(None),
+                reason_vi: Set(None),
+                checked_at: Set(now.clone()),
+            }))
+            .on_conflict(
+                OnConflict::column(batch_checks::Column::BatchId)
+                    .update_columns([
+                        batch_checks::Column::Epoch,
+                        batch_checks::Column::Verdict,
+                        batch_checks::Column::Reason,
+                        batch_checks::Column::ReasonVi,
+                        batch_checks::Column::CheckedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps, for lots whose own chain this pass found intact, what it folded (taken back at
+    /// the end if something upstream or a label batch turns out altered).
+    async fn keep_lot_checks(&self, kept: &mut Vec<lot_checks::ActiveModel>) -> Result<(), StoreError> {
+        if kept.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(kept);
+        let _guard = self.quiet_write_guard().await;
+        for chunk in rows.chunks(500) {
+            lot_checks::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::column(lot_checks::Column::LotId)
+                        .update_columns([
+                            lot_checks::Column::Epoch,
+                            lot_checks::Column::EventCount,
+                            lot_checks::Column::Head,
+                            lot_checks::Column::Verdict,
+                            lot_checks::Column::Reason,
+                            lot_checks::Column::ReasonVi,
+                            lot_checks::Column::Folded,
+                            lot_checks::Column::CheckedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec(&self.db)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Every batch's record and labels, a page of batches at a time.
@@ -216,6 +366,7 @@ impl Store {
         lot_rows: &[lots::Model],
         identities: &HashMap<i64, GenesisInput>,
         frozen: &HashMap<i64, Vec<Frozen>>,
+        keep: Option<i64>,
         advance: &tokio::sync::mpsc::UnboundedSender<u64>,
     ) -> Result<(Vec<LotVerification>, Vec<BatchVerification>), StoreError> {
         let (Some(first), Some(last)) = (lot_rows.first(), lot_rows.last()) else {
@@ -227,11 +378,14 @@ impl Store {
         let mut lot_index = 0usize;
         let mut current: Option<(usize, ChainVerifier, Vec<Event>)> = None;
         let mut cursor: Option<(i64, i64)> = None;
+        let mut kept: Vec<lot_checks::ActiveModel> = Vec::new();
+        let checked_at = crate::timestamp_text(&crate::now());
         let finish = |index: usize,
                       verifier: ChainVerifier,
                       events: Vec<Event>,
                       results: &mut Vec<LotVerification>,
-                      batches: &mut Vec<BatchVerification>|
+                      batches: &mut Vec<BatchVerification>,
+                      kept: &mut Vec<lot_checks::ActiveModel>|
          -> Result<(), StoreError> {
             let row = &lot_rows[index];
             let identity = identities
@@ -245,10 +399,24 @@ impl Store {
                     batches.push(batch.problem(row));
                 }
             }
+            let status = check_status(row, &state, chain);
+            if let (Some(epoch), true) = (keep, status.is_intact()) {
+                kept.push(lot_checks::ActiveModel {
+                    lot_id: Set(row.id),
+                    epoch: Set(epoch),
+                    event_count: Set(row.event_count),
+                    head: Set(row.head.clone()),
+                    verdict: Set("intact".to_owned()),
+                    reason: Set(None),
+                    reason_vi: Set(None),
+                    folded: Set(serde_json::to_string(&state.folded()).ok()),
+                    checked_at: Set(checked_at.clone()),
+                });
+            }
             results.push(LotVerification {
                 cooperative_id: row.cooperative_id,
                 lot_code: row.code.clone(),
-                status: check_status(row, &state, chain),
+                status,
             });
             Ok(())
         };
@@ -284,7 +452,7 @@ impl Store {
                         Some((index, verifier, events)) if index == lot_index => (verifier, events),
                         _ => (start(lot_index)?, Vec::new()),
                     };
-                    finish(lot_index, verifier, events, &mut results, &mut batches)?;
+                    finish(lot_index, verifier, events, &mut results, &mut batches, &mut kept)?;
                     lot_index += 1;
                 }
                 if lot_index >= lot_rows.len() || lot_rows[lot_index].id != row.lot_id {
@@ -308,15 +476,17 @@ impl Store {
             }
             let _ = advance.send(page.len() as u64);
             cursor = page.last().map(|r| (r.lot_id, r.seq));
+            self.keep_lot_checks(&mut kept).await?;
         }
         while lot_index < lot_rows.len() {
             let (verifier, events) = match current.take() {
                 Some((index, verifier, events)) if index == lot_index => (verifier, events),
                 _ => (start(lot_index)?, Vec::new()),
             };
-            finish(lot_index, verifier, events, &mut results, &mut batches)?;
+            finish(lot_index, verifier, events, &mut results, &mut batches, &mut kept)?;
             lot_index += 1;
         }
+        self.keep_lot_checks(&mut kept).await?;
         Ok((results, batches))
     }
 }

@@ -203,6 +203,16 @@ pub async fn backends() -> Vec<&'static str> {
 
 /// An app on an empty, migrated database.
 pub async fn spawn_empty(backend: &'static str) -> TestApp {
+    spawn_empty_with(backend, server::REVERIFY_EVERY).await
+}
+
+/// An app with the demo loaded whose background verification runs every `every`.
+pub async fn spawn_demo_reverifying(backend: &'static str, every: std::time::Duration) -> TestApp {
+    let app = spawn_empty_with(backend, every).await;
+    with_demo(app).await
+}
+
+async fn spawn_empty_with(backend: &'static str, reverify_every: std::time::Duration) -> TestApp {
     let (store, dir) = fresh_store(backend).await;
     store.migrate().await.expect("migrate");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
@@ -212,7 +222,7 @@ pub async fn spawn_empty(backend: &'static str) -> TestApp {
         font: nguon::labels::load_font(std::path::Path::new(nguon::config::DEFAULT_LABEL_FONT))
             .map(std::sync::Arc::new),
     };
-    let state = AppState::new(store.clone(), labels);
+    let state = AppState::new(store.clone(), labels).reverifying_every(reverify_every);
     let address = listener.local_addr().expect("address");
     let running = ServerControl::serve(listener, state.clone());
     TestApp {
@@ -232,7 +242,10 @@ pub async fn spawn_empty(backend: &'static str) -> TestApp {
 
 /// An app with the demo cooperatives loaded, and tokens for each role.
 pub async fn spawn_demo(backend: &'static str) -> TestApp {
-    let mut app = spawn_empty(backend).await;
+    with_demo(spawn_empty(backend).await).await
+}
+
+async fn with_demo(mut app: TestApp) -> TestApp {
     let summary = nguon::demo::load(&app.store).await.expect("demo loads");
     for (id, _, _, leader) in summary.cooperatives {
         let members = app.store.members(id).await.expect("members");

@@ -18,6 +18,7 @@ mod listings;
 mod openapi;
 mod pages;
 mod phone;
+mod plans;
 mod resolver;
 mod robustness;
 mod verdicts;

@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, backends, days_ago, new_id, spawn_demo};
+use crate::helpers::{TestApp, backends, days_ago, new_id, spawn_demo, spawn_demo_reverifying};
 
 /// A label printed for the demo's packed lot, and every address a buyer may read it at.
 struct Printed {
@@ -541,5 +541,39 @@ async fn only_people_count_as_scans_and_one_address_cannot_force_the_copy_warnin
             Some(u64::from(3u32)),
             "[{backend}] one address adds a few scans per label per hour"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_the_triggers_cannot_see_shows_within_one_background_verification() {
+    for backend in backends().await {
+        let app = spawn_demo_reverifying(backend, std::time::Duration::from_secs(1)).await;
+        let printed = print_labels(&app).await;
+        every_surface_says(&app, &printed, "genuine", "before").await;
+        // Someone who knows about the triggers drops the one that would have told, then edits.
+        let drop = match backend {
+            "postgres" => "DROP TRIGGER nguon_tamper_events ON events",
+            _ => "DROP TRIGGER nguon_tamper_events_update",
+        };
+        sql(&app, drop).await;
+        sql(
+            &app,
+            "UPDATE events SET body = replace(body, 'Bác Tôm', 'Bác Tám') WHERE lot_id = (SELECT id FROM lots WHERE code = 'CN-2609-01-A')",
+        )
+        .await;
+        // Within one interval and one pass over the (small) database, every surface says so.
+        let started = std::time::Instant::now();
+        loop {
+            let (_, html) = page(&app, &printed.gs1).await;
+            if html.contains("badge altered") {
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(15),
+                "[{backend}] still not altered after 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        every_surface_says(&app, &printed, "altered", "after the background verification").await;
     }
 }

@@ -11,6 +11,7 @@ mod helpers;
 mod accessibility;
 mod app;
 mod app_listings;
+mod buyer;
 mod catalog;
 mod harness;
 mod label_page;

@@ -110,6 +110,7 @@ impl Site {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route("/tem", get(check_code))
         .route("/htx/{coop_id}", get(cooperative_page))
         .route("/htx/{coop_id}/lo/{code}", get(lot_page))
         .route("/htx/{coop_id}/san-pham", get(shop::catalog_page))
@@ -313,6 +314,8 @@ struct ProblemPage<'a> {
     class: &'static str,
     heading: String,
     lines: Vec<String>,
+    /// Where the type-the-code box sends (on pages about a code that did not scan right).
+    check_action: Option<String>,
 }
 
 /// The kinds of answer that are not a page of something.
@@ -332,6 +335,8 @@ enum Problem {
 impl Site {
     fn problem(&self, problem: Problem, ask: &Ask, headers: &HeaderMap) -> Response {
         let m = ask.m();
+        // A code that did not scan right: the box to type it is the way on.
+        let check_action = matches!(problem, Problem::UnknownLabel | Problem::Invalid(_)).then(|| self.check_action());
         let (status, class, heading, lines) = match problem {
             Problem::Invalid(reason) => (
                 StatusCode::BAD_REQUEST,
@@ -380,6 +385,7 @@ impl Site {
             class,
             heading,
             lines,
+            check_action,
         };
         html(status, page.render(), ask, headers, "no-cache")
     }
@@ -391,6 +397,7 @@ struct HomePage<'a> {
     page: PageMeta,
     m: &'a Messages,
     cooperatives: Vec<CoopLink>,
+    check_action: String,
 }
 
 struct CoopLink {
@@ -409,6 +416,7 @@ async fn home(State(state): State<AppState>, RawQuery(query): RawQuery, headers:
     };
     let page = HomePage {
         page: site.meta(&ask, format!("Nguồn — {}", m.home_heading), m.home_text.clone()),
+        check_action: site.check_action(),
         m,
         cooperatives: cooperatives
             .into_iter()
@@ -429,6 +437,10 @@ struct LabelPage<'a> {
     m: &'a Messages,
     recall: RecallView,
     badge: VerdictView,
+    summary: Vec<Fact>,
+    /// An SMS to the cooperative about a label thought fake (the serial in its text).
+    report_href: Option<String>,
+    check_action: String,
     warnings: Vec<String>,
     proof: Vec<Fact>,
     product: ProductCard,
@@ -453,11 +465,69 @@ struct RecallView {
 impl RecallView {
     fn of(lot: &PublicLot, m: &Messages) -> Self {
         let phone = &lot.cooperative.phone;
-        let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
         Self {
             lines: view::recall_lines(lot, m),
-            call_href: format!("tel:{digits}"),
+            call_href: format!("tel:{}", Self::digits(phone)),
             call_text: fill(&m.recall_call, &[("phone", phone)]),
+        }
+    }
+
+    /// A phone number as `tel:` and `sms:` links take it.
+    fn digits(phone: &str) -> String {
+        phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect()
+    }
+}
+
+/// Text as a URL's query value (UTF-8, every byte but the unreserved ones percent-encoded).
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Site {
+    /// Where the type-the-code box sends.
+    fn check_action(&self) -> String {
+        format!("{}/tem", self.prefix)
+    }
+}
+
+/// What the type-the-code box sends.
+#[derive(Debug, serde::Deserialize)]
+struct CheckCode {
+    #[serde(default)]
+    serial: String,
+}
+
+/// `GET /tem?serial=…`: the code printed under a QR code, typed by hand, opens its label page
+/// (the short link, without a check code: the page says the address lacks one). A code that
+/// cannot be a serial is a 400 page saying why, with the box to try again.
+async fn check_code(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    axum::extract::Query(form): axum::extract::Query<CheckCode>,
+    headers: HeaderMap,
+) -> Response {
+    let site = &state.site;
+    let ask = Ask::new(&headers, query.as_deref());
+    let typed: String = form
+        .serial
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect();
+    match Serial::parse(&typed) {
+        Ok(serial) => resolver::redirect(&format!("{}/l/{serial}", site.prefix)),
+        Err(error) => {
+            let reason = ask
+                .m()
+                .link_error
+                .get(error.code())
+                .cloned()
+                .unwrap_or_else(|| error.to_string());
+            site.problem(Problem::Invalid(reason), &ask, &headers)
         }
     }
 }
@@ -469,6 +539,7 @@ struct LotPage<'a> {
     m: &'a Messages,
     recall: RecallView,
     badge: VerdictView,
+    summary: Vec<Fact>,
     product: ProductCard,
     facts: Vec<Fact>,
     certificates: Vec<CertView>,
@@ -680,6 +751,7 @@ impl Site {
             m,
             recall: RecallView::of(lot, m),
             badge,
+            summary: view::summary(lot, m, today()),
             product: view::product_card(lot, &self.prefix, m),
             facts,
             certificates: view::certificates(
@@ -1037,6 +1109,15 @@ impl Site {
             m,
             recall: RecallView::of(lot, m),
             badge,
+            summary: view::summary(lot, m, today()),
+            report_href: (!serial.is_empty()).then(|| {
+                format!(
+                    "sms:{}?body={}",
+                    RecallView::digits(&lot.cooperative.phone),
+                    percent_encode(&fill(&m.report_fake_body, &[("serial", serial)]))
+                )
+            }),
+            check_action: self.check_action(),
             warnings,
             proof,
             product: view::product_card(lot, &self.prefix, m),

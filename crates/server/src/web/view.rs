@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use farm_log::timeline::{Amendment, SprayInterval, timeline};
 use farm_log::validate::{show_date, show_datetime};
-use farm_log::{Event, EventBody, Quantity};
+use farm_log::{Event, EventBody, EventKind, Quantity};
 use store::{Certificate, Plot, Product, PublicLot};
 
 use super::i18n::{Messages, fill};
@@ -505,4 +505,103 @@ pub fn lot_facts(lot: &PublicLot, m: &Messages) -> Vec<Fact> {
         },
     ));
     facts
+}
+
+/// The answer first: what a buyer most wants to know, on the first screen, before the diary —
+/// the product, who grew it and where, when it was harvested, the last spraying and whether
+/// its waiting period was kept, the certificates valid today.
+pub fn summary(lot: &PublicLot, m: &Messages, today: NaiveDate) -> Vec<Fact> {
+    let mut facts = vec![Fact::new(&m.fact_name, lot.product.name.clone())];
+    facts.push(Fact::new(
+        &m.fact_growers,
+        if lot.growers.is_empty() {
+            m.fact_growers_hidden.clone()
+        } else {
+            lot.growers.join(", ")
+        },
+    ));
+    let place = plot_lines(&lot.plots, m).join("; ");
+    if !place.is_empty() {
+        facts.push(Fact::new(&m.fact_place, place));
+    }
+    if let Some(at) = lot.harvested_at {
+        facts.push(Fact::new(&m.fact_harvested, show_date(&at)));
+    }
+    if let Some(day) = lot.use_by {
+        facts.push(Fact::new(&m.fact_expiry, day.format("%d/%m/%Y").to_string()));
+    }
+    facts.push(Fact::new(&m.fact_last_spraying, last_spraying(lot, m)));
+    let valid: Vec<String> = lot
+        .certificates
+        .iter()
+        .filter(|c| c.valid_on(today))
+        .map(|c| {
+            let scheme = c.scheme.display_name();
+            if c.number.to_lowercase().contains(&scheme.to_lowercase()) {
+                c.number.clone()
+            } else {
+                format!("{scheme} {}", c.number)
+            }
+        })
+        .collect();
+    facts.push(Fact::new(
+        &m.fact_certificates_now,
+        if valid.is_empty() {
+            m.none_valid.clone()
+        } else {
+            valid.join(", ")
+        },
+    ));
+    facts
+}
+
+/// The last spraying on the lot or the lots it was made from, and whether the harvest after it
+/// kept the pesticide's waiting period.
+fn last_spraying(lot: &PublicLot, m: &Messages) -> String {
+    let last = std::iter::once(lot.events.as_slice())
+        .chain(lot.parents.iter().map(|p| p.events.as_slice()))
+        .flat_map(timeline)
+        .filter(|entry| !matches!(entry.amendment, Amendment::Voided { .. }))
+        .filter_map(|entry| match &entry.event.body {
+            EventBody::Spraying { input, .. } => Some((
+                entry.event.occurred_at,
+                input
+                    .snapshot
+                    .as_ref()
+                    .map_or_else(|| m.kind(EventKind::Spraying), |s| s.trade_name.clone()),
+                entry.interval,
+            )),
+            _ => None,
+        })
+        .max_by_key(|(at, _, _)| *at);
+    let Some((at, product, interval)) = last else {
+        return m.no_spraying.clone();
+    };
+    let date = show_date(&at);
+    match interval {
+        Some(SprayInterval {
+            required_days: Some(phi),
+            days_to_harvest: Some(days),
+            ..
+        }) => {
+            let respected = interval.is_some_and(|i| i.respected());
+            fill(
+                if respected {
+                    &m.spraying_kept
+                } else {
+                    &m.spraying_not_kept
+                },
+                &[
+                    ("product", &product),
+                    ("date", &date),
+                    ("days", &days.to_string()),
+                    ("phi", &phi.to_string()),
+                ],
+            )
+        }
+        Some(SprayInterval {
+            days_to_harvest: None, ..
+        }) => fill(&m.spraying_before_harvest, &[("product", &product), ("date", &date)]),
+        _ => fill(&m.spraying_no_interval, &[("product", &product), ("date", &date)]),
+    }
 }
