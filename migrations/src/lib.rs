@@ -14,6 +14,7 @@ mod m20261127_000003_certificate_scans;
 mod m20261128_000001_listings;
 mod m20261205_000001_integrity;
 mod m20261205_000002_session_members;
+mod m20261207_000001_app_season;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_listings::Migration),
             Box::new(m20261205_000001_integrity::Migration),
             Box::new(m20261205_000002_session_members::Migration),
+            Box::new(m20261207_000001_app_season::Migration),
         ]
     }
 }

@@ -350,6 +350,19 @@ impl Browser {
     /// The emulation is the page's: a service worker runs in a target of its own, which
     /// chromedriver does not emulate (see the offline browser test for what that means).
     pub async fn set_offline(&self, offline: bool) {
+        self.network_conditions(offline, 0, -1, -1).await;
+    }
+
+    /// Slows the page's network to a mobile line: `latency_ms` added to each request,
+    /// throughput in bytes per second each way (400 kbit/s is 50,000 bytes/s). The same
+    /// chromedriver command as [`Browser::set_offline`], so it is the page's only; `-1` lifts
+    /// a limit.
+    pub async fn set_throughput(&self, latency_ms: u64, download_bytes_per_s: i64, upload_bytes_per_s: i64) {
+        self.network_conditions(false, latency_ms, download_bytes_per_s, upload_bytes_per_s)
+            .await;
+    }
+
+    async fn network_conditions(&self, offline: bool, latency_ms: u64, download: i64, upload: i64) {
         let session = self
             .client
             .session_id()
@@ -361,9 +374,9 @@ impl Browser {
         let body = json!({
             "network_conditions": {
                 "offline": offline,
-                "latency": 0,
-                "download_throughput": -1,
-                "upload_throughput": -1,
+                "latency": latency_ms,
+                "download_throughput": download,
+                "upload_throughput": upload,
             }
         });
         let answer = self

@@ -108,3 +108,26 @@ pub fn pdf_text(pdf: &[u8]) -> Option<String> {
     assert!(output.status.success(), "pdftotext failed");
     Some(String::from_utf8_lossy(&output.stdout).into_owned())
 }
+
+/// The size of a PDF's first page in millimetres, read with `pdfinfo`, or `None` when it is
+/// missing.
+pub fn pdf_page_mm(pdf: &[u8]) -> Option<(f64, f64)> {
+    if !tool("pdfinfo", "poppler-utils") {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = dir.path().join("page.pdf");
+    std::fs::write(&path, pdf).expect("write the PDF");
+    let output = Command::new("pdfinfo").arg(&path).output().expect("run pdfinfo");
+    assert!(output.status.success(), "pdfinfo failed");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Page size:"))
+        .unwrap_or_else(|| panic!("no page size in {text}"));
+    let mut numbers = line
+        .split_whitespace()
+        .filter_map(|w| w.parse::<f64>().ok())
+        .map(|pt| pt * 25.4 / 72.0);
+    Some((numbers.next()?, numbers.next()?))
+}

@@ -123,6 +123,9 @@ fn batch(
                 cooperative_name: "Hợp tác xã Rau an toàn Tây Tựu".to_owned(),
                 serial_short: serial.short(),
                 certificate_mark: Some("VietGAP".to_owned()),
+                pack_size: Some("Túi 500 g".to_owned()),
+                use_by: Some("27/11/2026".to_owned()),
+                cooperative_phone: Some("0912 345 670".to_owned()),
             }
         })
         .collect();

@@ -24,7 +24,8 @@
 //! - [`QrMatrix::encode`] (level M, 4-module quiet zone), [`qr_png`], [`qr_svg`],
 //!   [`PRINT_MODULE_PX`] for 300 dpi.
 //! - [`render_pdf`] lays [`LabelFace`]s out per [`SheetLayout`] (`3x8` A4 sheets or `50x30mm`
-//!   single labels) with a [`LabelFont`] that must cover Vietnamese.
+//!   single labels, e.g. `40x30mm`, `50x30mm`, `60x40mm` thermal rolls) with a [`LabelFont`] that
+//!   must cover Vietnamese; [`calibration_pdf`] prints the outlines to line a printer up.
 //! - [`zip_files`] packs PNGs or SVGs for a print shop.
 //!
 //! # Signatures
@@ -76,7 +77,7 @@ pub mod zip;
 pub use digest::Digest;
 pub use error::{LabelError, LinkError, SignatureError};
 pub use link::{BaseUrl, LabelLink, ResolverPath, ScannedDigest, ScannedPath};
-pub use pdf::{LabelFace, LabelFont, SheetLayout, TextMetrics, render_pdf};
+pub use pdf::{LabelFace, LabelFont, SCAN_PROMPT, SheetLayout, TextMetrics, calibration_pdf, render_pdf};
 pub use qr::{PRINT_MODULE_PX, QUIET_ZONE_MODULES, QrMatrix, qr_png, qr_svg};
 pub use serial::Serial;
 pub use sign::{

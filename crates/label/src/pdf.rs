@@ -4,9 +4,15 @@
 //! Every label shows its QR code as an image of one pixel per module, drawn without interpolation
 //! at a whole number of 300 dpi dots per module and aligned to that grid (sharp on the printer,
 //! and a few hundred bytes per code instead of hundreds of path rectangles) and, beside
-//! or below it, the product name, cooperative, lot, pack date, short serial and an optional
-//! certificate mark. Text is shrunk to fit its line and, past a legible minimum, cut with "…";
-//! everything is also clipped to the label so nothing reaches a neighbour.
+//! or below it, what a buyer in Vietnam looks for on a pack: the product name, what the pack
+//! holds, the pack and use-by dates, the lot, the cooperative and its phone, a certificate mark
+//! when one is valid, "Quét mã QR để xem nguồn gốc", and the short serial to type in by hand.
+//! Text is shrunk to fit its line and, past a legible minimum, cut with "…"; everything is also
+//! clipped to the label so nothing reaches a neighbour.
+//!
+//! A calibration page ([`calibration_pdf`]) prints the label outline, a 5 mm ruler and the
+//! safe area, so a leader can line a thermal printer (40×30, 50×30, 60×40 mm rolls) or an A4
+//! sheet of die-cut labels up before printing hundreds.
 
 use std::fmt;
 use std::str::FromStr;
@@ -224,9 +230,18 @@ pub struct LabelFace {
     /// The serial in groups of four ([`crate::Serial::short`]), for typing in when the QR
     /// code cannot be scanned.
     pub serial_short: String,
-    /// A certification such as `VietGAP`, if the lot has one.
+    /// A certification such as `VietGAP`, if the lot has one valid today.
     pub certificate_mark: Option<String>,
+    /// What one pack holds, as the buyer reads it: `Túi 500 g`, `1 quả (khoảng 1,2 kg)`.
+    pub pack_size: Option<String>,
+    /// The last day to use it (hạn sử dụng), `dd/mm/yyyy`, when the product's shelf life is known.
+    pub use_by: Option<String>,
+    /// The cooperative's phone, for a buyer with a question.
+    pub cooperative_phone: Option<String>,
 }
+
+/// The line every label carries under its QR code, telling a buyer what the code is for.
+pub const SCAN_PROMPT: &str = "Quét mã QR để xem nguồn gốc";
 
 /// Letters a label font must have: every Vietnamese letter, in both cases.
 const VIETNAMESE_LETTERS: &str = "aàáảãạăằắẳẵặâầấẩẫậbcdđeèéẻẽẹêềếểễệghiìíỉĩịklmnoòóỏõọôồốổỗộơờớởỡợpqrstuùúủũụưừứửữựvxyỳýỷỹỵ\
@@ -420,6 +435,139 @@ pub fn render_pdf(
     document.finish().map_err(|error| LabelError::Pdf(error.to_string()))
 }
 
+/// A page to line the printer up before a print run: every label's outline (a hairline on its
+/// edge), the safe area inside the padding (dashed), a centre cross, a ruler of 5 mm ticks along
+/// the top and left of each label, and the label's size in words. Printed on the real labels, the
+/// outline should sit on the label's edge; if it does not, adjust the printer's offset.
+pub fn calibration_pdf(layout: &SheetLayout, font: &LabelFont) -> Result<Vec<u8>, LabelError> {
+    use krilla::paint::{Stroke, StrokeDash};
+    layout.check()?;
+    let (page_width, page_height) = layout.page_size_mm();
+    let settings = PageSettings::from_wh(page_width * PT_PER_MM, page_height * PT_PER_MM)
+        .ok_or_else(|| layout_error(format!("{layout}: the page size is not usable.")))?;
+    let (label_width, label_height) = layout.label_size_mm();
+    let measure = Measure::new(font)?;
+    let mut document = Document::new();
+    let mut page = document.start_page_with(settings);
+    let mut surface = page.surface();
+    let hairline = Stroke {
+        width: 0.3,
+        ..Stroke::default()
+    };
+    for slot in 0..layout.labels_per_page() {
+        let (x, y) = layout.label_origin_mm(slot);
+        let cell = Area {
+            x: x * PT_PER_MM,
+            y: y * PT_PER_MM,
+            width: label_width * PT_PER_MM,
+            height: label_height * PT_PER_MM,
+        };
+        let inset = 0.15;
+        let mut outline = PathBuilder::new();
+        if let Some(rect) = Rect::from_xywh(
+            cell.x + inset,
+            cell.y + inset,
+            cell.width - 2.0 * inset,
+            cell.height - 2.0 * inset,
+        ) {
+            outline.push_rect(rect);
+        }
+        // The centre cross and the 5 mm ruler ticks (longer every centimetre).
+        let (cx, cy) = (cell.x + cell.width / 2.0, cell.y + cell.height / 2.0);
+        let arm = 2.0 * PT_PER_MM;
+        outline.move_to(cx - arm, cy);
+        outline.line_to(cx + arm, cy);
+        outline.move_to(cx, cy - arm);
+        outline.line_to(cx, cy + arm);
+        let mut mm = 5.0;
+        while mm < label_width {
+            let tick = if (mm as u32).is_multiple_of(10) { 2.0 } else { 1.0 } * PT_PER_MM;
+            outline.move_to(cell.x + mm * PT_PER_MM, cell.y);
+            outline.line_to(cell.x + mm * PT_PER_MM, cell.y + tick);
+            mm += 5.0;
+        }
+        let mut mm = 5.0;
+        while mm < label_height {
+            let tick = if (mm as u32).is_multiple_of(10) { 2.0 } else { 1.0 } * PT_PER_MM;
+            outline.move_to(cell.x, cell.y + mm * PT_PER_MM);
+            outline.line_to(cell.x + tick, cell.y + mm * PT_PER_MM);
+            mm += 5.0;
+        }
+        surface.set_fill(None);
+        surface.set_stroke(Some(hairline.clone()));
+        if let Some(path) = outline.finish() {
+            surface.draw_path(&path);
+        }
+        let padding = LABEL_PADDING_MM * PT_PER_MM;
+        if let Some(safe) = path_of_rects([Rect::from_xywh(
+            cell.x + padding,
+            cell.y + padding,
+            cell.width - 2.0 * padding,
+            cell.height - 2.0 * padding,
+        )]) {
+            surface.set_stroke(Some(Stroke {
+                dash: Some(StrokeDash {
+                    array: vec![1.5, 1.5],
+                    offset: 0.0,
+                }),
+                ..hairline.clone()
+            }));
+            surface.draw_path(&safe);
+        }
+        surface.set_stroke(None);
+        surface.set_fill(Some(krilla::paint::Fill::default()));
+        let size_text = format!("{}×{} mm", trim_mm(label_width), trim_mm(label_height));
+        let text_area = Area {
+            x: cell.x + padding + 2.5 * PT_PER_MM,
+            y: cell.y + padding + 2.5 * PT_PER_MM,
+            width: cell.width - 2.0 * padding - 3.0 * PT_PER_MM,
+            height: cell.height - 2.0 * padding - 3.0 * PT_PER_MM,
+        };
+        let items = [
+            TextItem {
+                scale: 1.3,
+                text: size_text,
+                may_wrap: false,
+                never_cut: true,
+            },
+            TextItem {
+                scale: 1.0,
+                text: "In thử để canh lề".to_owned(),
+                may_wrap: true,
+                never_cut: false,
+            },
+            TextItem {
+                scale: 1.0,
+                text: "Viền phải trùng mép tem".to_owned(),
+                may_wrap: true,
+                never_cut: false,
+            },
+        ];
+        for line in layout_text(&measure, text_area, &items) {
+            surface.draw_text(
+                Point::from_xy(line.x, line.baseline),
+                font.font.clone(),
+                line.size,
+                &line.text,
+                false,
+                TextDirection::Auto,
+            );
+        }
+    }
+    surface.finish();
+    page.finish();
+    document.finish().map_err(|error| LabelError::Pdf(error.to_string()))
+}
+
+/// A size in millimetres without a needless ".0".
+fn trim_mm(mm: f32) -> String {
+    if (mm - mm.round()).abs() < 0.05 {
+        format!("{}", mm.round() as i64)
+    } else {
+        format!("{mm:.1}")
+    }
+}
+
 /// Encodes every label's QR code, spread over the machine's cores: choosing the best QR mask
 /// is the most expensive step of a sheet, and the labels are independent.
 fn encode_in_parallel(faces: &[LabelFace]) -> Result<Vec<QrMatrix>, LabelError> {
@@ -454,9 +602,13 @@ fn face_texts(face: &LabelFace) -> impl Iterator<Item = &str> {
         face.pack_date.as_str(),
         face.cooperative_name.as_str(),
         face.serial_short.as_str(),
+        SCAN_PROMPT,
     ]
     .into_iter()
     .chain(face.certificate_mark.as_deref())
+    .chain(face.pack_size.as_deref())
+    .chain(face.use_by.as_deref())
+    .chain(face.cooperative_phone.as_deref())
 }
 
 fn draw_label(
@@ -645,16 +797,24 @@ fn text_items(face: &LabelFace) -> Vec<TextItem> {
         may_wrap,
         never_cut,
     };
-    let mut items = vec![
-        item(PRODUCT_NAME_SCALE, face.product_name.clone(), true, false),
-        item(1.0, face.cooperative_name.clone(), true, false),
-        item(1.0, format!("Lô: {}", face.lot_code), false, true),
-        item(1.0, format!("Đóng gói: {}", face.pack_date), false, false),
-        item(1.0, face.serial_short.clone(), false, true),
-    ];
+    let mut items = vec![item(PRODUCT_NAME_SCALE, face.product_name.clone(), true, false)];
+    if let Some(pack) = &face.pack_size {
+        items.push(item(1.1, pack.clone(), false, false));
+    }
     if let Some(mark) = &face.certificate_mark {
         items.push(item(1.0, mark.clone(), false, false));
     }
+    items.push(item(1.0, format!("Đóng gói: {}", face.pack_date), false, false));
+    if let Some(day) = &face.use_by {
+        items.push(item(1.0, format!("HSD: {day}"), false, true));
+    }
+    items.push(item(1.0, format!("Lô: {}", face.lot_code), false, true));
+    items.push(item(1.0, face.cooperative_name.clone(), true, false));
+    if let Some(phone) = &face.cooperative_phone {
+        items.push(item(1.0, format!("ĐT: {phone}"), false, true));
+    }
+    items.push(item(1.0, SCAN_PROMPT.to_owned(), true, false));
+    items.push(item(1.0, face.serial_short.clone(), false, true));
     items
 }
 
@@ -797,6 +957,9 @@ mod tests {
             cooperative_name: cooperative_name.to_owned(),
             serial_short: "ABCD-EFGH-JKMN-PQRS".to_owned(),
             certificate_mark: Some("VietGAP".to_owned()),
+            pack_size: Some("Túi 500 g".to_owned()),
+            use_by: Some("27/11/2026".to_owned()),
+            cooperative_phone: Some("0912 345 670".to_owned()),
         }
     }
 
@@ -857,10 +1020,27 @@ mod tests {
         assert_eq!(
             texts.concat().replace(' ', ""),
             format!(
-                "Bưởidaxanh{}Lô:BUOI-TAYTUU-2026.11AĐónggói:20/11/2026ABCD-EFGH-JKMN-PQRSVietGAP",
-                "HợptácxãRauantoànTâyTựu"
+                "BưởidaxanhTúi500gVietGAPĐónggói:20/11/2026HSD:27/11/2026Lô:BUOI-TAYTUU-2026.11A{}ĐT:0912345670{}ABCD-EFGH-JKMN-PQRS",
+                "HợptácxãRauantoànTâyTựu", "QuétmãQRđểxemnguồngốc"
             )
         );
+    }
+
+    #[test]
+    fn the_common_thermal_sizes_and_their_calibration_pages_print() {
+        let Some(font) = dejavu() else {
+            skip_without_dejavu();
+            return;
+        };
+        for size in ["40x30mm", "50x30mm", "60x40mm"] {
+            let layout = SheetLayout::parse(size).expect(size);
+            let labels = render_pdf(&[face("Bưởi da xanh", "HTX Mỏ Cày")], &layout, &font, |_| {}).expect(size);
+            assert!(labels.starts_with(b"%PDF"), "{size}");
+            let calibration = calibration_pdf(&layout, &font).expect(size);
+            assert!(calibration.starts_with(b"%PDF"), "{size}");
+        }
+        let sheet = calibration_pdf(&SheetLayout::parse("3x8").expect("3x8"), &font).expect("A4");
+        assert!(sheet.starts_with(b"%PDF"));
     }
 
     #[test]

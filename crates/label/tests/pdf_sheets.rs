@@ -74,6 +74,9 @@ fn faces(count: usize) -> Vec<LabelFace> {
                 cooperative_name: COOPERATIVE.to_owned(),
                 serial_short: serial.short(),
                 certificate_mark: (i % 2 == 0).then(|| "VietGAP".to_owned()),
+                pack_size: Some("Túi 500 g".to_owned()),
+                use_by: Some("27/11/2026".to_owned()),
+                cooperative_phone: Some("0912 345 670".to_owned()),
             }
         })
         .collect()

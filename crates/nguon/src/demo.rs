@@ -105,6 +105,25 @@ struct DemoInput {
     active_ingredients: Vec<String>,
     registration_number: Option<String>,
     phi_days: Option<u32>,
+    /// The usual rate per hectare from the label: `{"low": "420", "high": "700", "unit": "kg"}`.
+    #[serde(default)]
+    usual_per_ha: Option<DemoRate>,
+    /// A pesticide's dose per sprayer tank: `{"dose": "20 ml", "litres": "16"}`.
+    #[serde(default)]
+    tank: Option<DemoTank>,
+}
+
+#[derive(Deserialize)]
+struct DemoRate {
+    low: String,
+    high: String,
+    unit: String,
+}
+
+#[derive(Deserialize)]
+struct DemoTank {
+    dose: String,
+    litres: String,
 }
 
 #[derive(Deserialize)]
@@ -412,6 +431,37 @@ async fn load_cooperative(
                 },
             )
             .await?;
+        if input.usual_per_ha.is_some() || input.tank.is_some() {
+            let number = |text: &str| {
+                rust_decimal::Decimal::from_str_exact(text).map_err(|e| anyhow!("{}: {e}", input.trade_name))
+            };
+            let rate_per_ha = match &input.usual_per_ha {
+                Some(rate) => Some((
+                    number(&rate.low)?,
+                    number(&rate.high)?,
+                    farm_log::Unit::from_code_or_name(&rate.unit)
+                        .ok_or_else(|| anyhow!("{}: unit {}", input.trade_name, rate.unit))?,
+                )),
+                None => None,
+            };
+            let tank_dose = match &input.tank {
+                Some(tank) => Some((
+                    farm_log::Quantity::parse(&tank.dose, None, "tank").map_err(|e| anyhow!(e.message_en))?,
+                    number(&tank.litres)?,
+                )),
+                None => None,
+            };
+            store
+                .set_input_usage(
+                    coop.id,
+                    &store::InputUsage {
+                        input_product_id: created.id,
+                        rate_per_ha,
+                        tank_dose,
+                    },
+                )
+                .await?;
+        }
         inputs.insert(input.key.clone(), created.id);
     }
     for lot in &demo.lots {

@@ -489,3 +489,55 @@ pub mod batch_checks {
     }
     entity_boilerplate!();
 }
+
+pub mod input_usage {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "input_usage")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub input_product_id: i64,
+        /// Per hectare, in the base unit named by `rate_unit` (KGM or LTR).
+        pub rate_low: Option<String>,
+        pub rate_high: Option<String>,
+        pub rate_unit: Option<String>,
+        pub tank_dose_value: Option<String>,
+        pub tank_dose_unit: Option<String>,
+        pub tank_litres: Option<String>,
+        pub updated_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod lot_packs {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "lot_packs")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: i64,
+        pub pack_word: String,
+        pub pack_value: String,
+        pub pack_unit: String,
+        pub per_piece: bool,
+        pub packs: i64,
+        pub created_at: String,
+    }
+    entity_boilerplate!();
+}
+
+pub mod shipment_contacts {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "shipment_contacts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub event_id: String,
+        pub lot_id: i64,
+        pub phone: String,
+    }
+    entity_boilerplate!();
+}

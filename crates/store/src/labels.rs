@@ -135,6 +135,15 @@ impl ScanBuffer {
     }
 }
 
+/// A Vietnamese phone as it is read aloud: `0912 345 670` (other forms unchanged).
+fn spaced_phone(phone: &str) -> String {
+    if phone.len() == 10 && phone.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{} {} {}", &phone[..4], &phone[4..7], &phone[7..])
+    } else {
+        phone.to_owned()
+    }
+}
+
 fn quantity_text(q: &Quantity) -> String {
     format!("{} {}", q.value.normalize(), q.unit.code())
 }
@@ -763,12 +772,35 @@ impl Store {
         })
     }
 
-    /// What each label of a batch shows when printed, in print order.
+    /// What each label of a batch shows when printed, in print order: the product, what one
+    /// pack holds (as the lot was packed in the app, else the batch's pack size), the pack and
+    /// use-by dates, the cooperative and its phone, the certificates valid today, the serial.
     pub async fn label_faces(&self, cooperative_id: i64, batch_id: &str) -> Result<Vec<LabelFace>, StoreError> {
         let batch = self.label_batch(cooperative_id, batch_id).await?;
         let record = &batch.signed.record;
         let lot_row = self.lot_row(&self.db, cooperative_id, record.lot_code.as_ref()).await?;
-        let pack_date = self.pack_date(&lot_row).await?;
+        let packed = self.pack_date(&lot_row).await?;
+        let product = self.product(cooperative_id, lot_row.product_id).await?;
+        let cooperative = self.cooperative(cooperative_id).await?;
+        let today = now().date_naive();
+        let mut marks: Vec<&'static str> = self
+            .certificates(cooperative_id)
+            .await?
+            .iter()
+            .filter(|c| c.valid_on(today) && c.product_id.is_none_or(|p| p == product.id))
+            .map(|c| c.scheme.display_name())
+            .collect();
+        marks.sort_unstable();
+        marks.dedup();
+        let pack_size = match self.lot_pack(cooperative_id, &lot_row.code).await? {
+            Some(pack) => pack.label_text(),
+            None => Quantity::parse(&record.pack_size, None, "pack_size")
+                .map(|q| q.display_vi())
+                .unwrap_or_else(|_| record.pack_size.clone()),
+        };
+        let use_by = product
+            .shelf_life_days
+            .map(|days| show_date(&(packed + chrono::Duration::days(i64::from(days)))));
         Ok(batch
             .labels
             .iter()
@@ -777,17 +809,20 @@ impl Store {
                 url: l.url.clone(),
                 product_name: record.product_name.clone(),
                 lot_code: record.lot_code.to_string(),
-                pack_date: pack_date.clone(),
+                pack_date: show_date(&packed),
                 cooperative_name: record.cooperative_name.clone(),
                 serial_short: serial.short(),
-                certificate_mark: None,
+                certificate_mark: (!marks.is_empty()).then(|| marks.join(", ")),
+                pack_size: Some(pack_size.clone()),
+                use_by: use_by.clone(),
+                cooperative_phone: Some(spaced_phone(&cooperative.phone)).filter(|p| !p.is_empty()),
             })
             .collect())
     }
 
-    /// When the lot was packed (dd/mm/yyyy): the packing event that made it, else its latest
-    /// harvest or packing.
-    async fn pack_date(&self, lot_row: &lots::Model) -> Result<String, StoreError> {
+    /// When the lot was packed: the packing event that made it, else its latest harvest or
+    /// packing.
+    async fn pack_date(&self, lot_row: &lots::Model) -> Result<DateTime<FixedOffset>, StoreError> {
         let via = lot_parents::Entity::find()
             .filter(lot_parents::Column::ChildLotId.eq(lot_row.id))
             .one(&self.db)
@@ -796,7 +831,7 @@ impl Store {
             && let Some(event) = events::Entity::find_by_id(via.via_event_id).one(&self.db).await?
             && let Ok(event) = event_from_row(&event)
         {
-            return Ok(show_date(&event.occurred_at));
+            return Ok(event.occurred_at);
         }
         let rows = events::Entity::find()
             .filter(events::Column::LotId.eq(lot_row.id))
@@ -805,8 +840,8 @@ impl Store {
             .one(&self.db)
             .await?;
         Ok(match rows.as_ref().map(event_from_row) {
-            Some(Ok(event)) => show_date(&event.occurred_at),
-            _ => show_date(&now()),
+            Some(Ok(event)) => event.occurred_at,
+            _ => now(),
         })
     }
 

@@ -21,6 +21,7 @@ mod public;
 mod records;
 mod registry;
 mod scan;
+mod season;
 mod verify;
 
 use std::sync::Arc;
@@ -49,6 +50,7 @@ pub use public::{
 };
 pub use records::*;
 pub use scan::{BatchView, CatalogStamp, LotMark, LotStamp, ScannedLabel};
+pub use season::{InputUsage, LotOverview, LotPack, MemberDetails, Shipment};
 pub use verify::{BatchVerification, LotVerification, VerifyProgress, VerifyReport};
 
 /// A handle on the database; cheap to clone.

@@ -163,6 +163,21 @@ async fn every_app_screen_and_form_answers_each_role_and_the_other_cooperative_a
         assert_eq!(status, StatusCode::CREATED, "[{backend}] {listed}");
         let listing = listed["id"].as_i64().expect("listing id");
 
+        // An entry of the assigned member on the first lot (the demo farmer's, logged today).
+        let entry = app
+            .store
+            .history(veg, &first_lot.code)
+            .await
+            .expect("history")
+            .events
+            .iter()
+            .find(|e| e.event.actor == assigned.id && e.event.body.kind() == farm_log::EventKind::Observation)
+            .expect("an observation of the assigned member")
+            .event
+            .id;
+        let first_code = first_lot.code.clone();
+        let input = app.input_id(veg, "Radiant").await;
+
         use Who::*;
         let only = |allowed: &'static [Who], yes: u16| {
             move |who: Who| {
@@ -368,6 +383,97 @@ async fn every_app_screen_and_form_answers_each_role_and_the_other_cooperative_a
                 "/app/ban-hang/kenh/doi-duong-dan".into(),
                 vec![],
                 Box::new(only(&[Leader, ForeignLeader], 303)),
+            ),
+            (
+                "GET",
+                "/app/ban-hang/kenh/doi-duong-dan".into(),
+                vec![],
+                Box::new(only(&[Leader, ForeignLeader], 200)),
+            ),
+            ("GET", "/app/ngoai-tuyen.json".into(), vec![], Box::new(|_| 200)),
+            (
+                "GET",
+                format!("/app/lo/{growing}/ghi/shipping"),
+                vec![],
+                Box::new(only(&[Leader], 200)),
+            ),
+            (
+                "GET",
+                format!("/app/lo/{packed}/dong-goi"),
+                vec![],
+                Box::new(only(&[Leader], 200)),
+            ),
+            (
+                "POST",
+                format!("/app/lo/{packed}/dong-goi"),
+                vec![("count[0]", "")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "GET",
+                "/app/gop-lo".into(),
+                vec![],
+                Box::new(only(&[Leader, ForeignLeader], 200)),
+            ),
+            (
+                "POST",
+                "/app/gop-lo".into(),
+                vec![("output_code", "")],
+                Box::new(only(&[Leader, ForeignLeader], 422)),
+            ),
+            (
+                "GET",
+                format!("/app/lo/{growing}/thu-hoi"),
+                vec![],
+                Box::new(only(&[Leader], 200)),
+            ),
+            (
+                "GET",
+                format!("/app/lo/{first_code}/sua/{entry}"),
+                vec![],
+                Box::new(only(&[Leader, Assigned], 200)),
+            ),
+            (
+                "POST",
+                format!("/app/lo/{first_code}/sua/{entry}"),
+                vec![("reason", ""), ("subject", "")],
+                Box::new(only(&[Leader, Assigned], 422)),
+            ),
+            (
+                "GET",
+                format!("/app/thanh-vien/{o}"),
+                vec![],
+                Box::new(only(&[Leader, Inspector], 200)),
+            ),
+            (
+                "POST",
+                format!("/app/thanh-vien/{o}/sua"),
+                vec![("name", "")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "POST",
+                format!("/app/thanh-vien/{o}/bo-thua"),
+                vec![("plot_id", "none")],
+                Box::new(only(&[Leader], 404)),
+            ),
+            (
+                "GET",
+                format!("/app/danh-muc/vat-tu/{input}"),
+                vec![],
+                Box::new(only(&[Leader], 200)),
+            ),
+            (
+                "POST",
+                format!("/app/danh-muc/vat-tu/{input}"),
+                vec![("rate_low", "5")],
+                Box::new(only(&[Leader], 422)),
+            ),
+            (
+                "GET",
+                "/app/tem/can-chinh.pdf?layout=40x30mm".into(),
+                vec![],
+                Box::new(only(&[Leader, ForeignLeader], 200)),
             ),
         ];
         let anonymous = client();

@@ -19,7 +19,80 @@ pub struct TestApp {
     pub coops: Vec<DemoCoop>,
     /// The database's URL (a SQLite file's path), for a second server on the same database.
     pub database_url: String,
+    /// Stops and starts the server on its address (the database stays).
+    pub server: ServerControl,
     _dir: Option<std::sync::Arc<tempfile::TempDir>>,
+}
+
+/// The app's server, which a test may stop and start again on the same address with the same
+/// database: a phone can lose the server (switched off, out of reach) as well as its signal.
+pub struct ServerControl {
+    address: std::net::SocketAddr,
+    state: AppState,
+    running: tokio::sync::Mutex<Option<(tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>)>>,
+}
+
+impl ServerControl {
+    fn serve(
+        listener: tokio::net::TcpListener,
+        state: AppState,
+    ) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = server::serve(listener, state, async move {
+                let _ = stopped.await;
+            })
+            .await;
+        });
+        (stop, task)
+    }
+
+    /// Stops the server: open connections are closed, and the port refuses new ones until
+    /// [`ServerControl::start`].
+    pub async fn stop(&self) {
+        let Some((stop, task)) = self.running.lock().await.take() else {
+            return;
+        };
+        let _ = stop.send(());
+        let mut task = task;
+        if tokio::time::timeout(std::time::Duration::from_secs(10), &mut task)
+            .await
+            .is_err()
+        {
+            task.abort();
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(self.address).await.is_ok() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server still answers after stopping"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Starts the server again on the same address (waiting for the port to be free).
+    pub async fn start(&self) {
+        let mut running = self.running.lock().await;
+        if running.is_some() {
+            return;
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        let listener = loop {
+            match tokio::net::TcpListener::bind(self.address).await {
+                Ok(listener) => break listener,
+                Err(error) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "could not listen on {} again: {error}",
+                        self.address
+                    );
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        };
+        *running = Some(Self::serve(listener, self.state.clone()));
+    }
 }
 
 /// A demo cooperative with a token per role.
@@ -163,9 +236,8 @@ async fn serve_store(
             .map(std::sync::Arc::new),
     };
     let state = AppState::new(store.clone(), labels).reverifying_every(reverify_every);
-    tokio::spawn(async move {
-        let _ = server::serve(listener, state, std::future::pending()).await;
-    });
+    let address = listener.local_addr().expect("address");
+    let running = ServerControl::serve(listener, state.clone());
     TestApp {
         base,
         client: Client::new(),
@@ -173,6 +245,11 @@ async fn serve_store(
         backend,
         coops: Vec::new(),
         database_url,
+        server: ServerControl {
+            address,
+            state,
+            running: tokio::sync::Mutex::new(Some(running)),
+        },
         _dir: dir,
     }
 }
@@ -321,6 +398,36 @@ impl TestApp {
             .await;
         assert_eq!(status, reqwest::StatusCode::CREATED, "create {code}: {body}");
         code.to_owned()
+    }
+
+    /// A lot of the vegetable cooperative on `member_id`'s plot, harvested and packed today
+    /// through the API, whose product then keeps 2 days: stock close to its use-by date.
+    /// Returns the packed lot's code (`{code}-A`).
+    pub async fn packed_today_keeping_two_days(&self, code: &str, member_id: i64) -> String {
+        let veg = self.veg().id;
+        let lot = self.growing_lot(code, member_id).await;
+        let now = store::now().to_rfc3339();
+        let packed = format!("{lot}-A");
+        for mut event in [
+            json!({ "type": "harvest", "occurred_at": now, "quantity": "200 kg" }),
+            json!({ "type": "packing", "occurred_at": now, "children": [{ "code": packed, "quantity": "150 kg" }] }),
+        ] {
+            event["id"] = json!(new_id());
+            let (status, body) = self
+                .post(
+                    &format!("/api/v1/cooperatives/{veg}/lots/{lot}/events"),
+                    &self.veg().leader,
+                    event,
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let product = self.store.lot(veg, &lot).await.expect("lot").product_id;
+        self.store
+            .set_product_shelf_life(veg, product, Some(2))
+            .await
+            .expect("shelf life");
+        packed
     }
 
     /// The demo pomelo cooperative (south).

@@ -4,6 +4,7 @@
 mod app;
 mod app_authz;
 mod app_listings;
+mod app_season;
 mod authz;
 mod chain;
 mod concurrency;

@@ -3,45 +3,12 @@
 //! fertilizing in at most four taps; every screen on the way passes axe-core.
 
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::Instant;
 
-use fantoccini::elements::Element;
-use serde_json::json;
-use tests::browser::{Browser, VIEWPORT};
-
-use crate::support::{sign_in, start, type_sign_in};
+use crate::support::{assert_fits, screenshot, sign_in, start, tap, type_sign_in};
 
 /// The most taps logging a step may take, from the home screen to the saved step.
 const MOST_TAPS: usize = 4;
-
-/// Saves the screen as `browser-screenshots/<test>-<step>.png` (the harness's own
-/// `<test>.png` is left holding the last step).
-async fn screenshot(browser: &Browser, step: &str) -> PathBuf {
-    let shot = browser.screenshot().await;
-    let stem = shot.file_stem().and_then(|s| s.to_str()).expect("a screenshot name");
-    let path = shot.with_file_name(format!("{stem}-{step}.png"));
-    std::fs::copy(&shot, &path).expect("copy the screenshot");
-    let _ = writeln!(std::io::stderr(), "step screenshot: {}", path.display());
-    path
-}
-
-/// Asserts the screen fits the phone: nothing makes it scroll sideways.
-async fn assert_fits(browser: &Browser) {
-    let (width, _) = VIEWPORT;
-    assert_eq!(
-        browser.eval("return document.documentElement.scrollWidth;").await,
-        json!(width),
-        "{} is wider than the phone",
-        browser.url().await
-    );
-}
-
-/// A farmer's tap on `element`, counted.
-async fn tap(element: &Element, taps: &mut usize) {
-    element.click().await.expect("tap");
-    *taps += 1;
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_signs_in_and_logs_fertilizing_in_at_most_four_taps() {
@@ -175,8 +142,25 @@ async fn a_leader_recalls_a_lot_in_the_app_and_its_public_page_shows_the_banner_
 
     sign_in(&browser, &app, &leader.phone).await;
     browser.find("#manage").await;
-    // The parent lot: its page has the recall form at the bottom.
+    // The parent lot: its page leads to the recall, which first says what it will do.
     browser.open(&format!("{}/app/lo/CN-2609-01", app.base)).await;
+    browser.find("#recall-link").await.click().await.expect("tap recall");
+    let effects = browser.find("#recall-effects").await.text().await.expect("effects");
+    for lot in ["CN-2609-01-A", "CN-2609-01-B"] {
+        assert!(
+            effects.contains(lot),
+            "the recall names {lot} before it is done: {effects}"
+        );
+    }
+    let received = browser.find("#recipients").await.text().await.expect("recipients");
+    assert!(
+        received.contains("Chuỗi cửa hàng rau sạch Bác Tôm") && received.contains("PXK-2610-118"),
+        "who received the goods, to contact: {received}"
+    );
+    assert!(
+        app.store.lot(coop, "CN-2609-01").await.expect("lot").status != farm_log::LotStatus::Recalled,
+        "nothing is recalled before the confirmation"
+    );
     let reason = browser.find("#recall-form textarea").await;
     assert_fits(&browser).await;
     browser.assert_accessible().await;

@@ -16,23 +16,19 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 use tests::browser::Browser;
 
 use crate::helpers::TestApp;
-use crate::support::{sign_in, start};
+use crate::support::{
+    Line, SCREEN_WAIT, counter, eval_async, form_event_id, indexed_db, screenshot, sign_in, start, wait_for,
+    wait_for_service_worker, wait_pending,
+};
 
 /// How long the page may take to send its queue once the signal is back.
 const SYNC_WAIT: Duration = Duration::from_secs(20);
-
-/// How long the service worker may take to install and take control of the page.
-const WORKER_WAIT: Duration = Duration::from_secs(10);
-
-/// How long the page may take to show a change on screen (saved note, counter).
-const SCREEN_WAIT: Duration = Duration::from_secs(5);
 
 /// Long enough for a page with signal to have tried sending its queue again ("every few
 /// seconds"), so a duplicate would have had its chance to arrive.
@@ -40,163 +36,6 @@ const RESEND_CHANCE: Duration = Duration::from_secs(7);
 
 /// What the saved-on-the-phone note says.
 const SAVED_ON_PHONE: &str = "Đã lưu trên máy";
-
-/// Saves the screen as `browser-screenshots/<test>-<step>.png`.
-async fn screenshot(browser: &Browser, step: &str) -> PathBuf {
-    let shot = browser.screenshot().await;
-    let stem = shot.file_stem().and_then(|s| s.to_str()).expect("a screenshot name");
-    let path = shot.with_file_name(format!("{stem}-{step}.png"));
-    std::fs::copy(&shot, &path).expect("copy the screenshot");
-    let _ = writeln!(std::io::stderr(), "step screenshot: {}", path.display());
-    path
-}
-
-/// Runs asynchronous JavaScript: `done(value)` answers.
-async fn eval_async(browser: &Browser, script: &str) -> Value {
-    browser
-        .client()
-        .execute_async(
-            &format!("const done = arguments[arguments.length - 1];\n{script}"),
-            Vec::new(),
-        )
-        .await
-        .unwrap_or_else(|e| panic!("evaluate {script}: {e}"))
-}
-
-/// Polls `check` every 200 ms until it gives `Some`, for at most `wait`; panics saying `what`
-/// (and the last thing seen) when it never does.
-async fn wait_for<T, F, Fut>(what: &str, wait: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, String>>,
-{
-    let start = Instant::now();
-    loop {
-        match check().await {
-            Ok(value) => return value,
-            Err(seen) if start.elapsed() >= wait => {
-                panic!("waited {wait:?} for {what}; last seen: {seen}")
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-}
-
-/// The number shown in the element `#{id}` (`sync-pending`, `sync-done`), read from the page
-/// (the status may be hidden while there is nothing to say); `Err` says what is there instead.
-async fn counter(browser: &Browser, id: &str) -> Result<u64, String> {
-    let text = browser
-        .eval(&format!(
-            "const e = document.getElementById({id:?}); return e ? e.textContent : null;"
-        ))
-        .await;
-    match text.as_str() {
-        Some(text) => text.trim().parse().map_err(|_| format!("#{id} shows {text:?}")),
-        None => Err(format!("no #{id} on {}", browser.url().await)),
-    }
-}
-
-/// Waits until `#sync-pending` shows `expected`.
-async fn wait_pending(browser: &Browser, expected: u64, wait: Duration) {
-    wait_for(&format!("#sync-pending to show {expected}"), wait, || async {
-        match counter(browser, "sync-pending").await {
-            Ok(n) if n == expected => Ok(()),
-            Ok(n) => Err(format!("{n}")),
-            Err(seen) => Err(seen),
-        }
-    })
-    .await;
-}
-
-/// The event id the step form will send (its hidden `id` field).
-async fn form_event_id(browser: &Browser) -> String {
-    browser
-        .find("#step-form input[name=id]")
-        .await
-        .prop("value")
-        .await
-        .expect("read the event id")
-        .unwrap_or_default()
-}
-
-/// Waits until a service worker controls the page, reloading it once if the worker only took
-/// control of later pages; returns the worker's registration: `{scope, script}`.
-async fn wait_for_service_worker(browser: &Browser) -> Value {
-    let controlled = || async {
-        match browser
-            .eval("return navigator.serviceWorker && navigator.serviceWorker.controller ? navigator.serviceWorker.controller.scriptURL : null;")
-            .await
-        {
-            Value::String(script) => Ok(script),
-            other => Err(format!("controller {other}")),
-        }
-    };
-    let start = Instant::now();
-    let mut reloaded = false;
-    loop {
-        if controlled().await.is_ok() {
-            break;
-        }
-        if !reloaded && start.elapsed() >= WORKER_WAIT / 2 {
-            let _ = writeln!(
-                std::io::stderr(),
-                "offline: no service worker controls {} yet; reloading once",
-                browser.url().await
-            );
-            browser.client().refresh().await.expect("reload");
-            reloaded = true;
-        }
-        assert!(
-            start.elapsed() < WORKER_WAIT,
-            "no service worker controls {} after {WORKER_WAIT:?}: {}",
-            browser.url().await,
-            eval_async(browser, REGISTRATIONS).await
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    eval_async(
-        browser,
-        "navigator.serviceWorker.getRegistration().then(r => done(r ? { scope: r.scope, \
-         script: (r.active || r.waiting || r.installing || {}).scriptURL || null } : null), \
-         e => done({ error: String(e) }));",
-    )
-    .await
-}
-
-/// Every service worker registration of the page's origin, for failure messages.
-const REGISTRATIONS: &str = "if (!navigator.serviceWorker) { done('no navigator.serviceWorker'); } else { \
-     navigator.serviceWorker.getRegistrations().then(rs => done(rs.map(r => ({ scope: r.scope, \
-     active: r.active && r.active.scriptURL, waiting: r.waiting && r.waiting.scriptURL, \
-     installing: r.installing && r.installing.scriptURL })))); }";
-
-/// Everything in every IndexedDB database of the page's origin, as
-/// `{database: {store: [records]}}` (the contract names no database or store).
-async fn indexed_db(browser: &Browser) -> Value {
-    eval_async(
-        browser,
-        r#"(async () => {
-            const out = {};
-            for (const { name } of await indexedDB.databases()) {
-                const db = await new Promise((ok, ko) => {
-                    const r = indexedDB.open(name);
-                    r.onsuccess = () => ok(r.result);
-                    r.onerror = () => ko(r.error);
-                });
-                out[name] = {};
-                for (const store of db.objectStoreNames) {
-                    out[name][store] = await new Promise((ok, ko) => {
-                        const r = db.transaction(store).objectStore(store).getAll();
-                        r.onsuccess = () => ok(r.result);
-                        r.onerror = () => ko(r.error);
-                    });
-                }
-                db.close();
-            }
-            return out;
-        })().then(done, e => done({ error: String(e) }));"#,
-    )
-    .await
-}
 
 /// Whether a fetch of `url` from the page gets an answer: `true` with its status, `false`
 /// with the error.
@@ -326,7 +165,7 @@ async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
     let registration = wait_for_service_worker(&browser).await;
     assert_eq!(
         registration,
-        json!({ "scope": format!("{}/app/", app.base), "script": format!("{}/app/sw.js", app.base) }),
+        json!({ "scope": format!("{}/app", app.base), "script": format!("{}/app/sw.js", app.base) }),
         "the app's service worker"
     );
     // Once more with the worker in control, so the form and its assets go through it.
@@ -344,9 +183,10 @@ async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
     browser.set_offline(true).await;
     assert_eq!(browser.eval("return navigator.onLine;").await, json!(false));
 
-    // First step: 3 (kilograms, the form's unit), saved on the phone.
+    // First step: 12 (kilograms, the form's unit), saved on the phone; the form closes, so a
+    // second tap cannot log it twice.
     let first_id = form_event_id(&browser).await;
-    log_amount(&browser, "3").await;
+    log_amount(&browser, "12").await;
     let note = wait_for("the saved-on-the-phone note", SCREEN_WAIT, || async {
         let Some(note) = browser.find_all("#offline-saved").await.into_iter().next() else {
             return Err("no #offline-saved".to_owned());
@@ -365,14 +205,27 @@ async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
         form_url,
         "saving offline stays on the form ({note})"
     );
+    assert!(
+        !browser
+            .find("#step-form")
+            .await
+            .is_displayed()
+            .await
+            .expect("displayed"),
+        "the form is closed once the step is saved on the phone"
+    );
     wait_pending(&browser, 1, SCREEN_WAIT).await;
-    let second_id = form_event_id(&browser).await;
-    assert_ne!(second_id, first_id, "the form has a new event id for the next step");
     screenshot(&browser, "1-offline-saved").await;
 
-    // Second step: 4.
-    log_amount(&browser, "4").await;
+    // "Ghi thêm một lần nữa": the form again, with an event id of its own.
+    browser.find("#log-again").await.click().await.expect("tap log again");
+    let second_id = form_event_id(&browser).await;
+    assert_ne!(second_id, first_id, "the form has a new event id for the next step");
+
+    // Second step: 15.
+    log_amount(&browser, "15").await;
     wait_pending(&browser, 2, SCREEN_WAIT).await;
+    browser.find("#log-again").await.click().await.expect("tap log again");
     let third_id = form_event_id(&browser).await;
     assert_eq!(browser.url().await, form_url, "still on the form");
     let ids: BTreeSet<&str> = [&first_id, &second_id, &third_id]
@@ -417,8 +270,8 @@ async fn two_steps_logged_without_signal_arrive_exactly_once_when_it_returns() {
 
     let expect = {
         let mut expect = vec![
-            (first_id.clone(), "3".to_owned(), "KGM".to_owned(), member.id),
-            (second_id.clone(), "4".to_owned(), "KGM".to_owned(), member.id),
+            (first_id.clone(), "12".to_owned(), "KGM".to_owned(), member.id),
+            (second_id.clone(), "15".to_owned(), "KGM".to_owned(), member.id),
         ];
         expect.sort();
         expect
@@ -514,57 +367,6 @@ async fn a_photo_taken_without_signal_travels_with_its_step_when_the_signal_retu
     browser.close().await;
 }
 
-/// A TCP forwarder in front of the app whose line can be cut: the way a phone loses signal for
-/// everything at once, its service worker included (chromedriver's emulation cuts only the page).
-struct Line {
-    port: u16,
-    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    open: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-}
-
-impl Line {
-    async fn to(app: &TestApp) -> Self {
-        let target: std::net::SocketAddr = app
-            .base
-            .trim_start_matches("http://")
-            .parse()
-            .expect("the app's address");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let open = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (cut_in, open_in) = (cut.clone(), open.clone());
-        tokio::spawn(async move {
-            while let Ok((mut phone, _)) = listener.accept().await {
-                if cut_in.load(std::sync::atomic::Ordering::SeqCst) {
-                    continue; // dropped: the connection is refused at once
-                }
-                let task = tokio::spawn(async move {
-                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut phone, &mut server).await;
-                    }
-                });
-                open_in.lock().expect("lock").push(task);
-            }
-        });
-        Self { port, cut, open }
-    }
-
-    fn base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// Cuts every open connection and refuses new ones, or lets them through again.
-    fn set_cut(&self, cut: bool) {
-        self.cut.store(cut, std::sync::atomic::Ordering::SeqCst);
-        if cut {
-            for task in self.open.lock().expect("lock").drain(..) {
-                task.abort();
-            }
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_no_line_at_all_the_kept_pages_open_and_a_step_waits_until_the_line_returns() {
     let Some((browser, app)) =
@@ -593,8 +395,8 @@ async fn with_no_line_at_all_the_kept_pages_open_and_a_step_waits_until_the_line
     // The line goes dead for the page and the worker alike.
     line.set_cut(true);
     browser.open(&lot_url).await;
-    let heading = browser.find("main h1").await.text().await.expect("heading");
-    assert_eq!(heading.trim(), code, "the lot page opens from what the worker kept");
+    let shown = browser.find("#lot-code").await.text().await.expect("lot code");
+    assert_eq!(shown.trim(), code, "the lot page opens from what the worker kept");
     browser.open(&form_url).await;
     browser
         .find("#subject")

@@ -1,5 +1,8 @@
 //! Issuing and printing QR labels from the leader's phone or laptop, in three screens: the lot
-//! page's "In tem QR" → how many and what pack size → the batch with its print files.
+//! page's "In tem QR" → how many and what pack size (filled from how the lot was packed; counts
+//! read as typed, "1.100" is eleven hundred) → the batch, titled by product, lot and date, with
+//! its print files: A4 sheets, the thermal rolls common in Vietnam (40×30, 50×30, 60×40 mm), and
+//! a calibration page to line the printer up first.
 
 use askama::Template;
 use axum::Form;
@@ -33,6 +36,26 @@ struct BatchLine {
     summary: String,
 }
 
+/// A batch's pack size in words ("500 g", not "500 GRM").
+fn pack_words(record_pack: &str, lang: PageLang) -> String {
+    Quantity::parse(record_pack, None, "pack_size")
+        .map(|q| super::amounts::quantity(&q, lang))
+        .unwrap_or_else(|_| record_pack.to_owned())
+}
+
+/// The sheet layouts offered: (value, words, whether it is a thermal roll with a calibration
+/// page).
+pub(super) fn layouts(m: &AppMessages) -> Vec<(&'static str, String, bool)> {
+    vec![
+        ("3x8", m.layout_a4_24.clone(), false),
+        ("4x10", m.layout_a4_40.clone(), false),
+        ("5x13", m.layout_a4_65.clone(), false),
+        ("40x30mm", fill(&m.layout_thermal, &[("size", "40×30")]), true),
+        ("50x30mm", fill(&m.layout_thermal, &[("size", "50×30")]), true),
+        ("60x40mm", fill(&m.layout_thermal, &[("size", "60×40")]), true),
+    ]
+}
+
 #[derive(Template)]
 #[template(path = "app/labels.html")]
 struct LabelsPage<'a> {
@@ -43,6 +66,8 @@ struct LabelsPage<'a> {
     back: String,
     count: String,
     pack_size: String,
+    /// How the lot was packed in the app, when it was: "200 túi 500 g".
+    packed_as: Option<String>,
     batches: Vec<BatchLine>,
     errors: Vec<String>,
     /// Asked for once the lot turned out to be past its use-by date: a leader's reason to
@@ -83,6 +108,12 @@ async fn render_form(
         .await
         .map_err(|e| ctx.error(Failure::Store(e)))?;
     let m = ctx.m();
+    let pack = ctx
+        .state
+        .store
+        .lot_pack(principal.cooperative_id, &lot.code)
+        .await
+        .map_err(|e| ctx.error(Failure::Store(e)))?;
     let batches = records
         .iter()
         .map(|r| BatchLine {
@@ -90,29 +121,48 @@ async fn render_form(
             summary: fill(
                 &m.batch_summary,
                 &[
-                    ("count", &r.count.to_string()),
-                    ("pack", &r.pack_size),
+                    ("count", &super::amounts::number(r.count.into(), ctx.lang)),
+                    ("pack", &pack_words(&r.pack_size, ctx.lang)),
                     ("at", &when(&r.issued_at)),
                 ],
             ),
         })
         .collect();
+    let typed_size = |q: &Quantity| {
+        format!(
+            "{} {}",
+            match ctx.lang {
+                PageLang::Vi => farm_log::quantity::editable_number_vi(q.value),
+                PageLang::En => q.value.normalize().to_string(),
+            },
+            super::amounts::unit_name(q.unit, ctx.lang)
+        )
+    };
     let page = LabelsPage {
         c: ctx.chrome(fill(&m.labels_title, &[("lot", &lot.code)])).await,
         m,
         heading: fill(&m.labels_title, &[("lot", &lot.code)]),
         action: ctx.href(&format!("{}/tem", lot_path(&lot.code))),
         back: ctx.href(&lot_path(&lot.code)),
-        count: if form.count.is_empty() {
-            "24".into()
-        } else {
-            form.count.clone()
+        count: match (&pack, form.count.is_empty()) {
+            (_, false) => form.count.clone(),
+            (Some(pack), true) if records.is_empty() => super::amounts::number(pack.packs.into(), ctx.lang),
+            _ => "24".into(),
         },
-        pack_size: if form.pack_size.is_empty() {
-            "1 kg".into()
-        } else {
-            form.pack_size.clone()
+        pack_size: match (&pack, form.pack_size.is_empty()) {
+            (_, false) => form.pack_size.clone(),
+            (Some(pack), true) => typed_size(&pack.pack_size),
+            (None, true) => "1 kg".into(),
         },
+        packed_as: pack.as_ref().map(|p| {
+            fill(
+                &m.packed_as,
+                &[
+                    ("packs", &super::season::pack_words(p, ctx.lang, m)),
+                    ("label", &super::season::label_words(p, ctx.lang, m)),
+                ],
+            )
+        }),
         batches,
         errors,
         past_use_by_reason: form.past_use_by_reason.clone(),
@@ -142,14 +192,17 @@ pub async fn issue(
     let principal = leader(&ctx)?;
     let lot = super::farmer::own_lot(&ctx, &code).await?;
     let m = ctx.m();
-    let count = form.count.trim().parse::<u32>();
-    let pack_size = Quantity::parse(&form.pack_size, None, "pack_size");
+    // "1.100" is eleven hundred, as Vietnamese write it.
+    let count = super::season::typed_count(&form.count, ctx.lang)
+        .and_then(|n| u32::try_from(n).ok())
+        .ok_or(());
+    let pack_size = super::amounts::typed_quantity(&form.pack_size, None, ctx.lang, "pack_size");
     let (count, pack_size) = match (count, pack_size) {
         (Ok(count), Ok(pack_size)) => (count, pack_size),
         (count, pack_size) => {
             let mut errors = vec![];
             if count.is_err() {
-                errors.push(format!("{}: {}", m.label_count, form.count));
+                errors.push(fill(&m.label_count_invalid, &[("count", form.count.trim())]));
             }
             if let Err(e) = pack_size {
                 errors.push(say(ctx.lang, &e));
@@ -184,8 +237,11 @@ pub async fn issue(
     match issued {
         Ok(batch) => {
             let record = &batch.signed.record;
-            ctx.flash(fill(&m.labels_issued, &[("count", &record.count.to_string())]))
-                .await;
+            ctx.flash(fill(
+                &m.labels_issued,
+                &[("count", &super::amounts::number(record.count.into(), ctx.lang))],
+            ))
+            .await;
             Ok(ctx.see_other(&format!("{}/tem/{}", lot_path(&lot.code), record.batch_id)))
         }
         Err(StoreError::Invalid(list)) => {
@@ -208,6 +264,8 @@ struct BatchPage<'a> {
     heading: String,
     summary: String,
     sheet_action: String,
+    calibration: String,
+    layouts: Vec<(&'static str, String, bool)>,
     zip_png: String,
     zip_svg: String,
     first_label: Option<String>,
@@ -225,19 +283,43 @@ pub async fn batch(Signed(ctx): Signed, Path((code, batch_id)): Path<(String, St
     }
     let m = ctx.m();
     let files = ctx.href(&format!("/tem/{}", record.batch_id));
+    let pack = ctx
+        .state
+        .store
+        .lot_pack(principal.cooperative_id, &lot.code)
+        .await
+        .map_err(|e| ctx.error(Failure::Store(e)))?;
+    let day = DateTime::parse_from_rfc3339(&record.issued_at)
+        .map(|t| farm_log::validate::show_date(&t))
+        .unwrap_or_default();
+    // "Cải ngọt · lô CN-2609-01-A · 06/12/2026": what the leader printed, not an id.
+    let heading = fill(
+        &m.batch_title,
+        &[
+            ("product", &record.product_name),
+            ("lot", record.lot_code.as_ref()),
+            ("date", &day),
+        ],
+    );
+    let pack_text = match &pack {
+        Some(pack) => super::season::label_words(pack, ctx.lang, m),
+        None => pack_words(&record.pack_size, ctx.lang),
+    };
     let page = BatchPage {
-        c: ctx.chrome(fill(&m.batch_title, &[("batch", &record.batch_id)])).await,
+        c: ctx.chrome(heading.clone()).await,
         m,
-        heading: fill(&m.batch_title, &[("batch", &record.batch_id)]),
+        heading,
         summary: fill(
             &m.batch_summary,
             &[
-                ("count", &record.count.to_string()),
-                ("pack", &record.pack_size),
+                ("count", &super::amounts::number(record.count.into(), ctx.lang)),
+                ("pack", &pack_text),
                 ("at", &when(&record.issued_at)),
             ],
         ),
         sheet_action: format!("{files}/tem.pdf"),
+        calibration: ctx.href("/tem/can-chinh.pdf"),
+        layouts: layouts(m),
         zip_png: format!("{files}/tem.zip?format=png"),
         zip_svg: format!("{files}/tem.zip?format=svg"),
         first_label: batch.labels.first().map(|l| l.url.clone()),
@@ -301,4 +383,26 @@ async fn own_batch(ctx: &Ctx, cooperative_id: i64, batch_id: &str) -> Result<sto
         Ok(batch) => Ok(batch),
         Err(error) => Err(super::not_here(ctx, error, store.label_batch_elsewhere(cooperative_id, batch_id)).await),
     }
+}
+
+/// `GET /app/tem/can-chinh.pdf?layout=40x30mm`: a calibration page to line the printer up.
+pub async fn calibration(Signed(ctx): Signed, Query(query): Query<SheetQuery>) -> Result<Response, PageError> {
+    leader(&ctx)?;
+    let layout = label::SheetLayout::parse(query.layout.as_deref().unwrap_or("50x30mm"))
+        .map_err(|e| ctx.error(Failure::Invalid(e.to_string())))?;
+    let font = ctx
+        .state
+        .labels
+        .font
+        .clone()
+        .map_err(|why| ctx.error(Failure::Unavailable(why)))?;
+    let pdf = tokio::task::spawn_blocking(move || label::calibration_pdf(&layout, &font))
+        .await
+        .map_err(|e| ctx.error(Failure::Unavailable(e.to_string())))?
+        .map_err(|e| ctx.error(Failure::Invalid(e.to_string())))?;
+    Ok(crate::api::attachment(
+        pdf,
+        "application/pdf",
+        "can-chinh-may-in.pdf".to_owned(),
+    ))
 }

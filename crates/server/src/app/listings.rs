@@ -587,6 +587,43 @@ pub async fn rotate(Signed(ctx): Signed, Form(form): Form<CsrfForm>) -> Result<R
     Ok(ctx.see_other("/ban-hang#channels"))
 }
 
+#[derive(Template)]
+#[template(path = "app/rotate.html")]
+struct RotatePage<'a> {
+    c: Chrome,
+    m: &'a AppMessages,
+    google: String,
+    meta: String,
+    listed: usize,
+    action: String,
+    back: String,
+}
+
+/// `GET /app/ban-hang/kenh/doi-duong-dan`: what rotating the feed links does, before it is done.
+pub async fn rotate_confirm(Signed(ctx): Signed) -> Result<Response, PageError> {
+    let principal = leader(&ctx)?;
+    let store = &ctx.state.store;
+    let fail = |e: StoreError| ctx.error(Failure::Store(e));
+    let token = store.feed_token(principal.cooperative_id).await.map_err(fail)?;
+    let (google, meta) = ctx.state.site.feed_urls(&token);
+    let listed = store
+        .listings(principal.cooperative_id, false)
+        .await
+        .map_err(fail)?
+        .len();
+    let m = ctx.m();
+    let page = RotatePage {
+        c: ctx.chrome(m.rotate_title.clone()).await,
+        m,
+        google,
+        meta,
+        listed,
+        action: ctx.href("/ban-hang/kenh/doi-duong-dan"),
+        back: ctx.href("/ban-hang#channels"),
+    };
+    Ok(ctx.page(StatusCode::OK, page.render()))
+}
+
 /// What the listing form sends, as typed. Ticked photos and lots are `photos[i]` and
 /// `lots[i]`: a posted form is read into a map, which keeps one value per name, and the index
 /// keeps the order (the first photo is the main one, the first lot is sold first).

@@ -7,7 +7,10 @@
 //! per-session CSRF token; sign-in attempts are rate-limited per address and accounts lock
 //! after repeated wrong passwords.
 
+mod amounts;
 mod auth;
+mod correct;
+mod dashboard;
 mod diary;
 mod farmer;
 pub mod i18n;
@@ -18,6 +21,7 @@ mod listings;
 mod members;
 mod offline;
 mod registry;
+mod season;
 mod sessions;
 
 use std::sync::Arc;
@@ -80,7 +84,18 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/dang-xuat", post(auth::sign_out))
         .route("/app/lo/{code}", get(farmer::lot))
         .route("/app/lo-moi", get(leader::new_lot).post(leader::create_lot))
-        .route("/app/lo/{code}/thu-hoi", post(leader::recall))
+        .route(
+            "/app/lo/{code}/thu-hoi",
+            get(season::recall_confirm).post(leader::recall),
+        )
+        .route("/app/lo/{code}/dong-goi", get(season::pack_form).post(season::pack))
+        .route("/app/gop-lo", get(season::merge_form).post(season::merge))
+        .route(
+            "/app/lo/{code}/sua/{event_id}",
+            get(correct::form).post(correct::submit),
+        )
+        .route("/app/ngoai-tuyen.json", get(offline::precache_list))
+        .route("/app/tem/can-chinh.pdf", get(labels::calibration))
         .route("/app/lo/{code}/tem", get(labels::form).post(labels::issue))
         .route("/app/lo/{code}/tem/{batch_id}", get(labels::batch))
         .route("/app/tem/{batch_id}/tem.pdf", get(labels::sheet))
@@ -117,7 +132,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 .post(listings::create)
                 .layer(axum::extract::DefaultBodyLimit::max(listings::FORM_BODY_LIMIT)),
         )
-        .route("/app/ban-hang/kenh/doi-duong-dan", post(listings::rotate))
+        .route(
+            "/app/ban-hang/kenh/doi-duong-dan",
+            get(listings::rotate_confirm).post(listings::rotate),
+        )
         .route("/app/ban-hang/{listing_id}", get(listings::show))
         .route(
             "/app/ban-hang/{listing_id}/sua",
@@ -131,6 +149,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/app/thanh-vien/{member_id}/mo-khoa", post(members::unlock))
         .route("/app/thanh-vien/{member_id}/trang-thai", post(members::set_active))
         .route("/app/thanh-vien/{member_id}/thua", post(members::assign_plot))
+        .route("/app/thanh-vien/{member_id}/bo-thua", post(members::unassign_plot))
+        .route("/app/thanh-vien/{member_id}", get(members::edit))
+        .route("/app/thanh-vien/{member_id}/sua", post(members::update))
+        .route(
+            "/app/danh-muc/vat-tu/{input_id}",
+            get(registry::usage_form).post(registry::set_usage),
+        )
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(
             (state.site.is_https(), format!("{prefix}/app")),
@@ -170,6 +195,11 @@ pub struct Ctx {
     state: AppState,
     /// Set when app.js posts a form itself (`X-Nguon-Sync`): it wants JSON, not a page.
     sync: Option<SyncMode>,
+    /// The service worker fetching pages to keep for use without signal: a message meant for
+    /// the next page the member sees is left for it.
+    precache: bool,
+    /// Whether this page showed a one-time message (the service worker does not keep it).
+    flashed: std::sync::atomic::AtomicBool,
 }
 
 /// Who is posting a form through app.js.
@@ -256,6 +286,9 @@ impl Ctx {
     /// The parts of the page frame.
     async fn chrome(&self, title: String) -> Chrome {
         let m = self.m();
+        let flash = if self.precache { None } else { self.take_flash().await };
+        self.flashed
+            .store(flash.is_some(), std::sync::atomic::Ordering::Relaxed);
         Chrome {
             lang: self.lang.code(),
             title,
@@ -275,7 +308,7 @@ impl Ctx {
             members_href: self.href("/thanh-vien"),
             sign_out: self.href("/dang-xuat"),
             csrf: self.csrf.clone(),
-            flash: self.take_flash().await,
+            flash,
         }
     }
 
@@ -290,6 +323,12 @@ impl Ctx {
         };
         if self.remember_lang {
             crate::web::remember_lang(response.headers_mut(), self.lang);
+        }
+        if self.flashed.load(std::sync::atomic::Ordering::Relaxed) {
+            // A page with a one-time message is not one to open again without signal.
+            response
+                .headers_mut()
+                .insert("x-nguon-flash", HeaderValue::from_static("1"));
         }
         response
     }
@@ -344,6 +383,8 @@ async fn build_ctx(parts: &mut Parts, state: &AppState) -> Result<Ctx, Response>
         path: parts.uri.path().to_owned(),
         state: state.clone(),
         sync: sync_mode(parts),
+        precache: parts.headers.contains_key("x-nguon-precache"),
+        flashed: std::sync::atomic::AtomicBool::new(false),
     })
 }
 

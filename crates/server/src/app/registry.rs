@@ -70,6 +70,8 @@ struct Item {
     title: String,
     detail: String,
     warning: Option<String>,
+    /// A further screen for the entry: (words, link).
+    link: Option<(String, String)>,
 }
 
 enum Input {
@@ -226,6 +228,7 @@ async fn render(
                     .collect::<Vec<_>>()
                     .join(" · "),
                 warning: None,
+                link: None,
             })
             .collect(),
         Kind::Products => products
@@ -234,35 +237,43 @@ async fn render(
                 title: p.name.clone(),
                 detail: p.gtin.as_ref().map(|g| format!("GTIN {g}")).unwrap_or_default(),
                 warning: None,
+                link: None,
             })
             .collect(),
-        Kind::Inputs => store
-            .input_products(coop)
-            .await
-            .map_err(fail)?
-            .into_iter()
-            .map(|i| Item {
-                detail: [
-                    Some(i.active_ingredients.join(", ")),
-                    i.registration_number.clone(),
-                    i.phi_days.map(|d| fill(&m.phi_days, &[("n", &d.to_string())])),
-                ]
+        Kind::Inputs => {
+            let usage = store.input_usage(coop).await.map_err(fail)?;
+            let region = store.cooperative(coop).await.map_err(fail)?.region;
+            store
+                .input_products(coop)
+                .await
+                .map_err(fail)?
                 .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · "),
-                warning: (!i.banned_ingredients.is_empty())
-                    .then(|| fill(&m.banned_input, &[("what", &i.banned_ingredients.join(", "))])),
-                title: format!(
-                    "{} ({})",
-                    i.trade_name,
-                    match i.kind {
-                        InputKind::Fertilizer => &m.input_fertilizer,
-                        InputKind::Pesticide => &m.input_pesticide,
-                    }
-                ),
-            })
-            .collect(),
+                .map(|i| Item {
+                    link: (principal.role == Role::Leader)
+                        .then(|| (m.usage_link.clone(), ctx.href(&format!("/danh-muc/vat-tu/{}", i.id)))),
+                    detail: [
+                        Some(i.active_ingredients.join(", ")),
+                        i.registration_number.clone(),
+                        i.phi_days.map(|d| fill(&m.phi_days, &[("n", &d.to_string())])),
+                        usage_words(usage.iter().find(|u| u.input_product_id == i.id), region, ctx.lang, m),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                    warning: (!i.banned_ingredients.is_empty())
+                        .then(|| fill(&m.banned_input, &[("what", &i.banned_ingredients.join(", "))])),
+                    title: format!(
+                        "{} ({})",
+                        i.trade_name,
+                        match i.kind {
+                            InputKind::Fertilizer => &m.input_fertilizer,
+                            InputKind::Pesticide => &m.input_pesticide,
+                        }
+                    ),
+                })
+                .collect()
+        }
         Kind::Certificates => {
             let today = store::now().date_naive();
             store
@@ -283,6 +294,7 @@ async fn render(
                             .unwrap_or_default()
                     ),
                     warning: (c.valid_to < today).then(|| m.expired.clone()),
+                    link: None,
                 })
                 .collect()
         }
@@ -351,7 +363,7 @@ pub async fn add(
             })
             .transpose()
     };
-    let done: Result<String, AppError> = async {
+    let done: Result<(String, Option<String>), AppError> = async {
         match kind {
             Kind::Plots => {
                 let region = store.cooperative(coop).await?.region;
@@ -364,7 +376,7 @@ pub async fn add(
                     growing_area_code: optional(&sent, "growing_area_code"),
                 }
                 .parse(region)?;
-                Ok(store.create_plot(coop, plot).await?.name)
+                Ok((store.create_plot(coop, plot).await?.name, None))
             }
             Kind::Products => {
                 let product = NewProductRequest {
@@ -373,7 +385,7 @@ pub async fn add(
                     gtin: optional(&sent, "gtin"),
                 }
                 .parse()?;
-                Ok(store.create_product(coop, product).await?.name)
+                Ok((store.create_product(coop, product).await?.name, None))
             }
             Kind::Inputs => {
                 let phi_days = number("phi_days")?.map(|d| u32::try_from(d).unwrap_or(u32::MAX));
@@ -390,7 +402,9 @@ pub async fn add(
                     phi_days,
                 }
                 .parse()?;
-                Ok(store.create_input_product(coop, input).await?.trade_name)
+                let added = store.create_input_product(coop, input).await?;
+                // Next: what its label says about how much to use (optional).
+                Ok((added.trade_name, Some(format!("/danh-muc/vat-tu/{}", added.id))))
             }
             Kind::Certificates => {
                 let certificate = NewCertificateRequest {
@@ -412,15 +426,15 @@ pub async fn add(
                 if let Some(scan) = scan {
                     store.set_certificate_scan(coop, added.id, &scan).await?;
                 }
-                Ok(format!("{} {}", added.scheme.display_name(), added.number))
+                Ok((format!("{} {}", added.scheme.display_name(), added.number), None))
             }
         }
     }
     .await;
     match done {
-        Ok(name) => {
+        Ok((name, next)) => {
             ctx.flash(fill(&m.reg_added, &[("name", &name)])).await;
-            Ok(ctx.see_other(&format!("/danh-muc/{}", kind.slug())))
+            Ok(ctx.see_other(&next.unwrap_or_else(|| format!("/danh-muc/{}", kind.slug()))))
         }
         Err(AppError::Invalid(errors)) => {
             let errors = errors
@@ -440,5 +454,295 @@ pub async fn add(
             render(&ctx, kind, StatusCode::CONFLICT, &sent, vec![message]).await
         }
         Err(other) => Err(refused(&ctx, other)),
+    }
+}
+
+/// "Thường dùng 7,2–14,4 kg/sào · 20 ml mỗi bình 16 lít", when a leader said.
+fn usage_words(
+    usage: Option<&store::InputUsage>,
+    region: farm_log::Region,
+    lang: PageLang,
+    m: &AppMessages,
+) -> Option<String> {
+    let usage = usage?;
+    let mut parts = vec![];
+    if let Some((low, high, unit)) = usage.rate_per_ha {
+        parts.push(fill(
+            &m.usual_rate,
+            &[("rate", &super::amounts::usual_text(low, high, unit, region, lang))],
+        ));
+    }
+    if let Some((dose, litres)) = usage.tank_dose {
+        parts.push(fill(
+            &m.tank_label,
+            &[
+                ("dose", &super::amounts::quantity(&dose, lang)),
+                ("litres", &super::amounts::number(litres, lang)),
+            ],
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+#[derive(Template)]
+#[template(path = "app/usage.html")]
+struct UsagePage<'a> {
+    c: Chrome,
+    m: &'a AppMessages,
+    heading: String,
+    pesticide: bool,
+    action: String,
+    back: String,
+    sent: HashMap<String, String>,
+    rate_units: Vec<(&'static str, &'static str)>,
+    areas: Vec<(&'static str, String)>,
+    tank_units: Vec<(&'static str, &'static str)>,
+    errors: Vec<String>,
+}
+
+impl UsagePage<'_> {
+    fn value(&self, name: &str) -> &str {
+        self.sent.get(name).map_or("", String::as_str)
+    }
+}
+
+/// The areas a usual rate can be given per, in square metres, with their names.
+fn rate_areas(region: farm_log::Region) -> Vec<(&'static str, rust_decimal::Decimal, String)> {
+    let sao = region.sao_square_metres();
+    let cong = region.cong_square_metres();
+    vec![
+        ("sao", sao, format!("sào ({} m²)", sao)),
+        (
+            "cong",
+            cong,
+            format!("công ({} m²)", farm_log::quantity::format_decimal_vi(cong)),
+        ),
+        ("ha", rust_decimal::Decimal::from(10_000), "ha".to_owned()),
+    ]
+}
+
+/// An input of the cooperative (another cooperative's is 403).
+async fn own_input(ctx: &Ctx, input_id: i64) -> Result<store::InputProduct, PageError> {
+    let principal = ctx.principal()?;
+    let store = &ctx.state.store;
+    let inputs = store
+        .input_products(principal.cooperative_id)
+        .await
+        .map_err(|e| ctx.error(Failure::Store(e)))?;
+    if let Some(input) = inputs.into_iter().find(|i| i.id == input_id) {
+        return Ok(input);
+    }
+    // Another cooperative's input is refused as theirs (403), one nobody has is not found.
+    for coop in store.cooperatives().await.map_err(|e| ctx.error(Failure::Store(e)))? {
+        if coop.id != principal.cooperative_id
+            && store
+                .input_products(coop.id)
+                .await
+                .map_err(|e| ctx.error(Failure::Store(e)))?
+                .iter()
+                .any(|i| i.id == input_id)
+        {
+            return Err(refused(ctx, crate::access::foreign()));
+        }
+    }
+    Err(ctx.error(Failure::NotFound))
+}
+
+async fn render_usage(
+    ctx: &Ctx,
+    input_id: i64,
+    status: StatusCode,
+    sent: Option<HashMap<String, String>>,
+    errors: Vec<String>,
+) -> Result<Response, PageError> {
+    let principal = ctx.principal()?.clone();
+    leader_of(&principal, principal.cooperative_id).map_err(|e| refused(ctx, e))?;
+    let input = own_input(ctx, input_id).await?;
+    let store = &ctx.state.store;
+    let region = store
+        .cooperative(principal.cooperative_id)
+        .await
+        .map_err(|e| ctx.error(Failure::Store(e)))?
+        .region;
+    let m = ctx.m();
+    let sent = match sent {
+        Some(sent) => sent,
+        None => {
+            // The form shows what is stored, per the local area unit.
+            let usage = store
+                .input_usage(principal.cooperative_id)
+                .await
+                .map_err(|e| ctx.error(Failure::Store(e)))?
+                .into_iter()
+                .find(|u| u.input_product_id == input.id);
+            let mut sent = HashMap::new();
+            let (local_m2, _) = super::amounts::local_area(region, ctx.lang);
+            let per = if region == farm_log::Region::South {
+                "cong"
+            } else {
+                "sao"
+            };
+            sent.insert("rate_per".to_owned(), per.to_owned());
+            sent.insert("tank_litres".to_owned(), "16".to_owned());
+            sent.insert(
+                "tank_unit".to_owned(),
+                if input.kind == InputKind::Pesticide {
+                    "MLT"
+                } else {
+                    "GRM"
+                }
+                .to_owned(),
+            );
+            if let Some(usage) = usage {
+                if let Some((low, high, unit)) = usage.rate_per_ha {
+                    let local = |v: rust_decimal::Decimal| {
+                        farm_log::quantity::editable_number_vi(
+                            (v * local_m2 / rust_decimal::Decimal::from(10_000)).round_dp(3),
+                        )
+                    };
+                    sent.insert("rate_low".to_owned(), local(low));
+                    sent.insert("rate_high".to_owned(), local(high));
+                    sent.insert("rate_unit".to_owned(), unit.code().to_owned());
+                }
+                if let Some((dose, litres)) = usage.tank_dose {
+                    sent.insert(
+                        "tank_dose".to_owned(),
+                        farm_log::quantity::editable_number_vi(dose.value),
+                    );
+                    sent.insert("tank_unit".to_owned(), dose.unit.code().to_owned());
+                    sent.insert("tank_litres".to_owned(), farm_log::quantity::editable_number_vi(litres));
+                }
+            }
+            sent
+        }
+    };
+    let heading = fill(&m.usage_title, &[("name", &input.trade_name)]);
+    let page = UsagePage {
+        c: ctx.chrome(heading.clone()).await,
+        m,
+        heading,
+        pesticide: input.kind == InputKind::Pesticide,
+        action: ctx.href(&format!("/danh-muc/vat-tu/{}", input.id)),
+        back: ctx.href("/danh-muc/vat-tu"),
+        sent,
+        rate_units: vec![("KGM", "kg"), ("GRM", "g"), ("LTR", "lít"), ("MLT", "ml")],
+        areas: rate_areas(region).into_iter().map(|(k, _, name)| (k, name)).collect(),
+        tank_units: vec![("MLT", "ml"), ("GRM", "g")],
+        errors,
+    };
+    Ok(ctx.page(status, page.render()))
+}
+
+/// `GET /app/danh-muc/vat-tu/{id}`: what an input's label says about how much to use.
+pub async fn usage_form(Signed(ctx): Signed, Path(input_id): Path<i64>) -> Result<Response, PageError> {
+    render_usage(&ctx, input_id, StatusCode::OK, None, vec![]).await
+}
+
+/// `POST /app/danh-muc/vat-tu/{id}`: records it (empty fields remove it).
+pub async fn set_usage(
+    Signed(ctx): Signed,
+    Path(input_id): Path<i64>,
+    super::Posted { fields: sent, .. }: super::Posted,
+) -> Result<Response, PageError> {
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+    ctx.check_csrf(&text(&sent, "csrf"))?;
+    let principal = ctx.principal()?.clone();
+    leader_of(&principal, principal.cooperative_id).map_err(|e| refused(&ctx, e))?;
+    let input = own_input(&ctx, input_id).await?;
+    let store = &ctx.state.store;
+    let region = store
+        .cooperative(principal.cooperative_id)
+        .await
+        .map_err(|e| ctx.error(Failure::Store(e)))?
+        .region;
+    let m = ctx.m();
+    let number = |name: &str| -> Option<Result<Decimal, ()>> {
+        optional(&sent, name).map(|v| {
+            let plain = match ctx.lang {
+                PageLang::Vi => farm_log::quantity::typed_number_vi(&v),
+                PageLang::En => v.replace(',', ""),
+            };
+            Decimal::from_str(&plain).map_err(|_| ()).and_then(|d| {
+                if d > Decimal::ZERO && d < Decimal::from(1_000_000) {
+                    Ok(d)
+                } else {
+                    Err(())
+                }
+            })
+        })
+    };
+    let mut errors = vec![];
+    let rate = match (number("rate_low"), number("rate_high")) {
+        (None, None) => None,
+        (Some(Ok(low)), Some(Ok(high))) if low <= high => {
+            let unit = farm_log::Unit::from_code_or_name(&text(&sent, "rate_unit"))
+                .filter(|u| matches!(u.dimension(), farm_log::Dimension::Mass | farm_log::Dimension::Volume));
+            let area = rate_areas(region)
+                .into_iter()
+                .find(|(key, _, _)| *key == text(&sent, "rate_per"))
+                .map(|(_, m2, _)| m2);
+            match (unit, area) {
+                (Some(unit), Some(area)) => {
+                    let per_ha = |v: Decimal| v * unit.base_factor() * Decimal::from(10_000) / area;
+                    Some((per_ha(low), per_ha(high), farm_log::Unit::base_of(unit.dimension())))
+                }
+                _ => {
+                    errors.push(m.usage_bad_rate.clone());
+                    None
+                }
+            }
+        }
+        _ => {
+            errors.push(m.usage_bad_rate.clone());
+            None
+        }
+    };
+    let tank = match (number("tank_dose"), number("tank_litres")) {
+        (None, _) => None,
+        (Some(Ok(dose)), Some(Ok(litres))) => {
+            match farm_log::Unit::from_code_or_name(&text(&sent, "tank_unit"))
+                .filter(|u| matches!(u, farm_log::Unit::Millilitre | farm_log::Unit::Gram))
+            {
+                Some(unit) => Some((
+                    farm_log::Quantity {
+                        value: dose.normalize(),
+                        unit,
+                    },
+                    litres.normalize(),
+                )),
+                None => {
+                    errors.push(m.usage_bad_tank.clone());
+                    None
+                }
+            }
+        }
+        _ => {
+            errors.push(m.usage_bad_tank.clone());
+            None
+        }
+    };
+    if !errors.is_empty() {
+        return render_usage(&ctx, input.id, StatusCode::UNPROCESSABLE_ENTITY, Some(sent), errors).await;
+    }
+    let usage = store::InputUsage {
+        input_product_id: input.id,
+        rate_per_ha: rate,
+        tank_dose: tank,
+    };
+    match store.set_input_usage(principal.cooperative_id, &usage).await {
+        Ok(()) => {
+            ctx.flash(fill(&m.usage_saved, &[("name", &input.trade_name)])).await;
+            Ok(ctx.see_other("/danh-muc/vat-tu"))
+        }
+        Err(StoreError::Invalid(list)) => {
+            let errors = list
+                .0
+                .iter()
+                .map(|e| ctx.pick(e.message_en.clone(), e.message_vi.clone()))
+                .collect();
+            render_usage(&ctx, input.id, StatusCode::UNPROCESSABLE_ENTITY, Some(sent), errors).await
+        }
+        Err(error) => Err(ctx.error(Failure::Store(error))),
     }
 }

@@ -235,6 +235,10 @@ pub struct Messages {
     pub listing_lot: String,
     pub marks: String,
     pub more_photos: String,
+    pub listing_contact: String,
+    pub listing_call: String,
+    pub listing_zalo: String,
+    pub listing_contact_hint: String,
     /// Event titles by kind (`seeding`, `fertilizing` …).
     pub kind: HashMap<String, String>,
     /// Lot statuses (`growing`, `harvested` …).

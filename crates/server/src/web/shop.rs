@@ -230,7 +230,21 @@ struct ListingPage<'a> {
     coop_name: String,
     item: ListingCard,
     description: Option<String>,
-    photos: Vec<String>,
+    /// The main photo large: (src, srcset).
+    hero: Option<(String, String)>,
+    /// The other photos, large too: (src, srcset).
+    photos: Vec<(String, String)>,
+    /// How a buyer reaches the cooperative: (call link, call words, Zalo link, hint).
+    contact: Option<(String, String, String, String)>,
+}
+
+/// A photo's address at card size and its `srcset` with the full size, so a phone's screen
+/// gets a sharp picture without the full file on a small one.
+fn large_photo(site: &Site, hash: &farm_log::PhotoHash) -> (String, String) {
+    let hex = hash.to_hex();
+    let card = format!("{}/media/{hex}/card.jpg", site.prefix);
+    let full = format!("{}/media/{hex}/full.jpg", site.prefix);
+    (card.clone(), format!("{card} 720w, {full} 1600w"))
 }
 
 struct ListingCard {
@@ -379,6 +393,15 @@ pub(super) async fn listing_page(
         (PageLang::En, Some(text)) => Some(text.to_string()),
         _ => listing.fields.description_vi.as_ref().map(ToString::to_string),
     };
+    let phone: String = coop.phone.chars().filter(char::is_ascii_digit).collect();
+    let contact = (!phone.is_empty()).then(|| {
+        (
+            format!("tel:{phone}"),
+            fill(&m.listing_call, &[("coop", &coop.name)]),
+            format!("https://zalo.me/{phone}"),
+            fill(&m.listing_contact_hint, &[("phone", &coop.phone)]),
+        )
+    });
     let mut page = ListingPage {
         page: site.meta(
             &ask,
@@ -388,13 +411,15 @@ pub(super) async fn listing_page(
         m,
         coop_href: format!("{}/htx/{}", site.prefix, coop.id),
         coop_name: coop.name.clone(),
+        hero: listing.fields.photos.first().map(|hash| large_photo(site, hash)),
         photos: listing
             .fields
             .photos
             .iter()
             .skip(1)
-            .map(|hash| format!("{}/media/{}/card.jpg", site.prefix, hash.to_hex()))
+            .map(|hash| large_photo(site, hash))
             .collect(),
+        contact,
         item,
         description,
     };
