@@ -1,0 +1,548 @@
+//! Does Nguồn stay fast as lots and cooperatives grow? (issue 16; figures go in
+//! `docs/performance.md`). Every figure is printed beside its anchor measured in the same run.
+//!
+//! 1. **HTTP append as lots grow**: the real server on port 0; 4 clients, each appending
+//!    100-event batches (`POST …/events/batch`) to its own lot until every lot holds
+//!    `NGUON_GROWTH_EVENTS` events (default 100,000). Throughput per tenth of the run shows
+//!    whether an append's cost depends on the lot's length. Anchor: the database's own CLI
+//!    loading the very same rows, 100 per transaction (`sqlite3`; `psql` on PostgreSQL).
+//! 2. **`nguon verify`** (the real binary, whole process, peak RSS from `/usr/bin/time`) on two
+//!    shapes: 1,000 lots × 1,000 events and 100,000 lots × 10 events (`NGUON_GROWTH_VERIFY=0`
+//!    skips). Anchor: `b3sum`-style hashing of the same bytes is not what verification does, so
+//!    the anchor is `sqlite3` reading every event row (`SELECT … ORDER BY lot_id, seq`).
+//! 3. **Public pages** (cooperative, catalog, lot) on the demo database and on a cooperative with
+//!    `NGUON_GROWTH_LOTS` lots (default 100,000): p50 of 400 sequential requests each, and the
+//!    ratio (goal ≤ 1.5×).
+//!
+//! Run: `cargo bench -p nguon --bench growth`. Knobs: `NGUON_GROWTH_EVENTS`, `NGUON_GROWTH_VERIFY`
+//! (0 skips verification), `NGUON_GROWTH_LOTS` (0 skips the pages), `NGUON_GROWTH_PARTS`
+//! (`append verify pages`, default all), `NGUON_BENCH_POSTGRES_URL` (also run the append part on
+//! PostgreSQL; `none` skips), `NGUON_BENCH_DIR` (keep filled databases between runs).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr,
+    missing_docs
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use farm_log::{GeoPoint, InputKind, LotCode, PhoneNumber, Quantity, Region, Role, ShortText};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use store::{AppendItem, NewCooperative, NewInputProduct, NewLot, NewMember, NewPlot, NewProduct, Principal, Store};
+use uuid::Uuid;
+
+const CLIENTS: usize = 4;
+const BATCH: usize = 100;
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn text(s: &str) -> ShortText {
+    ShortText::parse(s, "bench").unwrap()
+}
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+/// A cooperative with a leader (and their API token), a large plot, a fertilizer and `lots` lots.
+struct Farm {
+    coop: i64,
+    principal: Principal,
+    token: String,
+    fertilizer: i64,
+    lots: Vec<String>,
+}
+
+async fn farm(store: &Store, lots: usize) -> Farm {
+    let (coop, _, token) = store
+        .create_cooperative(
+            NewCooperative {
+                name: text("HTX Đo hiệu năng"),
+                address: text("Thôn 1"),
+                province: text("Hà Nội"),
+                commune: text("Tây Tựu"),
+                phone: PhoneNumber::parse("0912000000", "phone").unwrap(),
+                region: Region::North,
+                gs1_company_prefix: None,
+                gln: None,
+            },
+            NewMember {
+                name: text("Nguyễn Văn Đo"),
+                phone: PhoneNumber::parse("0912000001", "phone").unwrap(),
+                role: Role::Leader,
+            },
+        )
+        .await
+        .unwrap();
+    let principal = store.authenticate(&token.token).await.unwrap().unwrap();
+    let plot = store
+        .create_plot(
+            coop.id,
+            NewPlot {
+                name: text("Cánh đồng mẫu lớn"),
+                area: Quantity::parse("50 ha", None, "area").unwrap(),
+                commune: text("Tây Tựu"),
+                location: Some(GeoPoint::from_degrees(21.08, 105.73, "location").unwrap()),
+                growing_area_code: None,
+            },
+        )
+        .await
+        .unwrap();
+    let product = store
+        .create_product(
+            coop.id,
+            NewProduct {
+                commodity: text("Cải ngọt"),
+                variety: None,
+                gtin: None,
+            },
+        )
+        .await
+        .unwrap();
+    let fertilizer = store
+        .create_input_product(
+            coop.id,
+            NewInputProduct {
+                kind: InputKind::Fertilizer,
+                trade_name: text("Đạm Phú Mỹ"),
+                active_ingredients: vec![text("Urê 46%N")],
+                registration_number: None,
+                phi_days: None,
+            },
+        )
+        .await
+        .unwrap();
+    let mut codes = Vec::with_capacity(lots);
+    for i in 0..lots {
+        let code = format!("G-{i:06}");
+        store
+            .create_lot(
+                coop.id,
+                NewLot {
+                    code: LotCode::parse(&code, "code").unwrap(),
+                    product_id: product.id,
+                    plot_ids: vec![plot.id],
+                },
+            )
+            .await
+            .unwrap();
+        codes.push(code);
+    }
+    Farm {
+        coop: coop.id,
+        principal,
+        token: token.token,
+        fertilizer: fertilizer.id,
+        lots: codes,
+    }
+}
+
+/// The `n`-th event of a lot as JSON: fertilizing, irrigation and observation in turn, one
+/// minute apart, all in the past.
+fn event_json(fertilizer: i64, n: usize) -> Value {
+    let occurred = (chrono::DateTime::parse_from_rfc3339("2025-01-01T06:00:00+07:00").unwrap()
+        + chrono::Duration::minutes(n as i64))
+    .to_rfc3339();
+    let id = Uuid::new_v4();
+    match n % 3 {
+        0 => json!({ "id": id, "type": "fertilizing", "occurred_at": occurred,
+                     "input": { "input_product_id": fertilizer }, "amount": "8 kg", "method": "Bón thúc" }),
+        1 => json!({ "id": id, "type": "irrigation", "occurred_at": occurred,
+                     "method": "Tưới phun mưa", "water_source": "Giếng khoan", "amount": "2000 lít" }),
+        _ => json!({ "id": id, "type": "observation", "occurred_at": occurred,
+                     "subject": "Sâu xanh", "note": "Mật độ thấp ở đầu luống phía bắc" }),
+    }
+}
+
+/// A server on port 0 over `store`; its base URL.
+async fn serve(store: &Store) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let labels = server::api::LabelSettings {
+        base_url: label::BaseUrl::parse(&base).unwrap(),
+        font: Err("the growth benchmark prints no labels".to_owned()),
+    };
+    let state = server::AppState::new(store.clone(), labels).reverifying_every(Duration::ZERO);
+    tokio::spawn(async move {
+        let _ = server::serve(listener, state, std::future::pending()).await;
+    });
+    base
+}
+
+/// Part 1 on one backend: prints each tenth's throughput, the whole run's, and returns it.
+async fn http_append(store: &Store, label: &str, events_per_lot: usize) -> f64 {
+    let farm = farm(store, CLIENTS).await;
+    let base = serve(store).await;
+    let total = events_per_lot * CLIENTS;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for lot in farm.lots.clone() {
+        let (base, token, done) = (base.clone(), farm.token.clone(), done.clone());
+        let (coop, fertilizer) = (farm.coop, farm.fertilizer);
+        clients.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            let mut n = 0;
+            while n < events_per_lot {
+                let size = BATCH.min(events_per_lot - n);
+                let events: Vec<Value> = (n..n + size)
+                    .map(|i| {
+                        let mut e = event_json(fertilizer, i);
+                        e["lot_code"] = json!(lot);
+                        e
+                    })
+                    .collect();
+                let response = client
+                    .post(format!("{base}/api/v1/cooperatives/{coop}/events/batch"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "events": events }))
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(
+                    response.status().is_success(),
+                    "{}",
+                    response.text().await.unwrap_or_default()
+                );
+                n += size;
+                done.fetch_add(size, std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    // Throughput per tenth of the run, to see whether it falls as the lots grow.
+    let mut tenths = Vec::new();
+    let mut last = (Instant::now(), 0usize);
+    for tenth in 1..=10 {
+        let mark = total * tenth / 10;
+        while done.load(std::sync::atomic::Ordering::Relaxed) < mark {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let now = (Instant::now(), done.load(std::sync::atomic::Ordering::Relaxed));
+        tenths.push((now.1 - last.1) as f64 / now.0.duration_since(last.0).as_secs_f64());
+        last = now;
+    }
+    for client in clients {
+        client.await.unwrap();
+    }
+    let whole = total as f64 / started.elapsed().as_secs_f64();
+    let shown: Vec<String> = tenths.iter().map(|r| format!("{r:.0}")).collect();
+    println!("{label} HTTP append, {CLIENTS} clients × {BATCH}-event batches, lots growing to {events_per_lot}:");
+    println!("  events/s per tenth of the run: {}", shown.join(" "));
+    println!(
+        "  whole run {whole:.0} events/s; last tenth / first tenth = {:.2} (flat ≈ 1)",
+        tenths[9] / tenths[0]
+    );
+    whole
+}
+
+fn run(command: &mut Command) -> (Duration, std::process::Output) {
+    let started = Instant::now();
+    let output = command.output().expect("the tool runs");
+    let spent = started.elapsed();
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (spent, output)
+}
+
+/// INSERT statements, grouped `per` to a transaction.
+fn in_transactions(inserts: &str, per: usize) -> String {
+    let mut out = String::new();
+    for (i, line) in inserts.lines().filter(|l| l.starts_with("INSERT")).enumerate() {
+        if i % per == 0 {
+            if i > 0 {
+                out.push_str("COMMIT;\n");
+            }
+            out.push_str("BEGIN;\n");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.push_str("COMMIT;\n");
+    out
+}
+
+async fn sqlite_append(dir: &Path, events_per_lot: usize) {
+    let path = dir.join("growth-append.db");
+    let _ = std::fs::remove_file(&path);
+    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    let ours = http_append(&store, "SQLite", events_per_lot).await;
+    drop(store);
+    if !have("sqlite3") {
+        eprintln!("SKIPPED the sqlite3 anchor: sqlite3 not found");
+        return;
+    }
+    let schema = run(Command::new("sqlite3").arg(&path).arg(".schema events")).1.stdout;
+    let inserts = run(Command::new("sqlite3")
+        .arg(&path)
+        .arg(".mode insert events")
+        .arg("SELECT * FROM events ORDER BY lot_id, seq"))
+    .1
+    .stdout;
+    let mut sql = "PRAGMA journal_mode=WAL;\nPRAGMA synchronous=FULL;\n".to_owned();
+    sql.push_str(&String::from_utf8_lossy(&schema));
+    sql.push_str(&in_transactions(&String::from_utf8_lossy(&inserts), BATCH));
+    let script = dir.join("growth-anchor.sql");
+    std::fs::write(&script, sql).unwrap();
+    let anchor = dir.join("growth-anchor.db");
+    let _ = std::fs::remove_file(&anchor);
+    let (spent, _) = run(Command::new("sqlite3")
+        .arg(&anchor)
+        .arg(format!(".read {}", script.display())));
+    let theirs = (events_per_lot * CLIENTS) as f64 / spent.as_secs_f64();
+    println!("  anchor: sqlite3 CLI, the same rows, {BATCH} per transaction: {theirs:.0} rows/s");
+    println!("  ratio HTTP append / sqlite3 = {:.2} (goal ≥ 0.5)", ours / theirs);
+}
+
+async fn postgres_append(admin_url: &str, events_per_lot: usize) {
+    let Ok(admin) = Database::connect(admin_url).await else {
+        eprintln!("SKIPPED PostgreSQL: no server at {admin_url}");
+        return;
+    };
+    let name = format!("nguon_growth_{}", std::process::id());
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').map_or(admin_url, |(s, _)| s));
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let ours = http_append(&store, "PostgreSQL", events_per_lot).await;
+    drop(store);
+    if have("psql") && have("pg_dump") {
+        run(Command::new("psql").args([&url, "-qc", "CREATE TABLE anchor_events (LIKE events INCLUDING ALL)"]));
+        let dump = run(Command::new("pg_dump").args(["--data-only", "--inserts", "--table=events", &url]))
+            .1
+            .stdout;
+        let inserts =
+            String::from_utf8_lossy(&dump).replace("INSERT INTO public.events ", "INSERT INTO public.anchor_events ");
+        let script = std::env::temp_dir().join(format!("{name}.sql"));
+        std::fs::write(&script, in_transactions(&inserts, BATCH)).unwrap();
+        let (spent, _) = run(Command::new("psql").args([&url, "-q", "-f", script.to_str().unwrap()]));
+        let theirs = (events_per_lot * CLIENTS) as f64 / spent.as_secs_f64();
+        println!("  anchor: psql, the same rows, {BATCH} per transaction: {theirs:.0} rows/s");
+        println!("  ratio HTTP append / psql = {:.2} (goal ≥ 0.8)", ours / theirs);
+        let _ = std::fs::remove_file(script);
+    }
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+}
+
+/// Fills (once) a SQLite database of `lots` lots × `per_lot` events through `Store::append`.
+async fn filled(dir: &Path, lots: usize, per_lot: usize) -> PathBuf {
+    let path = dir.join(format!("growth-verify-{lots}x{per_lot}.db"));
+    let done = dir.join(format!("growth-verify-{lots}x{per_lot}.done"));
+    if path.exists() && done.exists() {
+        return path;
+    }
+    let _ = std::fs::remove_file(&path);
+    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    let started = Instant::now();
+    let farm = farm(&store, lots).await;
+    // Many lots per transaction when they are small, 500 events per batch when they are long.
+    let mut items = Vec::new();
+    for code in &farm.lots {
+        for n in 0..per_lot {
+            items.push(AppendItem {
+                lot_code: code.clone(),
+                draft: farm_log::draft::parse_draft(&event_json(farm.fertilizer, n), "").unwrap(),
+            });
+            if items.len() == 500 {
+                store
+                    .append(&farm.principal, std::mem::take(&mut items), true)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    if !items.is_empty() {
+        store.append(&farm.principal, items, true).await.unwrap();
+    }
+    println!(
+        "(filled {lots} lots × {per_lot} events in {:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(done, b"").unwrap();
+    path
+}
+
+async fn verify(dir: &Path, lots: usize, per_lot: usize) {
+    let path = filled(dir, lots, per_lot).await;
+    let events = lots * per_lot;
+    let nguon = env!("CARGO_BIN_EXE_nguon");
+    let (spent, output) = if Path::new("/usr/bin/time").exists() {
+        run(Command::new("/usr/bin/time")
+            .args([
+                "-f",
+                "peak-rss-kb %M",
+                nguon,
+                "--database",
+                path.to_str().unwrap(),
+                "verify",
+            ])
+            .env("NO_COLOR", "1"))
+    } else {
+        run(Command::new(nguon).args(["--database", path.to_str().unwrap(), "verify"]))
+    };
+    let rss = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("peak-rss-kb ")
+                .and_then(|k| k.trim().parse::<f64>().ok())
+        })
+        .map_or("?".to_owned(), |kb| format!("{:.0}", kb / 1024.0));
+    let rate = events as f64 / spent.as_secs_f64();
+    println!(
+        "`nguon verify`, {lots} lots × {per_lot} events: {:.2} s, {rate:.0} events/s (goal ≥ 500,000: {:.2}×), peak RSS {rss} MB (goal ≤ 150)",
+        spent.as_secs_f64(),
+        rate / 500_000.0
+    );
+    if have("sqlite3") {
+        let (read, _) = run(Command::new("sqlite3").arg(&path).arg(
+            "SELECT count(*), sum(length(body)), sum(length(head)) FROM (SELECT body, head FROM events ORDER BY lot_id, seq)",
+        ));
+        println!(
+            "  anchor: sqlite3 reading every event row in order: {:.2} s ({:.0} rows/s)",
+            read.as_secs_f64(),
+            events as f64 / read.as_secs_f64()
+        );
+    }
+}
+
+/// p50 of `n` sequential GETs, in ms.
+async fn p50(client: &reqwest::Client, url: &str, n: usize) -> f64 {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let started = Instant::now();
+        let response = client.get(url).send().await.unwrap();
+        assert!(response.status().is_success(), "{url}: {}", response.status());
+        let _ = response.bytes().await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    times[n / 2]
+}
+
+async fn pages(dir: &Path, lots: usize) {
+    // The demo database.
+    let demo = dir.join("growth-demo.db");
+    let _ = std::fs::remove_file(&demo);
+    let store = Store::connect(demo.to_str().unwrap()).await.unwrap();
+    store.migrate().await.unwrap();
+    nguon::demo::load(&store).await.unwrap();
+    let base = serve(&store).await;
+    let client = reqwest::Client::new();
+    let small = [
+        ("cooperative", format!("{base}/htx/1")),
+        ("catalog", format!("{base}/htx/1/san-pham")),
+        ("lot", format!("{base}/htx/1/lo/CN-2609-01-A")),
+    ];
+    let mut demo_p50 = Vec::new();
+    for (what, url) in &small {
+        demo_p50.push((what, p50(&client, url, 400).await));
+    }
+    // A cooperative with `lots` lots (each with a few events), once.
+    let path = dir.join(format!("growth-pages-{lots}.db"));
+    let done = dir.join(format!("growth-pages-{lots}.done"));
+    let big = Store::connect(path.to_str().unwrap()).await.unwrap();
+    big.migrate().await.unwrap();
+    if !done.exists() {
+        let started = Instant::now();
+        nguon::demo::load(&big).await.unwrap();
+        let farm = farm(&big, 0).await;
+        let leader = farm.principal.clone();
+        let plot = big.plots(farm.coop).await.unwrap()[0].id;
+        let product = big.products(farm.coop).await.unwrap()[0].id;
+        let mut items = Vec::new();
+        for i in 0..lots {
+            let code = format!("L-{i:06}");
+            big.create_lot(
+                farm.coop,
+                NewLot {
+                    code: LotCode::parse(&code, "code").unwrap(),
+                    product_id: product,
+                    plot_ids: vec![plot],
+                },
+            )
+            .await
+            .unwrap();
+            for n in 0..3 {
+                items.push(AppendItem {
+                    lot_code: code.clone(),
+                    draft: farm_log::draft::parse_draft(&event_json(farm.fertilizer, n), "").unwrap(),
+                });
+            }
+            if items.len() >= 300 {
+                big.append(&leader, std::mem::take(&mut items), true).await.unwrap();
+            }
+        }
+        if !items.is_empty() {
+            big.append(&leader, items, true).await.unwrap();
+        }
+        println!(
+            "(made a cooperative of {lots} lots in {:.0} s)",
+            started.elapsed().as_secs_f64()
+        );
+        std::fs::write(&done, b"").unwrap();
+    }
+    let coop = big.cooperatives().await.unwrap().last().unwrap().id;
+    let base = serve(&big).await;
+    let large = [
+        ("cooperative", format!("{base}/htx/{coop}")),
+        ("catalog", format!("{base}/htx/{coop}/san-pham")),
+        ("lot", format!("{base}/htx/{coop}/lo/L-{:06}", lots / 2)),
+    ];
+    println!("public pages, p50 of 400 sequential GETs (ms): demo database → a cooperative of {lots} lots");
+    for ((what, demo_ms), (_, url)) in demo_p50.iter().zip(&large) {
+        let big_ms = p50(&client, url, 400).await;
+        println!(
+            "  {what:<12} {demo_ms:>7.2} → {big_ms:>7.2}   ratio {:.2} (goal ≤ 1.5)",
+            big_ms / demo_ms
+        );
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let events_per_lot = env_usize("NGUON_GROWTH_EVENTS", 100_000);
+    let verify_on = env_usize("NGUON_GROWTH_VERIFY", 1) > 0;
+    let page_lots = env_usize("NGUON_GROWTH_LOTS", 100_000);
+    let parts = std::env::var("NGUON_GROWTH_PARTS").unwrap_or_else(|_| "append verify pages".into());
+    let postgres = std::env::var("NGUON_BENCH_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let temp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("NGUON_BENCH_DIR").map_or_else(|| temp.path().to_path_buf(), PathBuf::from);
+    std::fs::create_dir_all(&dir).unwrap();
+    println!(
+        "growth benchmark — {} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        chrono::Utc::now().format("%Y-%m-%dT%H:%MZ")
+    );
+    if parts.contains("append") && events_per_lot > 0 {
+        sqlite_append(&dir, events_per_lot).await;
+        if postgres != "none" {
+            postgres_append(&postgres, events_per_lot).await;
+        }
+    }
+    if parts.contains("verify") && verify_on {
+        verify(&dir, 1_000, 1_000).await;
+        verify(&dir, 100_000, 10).await;
+    }
+    if parts.contains("pages") && page_lots > 0 {
+        pages(&dir, page_lots).await;
+    }
+}
