@@ -17,7 +17,7 @@ TRIALS=${1:-10}
 [ -x "$NGUON" ] || (cd "$ROOT" && cargo build --release -p nguon --bin nguon)
 WORK=$(mktemp -d)
 PID=
-cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$WORK"; }
+cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 start() { # db, port

@@ -39,6 +39,7 @@ verdict_of_page() { # url → altered | genuine | recalled | … | HTTP code
     sed -n 's/.*"propertyID":"nguon:verdict"[^}]*"value":"\([a-z]*\)".*/\1/p' <<<"$body" | head -n1
 }
 
+missed=0
 printf '| case | GS1 page | short link | lot page | JSON API | nguon verify |\n|---|---|---|---|---|---|\n'
 for case in "${CASES[@]}"; do
     name=${case%%|*}
@@ -77,5 +78,12 @@ for case in "${CASES[@]}"; do
         row="$row exit $? ($(grep -c ALTERED "$WORK/verify.txt") named) |"
     fi
     echo "$row"
-    [ -n "$PG" ] && psql -q "$PG" -c "DROP DATABASE $scratch WITH (FORCE)" >/dev/null
+    # Every surface must say altered, and verify must exit non-zero naming something.
+    if [ "$(grep -o '| altered ' <<<"$row" | wc -l)" -ne 4 ] || grep -q 'missed\|(0 named)' <<<"$row"; then
+        missed=$((missed + 1))
+    fi
+    if [ -n "$PG" ]; then psql -q "$PG" -c "DROP DATABASE $scratch WITH (FORCE)" >/dev/null; fi
 done
+echo
+echo "${#CASES[@]} tamper cases × 4 surfaces and nguon verify: $missed cases not shown as altered everywhere."
+[ "$missed" -eq 0 ]

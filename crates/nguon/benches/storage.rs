@@ -17,136 +17,16 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use farm_log::draft::parse_draft;
-use farm_log::{GeoPoint, InputKind, LotCode, PhoneNumber, Quantity, Region, Role, ShortText};
+mod common;
+use common::{Farm, draft, env_usize, farm, have};
+
 use sea_orm::{ConnectionTrait, Database};
-use serde_json::json;
-use store::{AppendItem, NewCooperative, NewInputProduct, NewLot, NewMember, NewPlot, NewProduct, Principal, Store};
-use uuid::Uuid;
+use store::{AppendItem, Store};
 
 const APPEND_GOAL: f64 = 5_000.0;
 const VERIFY_GOAL: f64 = 200_000.0;
 const EVENTS_PER_LOT: usize = 1_000;
 const BATCH: usize = 500;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn text(s: &str) -> ShortText {
-    ShortText::parse(s, "bench").unwrap()
-}
-
-fn have(tool: &str) -> bool {
-    Command::new(tool).arg("--version").output().is_ok()
-}
-
-/// A cooperative with a leader, a plot, a fertilizer and `lots` growing lots.
-struct Farm {
-    principal: Principal,
-    fertilizer: i64,
-    lots: Vec<String>,
-}
-
-async fn farm(store: &Store, lots: usize) -> Farm {
-    let (coop, _, token) = store
-        .create_cooperative(
-            NewCooperative {
-                name: text("HTX Đo hiệu năng"),
-                address: text("Thôn 1"),
-                province: text("Hà Nội"),
-                commune: text("Tây Tựu"),
-                phone: PhoneNumber::parse("0912000000", "phone").unwrap(),
-                region: Region::North,
-                gs1_company_prefix: None,
-                gln: None,
-            },
-            NewMember {
-                name: text("Nguyễn Văn Đo"),
-                phone: PhoneNumber::parse("0912000001", "phone").unwrap(),
-                role: Role::Leader,
-            },
-        )
-        .await
-        .unwrap();
-    let principal = store.authenticate(&token.token).await.unwrap().unwrap();
-    let plot = store
-        .create_plot(
-            coop.id,
-            NewPlot {
-                name: text("Ruộng đo"),
-                area: Quantity::parse("1000 m2", None, "area").unwrap(),
-                commune: text("Tây Tựu"),
-                location: Some(GeoPoint::from_degrees(21.08, 105.73, "location").unwrap()),
-                growing_area_code: None,
-            },
-        )
-        .await
-        .unwrap();
-    let product = store
-        .create_product(
-            coop.id,
-            NewProduct {
-                commodity: text("Cải ngọt"),
-                variety: None,
-                gtin: None,
-            },
-        )
-        .await
-        .unwrap();
-    let fertilizer = store
-        .create_input_product(
-            coop.id,
-            NewInputProduct {
-                kind: InputKind::Fertilizer,
-                trade_name: text("Đạm Phú Mỹ"),
-                active_ingredients: vec![text("Urê 46%N")],
-                registration_number: None,
-                phi_days: None,
-            },
-        )
-        .await
-        .unwrap();
-    let mut codes = Vec::with_capacity(lots);
-    for i in 0..lots {
-        let code = format!("B-{i:06}");
-        store
-            .create_lot(
-                coop.id,
-                NewLot {
-                    code: LotCode::parse(&code, "code").unwrap(),
-                    product_id: product.id,
-                    plot_ids: vec![plot.id],
-                },
-            )
-            .await
-            .unwrap();
-        codes.push(code);
-    }
-    Farm {
-        principal,
-        fertilizer: fertilizer.id,
-        lots: codes,
-    }
-}
-
-/// The `n`-th event of a lot: a realistic mix of fertilizing, irrigation and observation, one
-/// minute apart, all in the past.
-fn draft(farm: &Farm, n: usize) -> farm_log::event::EventDraft {
-    let occurred = chrono::DateTime::parse_from_rfc3339("2025-01-01T06:00:00+07:00").unwrap()
-        + chrono::Duration::minutes(n as i64);
-    let occurred = occurred.to_rfc3339();
-    let id = Uuid::new_v4();
-    let value = match n % 3 {
-        0 => json!({ "id": id, "type": "fertilizing", "occurred_at": occurred,
-                     "input": { "input_product_id": farm.fertilizer }, "amount": "8 kg", "method": "Bón thúc" }),
-        1 => json!({ "id": id, "type": "irrigation", "occurred_at": occurred,
-                     "method": "Tưới phun mưa", "water_source": "Giếng khoan", "amount": "2000 lít" }),
-        _ => json!({ "id": id, "type": "observation", "occurred_at": occurred,
-                     "subject": "Sâu xanh", "note": "Mật độ thấp ở đầu luống phía bắc" }),
-    };
-    parse_draft(&value, "").unwrap()
-}
 
 /// Appends `events` events, `EVENTS_PER_LOT` per lot, in batches of `BATCH` (the API's batch
 /// size). Returns the time spent in `Store::append` only.
@@ -160,7 +40,7 @@ async fn append_all(store: &Store, farm: &Farm, events: usize) -> Duration {
             let items: Vec<AppendItem> = (n..n + size)
                 .map(|i| AppendItem {
                     lot_code: code.clone(),
-                    draft: draft(farm, i),
+                    draft: draft(farm.fertilizer, i),
                 })
                 .collect();
             let started = Instant::now();
@@ -205,7 +85,7 @@ async fn sqlite_append(dir: &Path, events: usize) {
     let path = dir.join("append.db");
     let store = Store::connect(path.to_str().unwrap()).await.unwrap();
     store.migrate().await.unwrap();
-    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT), "B").await;
     let spent = append_all(&store, &farm, events).await;
     let ours = report(
         "SQLite  Store::append (WAL, synchronous=FULL)",
@@ -263,7 +143,7 @@ async fn postgres_append(admin_url: &str, events: usize) {
     };
     let store = Store::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
-    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+    let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT), "B").await;
     let spent = append_all(&store, &farm, events).await;
     let ours = report("Postgres Store::append", events, spent, Some(APPEND_GOAL));
     drop(store);
@@ -312,7 +192,7 @@ async fn verify_throughput(dir: &Path, events: usize) {
     } else {
         let store = Store::connect(path.to_str().unwrap()).await.unwrap();
         store.migrate().await.unwrap();
-        let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT)).await;
+        let farm = farm(&store, events.div_ceil(EVENTS_PER_LOT), "B").await;
         let started = Instant::now();
         append_all(&store, &farm, events).await;
         println!(
