@@ -562,6 +562,54 @@
     });
   }
 
+  // The diary import: a large Excel file on 3G takes a while, so it is sent with a progress
+  // bar; the answer (the lot with its message, or the rows to fix) replaces the page as a plain
+  // form post would. Nothing is written unless the whole file arrives and every row is right.
+  (function () {
+    var form = document.getElementById("import-diary");
+    var box = document.getElementById("import-sending");
+    if (!form || !box || !window.FormData || !window.XMLHttpRequest) return;
+    var text = document.getElementById("import-sending-text");
+    var bar = document.getElementById("import-progress");
+    var button = form.querySelector("button[type=submit]");
+    var tell = function (what, percent) {
+      text.textContent = fill(box.getAttribute("data-" + what) || "", { percent: percent });
+    };
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (button.disabled) return;
+      var request = new XMLHttpRequest();
+      request.open("POST", form.getAttribute("action"));
+      request.withCredentials = true;
+      request.responseType = "text";
+      request.upload.onprogress = function (progress) {
+        if (!progress.lengthComputable) return;
+        var percent = Math.floor((100 * progress.loaded) / progress.total);
+        bar.value = percent;
+        tell(percent >= 100 ? "reading" : "uploading", percent);
+      };
+      request.upload.onload = function () { bar.value = 100; tell("reading", 100); };
+      request.onload = function () {
+        var shown = request.responseURL || window.location.href;
+        if (shown !== window.location.href) history.replaceState(null, "", shown);
+        document.open();
+        document.write(request.responseText);
+        document.close();
+      };
+      request.onerror = function () {
+        button.disabled = false;
+        tell("failed", 0);
+      };
+      request.onabort = request.onerror;
+      request.ontimeout = request.onerror;
+      button.disabled = true;
+      bar.value = 0;
+      tell("uploading", 0);
+      box.hidden = false;
+      request.send(new FormData(form));
+    });
+  })();
+
   window.addEventListener("online", send);
   window.addEventListener("offline", show);
   setInterval(send, 5000);

@@ -615,3 +615,122 @@ async fn a_buyer_on_a_listing_page_sees_a_large_photo_and_can_call_or_zalo_the_c
     assert!(legend.contains("bắt buộc") && legend.contains("Google"), "{legend}");
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_imports_a_kept_diary_watching_its_upload_progress_and_lands_on_the_lot() {
+    let Some((browser, app)) =
+        start("a_leader_imports_a_kept_diary_watching_its_upload_progress_and_lands_on_the_lot").await
+    else {
+        return;
+    };
+    let veg = app.veg().id;
+    // A growing lot on Ruộng Bãi Sau, the plot the sample diary names.
+    let plot = app
+        .store
+        .plots(veg)
+        .await
+        .expect("plots")
+        .into_iter()
+        .find(|p| p.name == "Ruộng Bãi Sau")
+        .expect("plot");
+    let product = app.store.products(veg).await.expect("products")[0].id;
+    let (status, body) = app
+        .post(
+            &format!("/api/v1/cooperatives/{veg}/lots"),
+            &app.veg().leader,
+            json!({ "code": "CN-2611-02", "product_id": product, "plot_ids": [plot.id] }),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED, "{body}");
+    let leader = leader_of(&app, veg).await;
+    sign_in(&browser, &app, &leader.phone).await;
+    browser
+        .open(&format!("{}/app/lo/CN-2611-02/nhap-nhat-ky", app.base))
+        .await;
+    check_screen(&browser).await;
+    // What the page shows while the file travels, kept where the next page can still read it.
+    browser
+        .eval(
+            "sessionStorage.removeItem('import-seen'); \
+             const send = XMLHttpRequest.prototype.send; \
+             XMLHttpRequest.prototype.send = function (body) { \
+               const note = () => sessionStorage.setItem('import-seen', JSON.stringify({ \
+                 hidden: document.getElementById('import-sending').hidden, \
+                 value: document.getElementById('import-progress').value, \
+                 text: document.getElementById('import-sending-text').textContent, \
+                 disabled: document.querySelector('#import-diary button[type=submit]').disabled })); \
+               this.upload.addEventListener('progress', note); \
+               this.upload.addEventListener('load', note); \
+               return send.call(this, body); }; \
+             return null;",
+        )
+        .await;
+    let sample = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../fixtures/nhat-ky-cai-ngot-bai-sau.csv"
+    ))
+    .canonicalize()
+    .expect("the sample diary");
+    browser
+        .find("#file")
+        .await
+        .send_keys(sample.to_str().expect("utf-8 path"))
+        .await
+        .expect("choose the file");
+    let mut taps = 2; // the file field and the file chosen
+    // The screen checks first ("Chỉ kiểm tra" is ticked): nothing is written yet.
+    tap(&browser.find("#import-diary button[type=submit]").await, &mut taps).await;
+    let checked = wait_for("the check's summary", POST_WAIT, || async {
+        let text = browser
+            .eval("const s = document.getElementById('import-summary'); return s ? s.textContent : null;")
+            .await;
+        match text.as_str() {
+            Some(t) if t.contains("9 dòng mới") => Ok(t.to_owned()),
+            _ => Err(format!("{text} on {}", browser.url().await)),
+        }
+    })
+    .await;
+    assert!(checked.contains("Tệp hợp lệ"), "{checked}");
+    assert!(app.store.events(veg, "CN-2611-02").await.expect("events").is_empty());
+    check_screen(&browser).await;
+    // Then for real: the answer has "Chỉ kiểm tra" unticked; choose the file again (a page that
+    // answers a post cannot keep it) and send.
+    let ticked = browser
+        .eval("return document.querySelector('input[name=dry_run]').checked;")
+        .await;
+    assert_eq!(ticked, false, "after a good check the next tap writes");
+    taps += 2; // the file field and the file chosen, again
+    browser
+        .find("#file")
+        .await
+        .send_keys(sample.to_str().expect("utf-8 path"))
+        .await
+        .expect("choose the file again");
+    tap(&browser.find("#import-diary button[type=submit]").await, &mut taps).await;
+    let lot_page = format!("{}/app/lo/CN-2611-02", app.base);
+    wait_url(&browser, "the lot after the import", |url| url == lot_page).await;
+    let flash = wait_for("the import's message", POST_WAIT, || async {
+        let text = browser
+            .eval("const f = document.getElementById('flash'); return f ? f.textContent : null;")
+            .await;
+        match text.as_str() {
+            Some(t) if t.contains("Đã ghi") => Ok(t.to_owned()),
+            _ => Err(format!("{text}")),
+        }
+    })
+    .await;
+    assert!(flash.contains("Đã ghi 9 dòng"), "{flash}");
+    let seen = browser.eval("return sessionStorage.getItem('import-seen');").await;
+    let seen: serde_json::Value = serde_json::from_str(seen.as_str().expect("progress was shown")).expect("json");
+    assert_eq!(seen["hidden"], false, "the progress box is shown while sending: {seen}");
+    assert_eq!(seen["value"], 100, "{seen}");
+    assert_eq!(seen["disabled"], true, "a second tap cannot send it twice: {seen}");
+    assert!(seen["text"].as_str().is_some_and(|t| t.contains("đang đọc")), "{seen}");
+    assert_eq!(app.store.events(veg, "CN-2611-02").await.expect("events").len(), 9);
+    report_taps(
+        "import a kept diary, checked first (file → choose → Nhập nhật ký → file → choose → Nhập nhật ký)",
+        taps,
+    );
+    check_screen(&browser).await;
+    browser.close().await;
+}

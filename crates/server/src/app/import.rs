@@ -40,6 +40,9 @@ pub struct ImportMessages {
     pub checked: String,
     pub done: String,
     pub back: String,
+    pub uploading: String,
+    pub reading: String,
+    pub upload_failed: String,
 }
 
 fn load(name: &str, text: &str) -> ImportMessages {
