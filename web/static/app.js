@@ -586,7 +586,7 @@
         if (!progress.lengthComputable) return;
         var percent = Math.floor((100 * progress.loaded) / progress.total);
         bar.value = percent;
-        tell(percent >= 100 ? "reading" : "uploading", percent);
+        tell("uploading", percent);
       };
       request.upload.onload = function () { bar.value = 100; tell("reading", 100); };
       request.onload = function () {

@@ -7,16 +7,16 @@
 //!    whether an append's cost depends on the lot's length. Anchor: the database's own CLI
 //!    loading the very same rows, 100 per transaction (`sqlite3`; `psql` on PostgreSQL).
 //! 2. **`nguon verify`** (the real binary, whole process, peak RSS from `/usr/bin/time`) on two
-//!    shapes: 1,000 lots × 1,000 events and 100,000 lots × 10 events (`NGUON_GROWTH_VERIFY=0`
-//!    skips). Anchor: `b3sum`-style hashing of the same bytes is not what verification does, so
-//!    the anchor is `sqlite3` reading every event row (`SELECT … ORDER BY lot_id, seq`).
+//!    shapes: 1,000 lots × 1,000 events and 100,000 lots × 10 events. Anchor: `b3sum`-style
+//!    hashing of the same bytes is not what verification does, so the anchor is `sqlite3`
+//!    reading every event row (`SELECT … ORDER BY lot_id, seq`).
 //! 3. **Public pages** (cooperative, catalog, lot) on the demo database and on a cooperative with
-//!    `NGUON_GROWTH_LOTS` lots (default 100,000): p50 of 400 sequential requests each, and the
-//!    ratio (goal ≤ 1.5×).
+//!    `NGUON_GROWTH_LOTS` lots (default 100,000): p50 of sequential requests that each do the
+//!    page's work (see `page_urls`), and the ratio (goal ≤ 1.5×).
 //!
-//! Run: `cargo bench -p nguon --bench growth`. Knobs: `NGUON_GROWTH_EVENTS`, `NGUON_GROWTH_VERIFY`
-//! (0 skips verification), `NGUON_GROWTH_LOTS` (0 skips the pages), `NGUON_GROWTH_PARTS`
-//! (`append verify pages`, default all), `NGUON_BENCH_POSTGRES_URL` (also run the append part on
+//! Run: `cargo bench -p nguon --bench growth`. Knobs: `NGUON_GROWTH_EVENTS`,
+//! `NGUON_GROWTH_LOTS` (0 skips the pages), `NGUON_GROWTH_PARTS` (which parts run, of
+//! `append verify pages`; default all), `NGUON_BENCH_POSTGRES_URL` (also run the append part on
 //! PostgreSQL; `none` skips), `NGUON_BENCH_DIR` (keep filled databases between runs).
 
 #![allow(
@@ -419,7 +419,6 @@ async fn pages(dir: &Path, lots: usize) {
 #[tokio::main]
 async fn main() {
     let events_per_lot = env_usize("NGUON_GROWTH_EVENTS", 100_000);
-    let verify_on = env_usize("NGUON_GROWTH_VERIFY", 1) > 0;
     let page_lots = env_usize("NGUON_GROWTH_LOTS", 100_000);
     let parts = std::env::var("NGUON_GROWTH_PARTS").unwrap_or_else(|_| "append verify pages".into());
     let postgres = std::env::var("NGUON_BENCH_POSTGRES_URL")
@@ -438,7 +437,7 @@ async fn main() {
             postgres_append(&postgres, events_per_lot).await;
         }
     }
-    if parts.contains("verify") && verify_on {
+    if parts.contains("verify") {
         verify(&dir, 1_000, 1_000).await;
         verify(&dir, 100_000, 10).await;
     }
