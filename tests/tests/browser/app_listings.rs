@@ -12,7 +12,7 @@ use serde_json::json;
 use tests::browser::{Browser, VIEWPORT};
 
 use crate::helpers::TestApp;
-use crate::support::{sign_in, start};
+use crate::support::{sign_in, start, wait_offline_ready};
 
 /// The demo's second packed lot of cải ngọt, the one the new listing sells from.
 const LISTED_LOT: &str = "CN-2609-01-B";
@@ -138,6 +138,15 @@ async fn tap_and_wait(browser: &Browser, element: &fantoccini::elements::Element
     }
 }
 
+/// Where the top of the first element matching `selector` is on the page, in CSS pixels.
+async fn top_of(browser: &Browser, selector: &str) -> serde_json::Value {
+    browser
+        .eval(&format!(
+            "return document.querySelector('{selector}').getBoundingClientRect().top + window.scrollY;"
+        ))
+        .await
+}
+
 /// The status of the last navigation's answer (200, 422 …).
 async fn response_status(browser: &Browser) -> serde_json::Value {
     browser
@@ -244,6 +253,25 @@ async fn a_leader_lists_a_product_with_a_photo_sells_some_raises_its_price_and_p
 
     // Home → "Bán hàng": the listings, the feed links and what the feeds leave out.
     sign_in(&browser, &app, &leader.phone).await;
+    // A few seconds after sign-in the phone says it has kept the lots for use without signal;
+    // the buttons must not move when that line appears (it once pushed them down a line, and a
+    // tap on "Bán hàng" landed on "Lô mới" above it).
+    let before = top_of(&browser, "#sales-link").await;
+    wait_offline_ready(&browser).await;
+    assert!(
+        browser
+            .find("#offline-ready")
+            .await
+            .is_displayed()
+            .await
+            .expect("shown?"),
+        "the phone says it is ready for use without signal"
+    );
+    assert_eq!(
+        top_of(&browser, "#sales-link").await,
+        before,
+        "\"Bán hàng\" stays where it was when the ready line appears"
+    );
     let sales = browser.find("#sales-link").await;
     assert_eq!(sales.text().await.expect("link text").trim(), "Bán hàng");
     tap_and_wait(&browser, &sales, "Bán hàng").await;
