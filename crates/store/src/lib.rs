@@ -68,6 +68,8 @@ pub struct Store {
     generation: Arc<AtomicU64>,
     /// What the last background re-verification found altered (a digest of it).
     last_reverify: Arc<std::sync::Mutex<Option<[u8; 32]>>>,
+    /// How many lots whole-database verification holds at once (see [`Store::verify_all`]).
+    verify_window: u64,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -133,7 +135,16 @@ impl Store {
             scans: Arc::new(labels::ScanBuffer::default()),
             generation: Arc::new(AtomicU64::new(0)),
             last_reverify: Arc::new(std::sync::Mutex::new(None)),
+            verify_window: verify::WINDOW,
         })
+    }
+
+    /// This store, verifying the whole database `lots` lots at a time (at least one; the
+    /// default holds 10,000): fewer hold less in memory and make more queries.
+    #[must_use]
+    pub fn verifying_in_windows_of(mut self, lots: u64) -> Self {
+        self.verify_window = lots.max(1);
+        self
     }
 
     /// Applies every pending migration.

@@ -73,9 +73,13 @@ impl VerifyProgress for Quiet {
     fn advance(&self, _: u64) {}
 }
 
-/// How many events one verification page reads: large pages amortize the per-query cost (50,000
-/// verified ~40% faster than 5,000) and hold tens of MB, whatever the database's size.
-const PAGE: u64 = 50_000;
+/// How many events one verification page reads, per core: enough to amortize the query, few
+/// enough that the rows held at once stay a few MB.
+const PAGE: u64 = 10_000;
+
+/// How many lots one verification window holds (their rows, identities and results are read and
+/// checked a window at a time, so memory does not grow with the number of lots).
+pub(crate) const WINDOW: u64 = 10_000;
 
 impl Store {
     /// Verifies a lot from its row and its event rows (in seq order), returning the status and the
@@ -112,10 +116,12 @@ impl Store {
         Ok(self.verify_rows(&row, &rows).await?.0)
     }
 
-    /// Verifies every lot and every label batch. Events stream in pages in (lot, seq) order so
-    /// memory stays flat however many there are; the lots are split into contiguous ranges
-    /// verified in parallel, one per core, each over its own connection. Every lot's identity is
-    /// read in three queries (not three per lot), and the head each label batch froze is checked
+    /// Verifies every lot and every label batch. Lots are read a window at a time (10,000 lots
+    /// unless [`Store::verifying_in_windows_of`] says otherwise: their rows, and their
+    /// identities in two queries over the window's id range), and each window is split into
+    /// contiguous ranges verified in parallel, one per core, each over its own connection, its
+    /// events streaming in pages of `PAGE` in (lot, seq) order: memory stays flat however many
+    /// lots and events there are. The head each label batch froze is checked
     /// as its lot's events stream past. Then the batches: each record's signature, and its list
     /// of labels against the digest it signed.
     pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<VerifyReport, StoreError> {
@@ -133,50 +139,88 @@ impl Store {
         // The epoch first: what this pass finds is kept as checks made at it (see "Verdicts" in
         // ARCHITECTURE.md), so that pages need not verify again what it just verified.
         let epoch = crate::integrity::epoch(&self.db).await?;
-        let lot_rows = lots::Entity::find()
-            .order_by_asc(lots::Column::Id)
+        // Every lot's cooperative and code (label batches and parents name lots by them) and the
+        // totals for the progress bar: a few tens of bytes per lot. Rows, identities and events
+        // are read a window of lots at a time below.
+        let mut codes: HashMap<i64, (i64, String)> = HashMap::new();
+        let mut total_events = 0u64;
+        for (id, cooperative_id, code, event_count) in lots::Entity::find()
+            .select_only()
+            .columns([
+                lots::Column::Id,
+                lots::Column::CooperativeId,
+                lots::Column::Code,
+                lots::Column::EventCount,
+            ])
+            .into_tuple::<(i64, i64, String, i64)>()
             .all(&self.db)
-            .await?;
-        let total_events: i64 = lot_rows.iter().map(|l| l.event_count).sum();
-        progress.start(lot_rows.len() as u64, u64::try_from(total_events).unwrap_or(0));
-        let identities = Arc::new(identities(&self.db, &lot_rows).await?);
+            .await?
+        {
+            total_events = total_events.saturating_add(u64::try_from(event_count).unwrap_or(0));
+            codes.insert(id, (cooperative_id, code));
+        }
+        progress.start(codes.len() as u64, total_events);
         let frozen = Arc::new(frozen_heads(&self.db).await?);
         let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
-        let per_part = lot_rows.len().div_ceil(parts).max(1);
-        let (advance, mut advanced) = tokio::sync::mpsc::unbounded_channel::<u64>();
-        let mut tasks = Vec::with_capacity(parts);
-        for chunk in lot_rows.chunks(per_part) {
-            let store = self.clone();
-            let chunk = chunk.to_vec();
-            let identities = Arc::clone(&identities);
-            let frozen = Arc::clone(&frozen);
-            let advance = advance.clone();
-            let keep = keep.then_some(epoch);
-            tasks.push(tokio::spawn(async move {
-                store.verify_range(&chunk, &identities, &frozen, keep, &advance).await
-            }));
-        }
-        drop(advance);
-        while let Some(count) = advanced.recv().await {
-            progress.advance(count);
-        }
         let mut report = VerifyReport::default();
-        for task in tasks {
-            let (lots, batches) = task
-                .await
-                .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??;
-            report.lots.extend(lots);
-            report.batches.extend(batches);
+        // The identities of lots made from others, kept for tracing a bad lot to what was made
+        // from it (most lots have no parents).
+        let mut with_parents: HashMap<i64, GenesisInput> = HashMap::new();
+        let mut after: Option<i64> = None;
+        loop {
+            let mut query = lots::Entity::find()
+                .order_by_asc(lots::Column::Id)
+                .limit(self.verify_window);
+            if let Some(after) = after {
+                query = query.filter(lots::Column::Id.gt(after));
+            }
+            let window = query.all(&self.db).await?;
+            let Some(last) = window.last() else {
+                break;
+            };
+            after = Some(last.id);
+            let identities = Arc::new(identities(&self.db, &window, &codes).await?);
+            let window = Arc::new(window);
+            let per_part = window.len().div_ceil(parts).max(1);
+            let (advance, mut advanced) = tokio::sync::mpsc::unbounded_channel::<u64>();
+            let mut tasks = Vec::with_capacity(parts);
+            for start in (0..window.len()).step_by(per_part) {
+                let end = start.saturating_add(per_part).min(window.len());
+                let store = self.clone();
+                let (window, identities, frozen) = (Arc::clone(&window), Arc::clone(&identities), Arc::clone(&frozen));
+                let advance = advance.clone();
+                let keep = keep.then_some(epoch);
+                tasks.push(tokio::spawn(async move {
+                    store
+                        .verify_range(&window[start..end], &identities, &frozen, keep, &advance)
+                        .await
+                }));
+            }
+            drop(advance);
+            while let Some(count) = advanced.recv().await {
+                progress.advance(count);
+            }
+            for task in tasks {
+                let (lots, batches) = task
+                    .await
+                    .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??;
+                report.lots.extend(lots);
+                report.batches.extend(batches);
+            }
+            if keep {
+                with_parents.extend(
+                    identities
+                        .iter()
+                        .filter(|(_, identity)| !identity.parents.is_empty())
+                        .map(|(id, identity)| (*id, identity.clone())),
+                );
+            }
         }
-        let codes: HashMap<i64, (i64, String)> = lot_rows
-            .into_iter()
-            .map(|r| (r.id, (r.cooperative_id, r.code)))
-            .collect();
         report.batches.extend(self.verify_batches(&codes).await?);
         report.batches.sort_by(|a, b| a.batch_id.cmp(&b.batch_id));
         report.batches.dedup_by(|a, b| a.batch_id == b.batch_id);
         if keep {
-            self.keep_what_verified(&report, &identities, &codes, &frozen, epoch)
+            self.keep_what_verified(&report, &with_parents, &codes, &frozen, epoch)
                 .await?;
         }
         Ok(report)
@@ -188,7 +232,7 @@ impl Store {
     async fn keep_what_verified(
         &self,
         report: &VerifyReport,
-        identities: &HashMap<i64, GenesisInput>,
+        with_parents: &HashMap<i64, GenesisInput>,
         codes: &HashMap<i64, (i64, String)>,
         frozen: &HashMap<i64, Vec<Frozen>>,
         epoch: i64,
@@ -211,7 +255,7 @@ impl Store {
         }
         // Whatever was made from a tainted lot is tainted (parents are listed by code).
         let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
-        for (child, identity) in identities {
+        for (child, identity) in with_parents {
             let coop = identity.cooperative_id;
             for parent in &identity.parents {
                 if let Some(parent_id) = by_code.get(&(coop, parent.lot_code.as_ref())) {
@@ -494,25 +538,35 @@ impl Store {
 /// How many label batches one verification page reads.
 const BATCH_PAGE: u64 = 1_000;
 
-/// Every lot's identity as hashed into its genesis, from three queries.
+/// The identity of each lot of a window (ascending ids) as hashed into its genesis, from two
+/// queries over the window's range; `codes` names every lot (a parent may be in another window).
 async fn identities(
     db: &impl ConnectionTrait,
     lot_rows: &[lots::Model],
+    codes: &HashMap<i64, (i64, String)>,
 ) -> Result<HashMap<i64, GenesisInput>, StoreError> {
+    let (Some(first), Some(last)) = (lot_rows.first(), lot_rows.last()) else {
+        return Ok(HashMap::new());
+    };
+    let (first, last) = (first.id, last.id);
     let mut plots: HashMap<i64, Vec<i64>> = HashMap::new();
     for (lot_id, plot_id) in lot_plots::Entity::find()
         .select_only()
         .columns([lot_plots::Column::LotId, lot_plots::Column::PlotId])
+        .filter(lot_plots::Column::LotId.between(first, last))
         .into_tuple::<(i64, i64)>()
         .all(db)
         .await?
     {
         plots.entry(lot_id).or_default().push(plot_id);
     }
-    let codes: HashMap<i64, &str> = lot_rows.iter().map(|r| (r.id, r.code.as_str())).collect();
     let mut parents: HashMap<i64, Vec<ParentLink>> = HashMap::new();
-    for link in lot_parents::Entity::find().all(db).await? {
-        let Some(code) = codes.get(&link.parent_lot_id) else {
+    for link in lot_parents::Entity::find()
+        .filter(lot_parents::Column::ChildLotId.between(first, last))
+        .all(db)
+        .await?
+    {
+        let Some((_, code)) = codes.get(&link.parent_lot_id) else {
             continue; // A parent row gone: the child's genesis no longer matches, reported there.
         };
         parents.entry(link.child_lot_id).or_default().push(ParentLink {

@@ -251,6 +251,80 @@ async fn every_tamper_shows_as_altered_on_every_surface_at_once() {
     }
 }
 
+/// `nguon verify` reads lots a window at a time; however small the windows, it finds what one
+/// pass over everything finds: every lot once, the altered parent, what was made from it, and
+/// the batch whose list of labels was edited. Keeping what it verified in small windows still
+/// leaves the child of the altered lot unverified, so its label says "altered".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_in_small_windows_finds_what_one_pass_finds() {
+    let parent = "(SELECT id FROM lots WHERE code = 'CN-2609-01')";
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let printed = print_labels(&app).await;
+        every_surface_says(&app, &printed, "genuine", "before").await;
+        let (other_serial, _) = printed.others[0].clone();
+        sql(&app, &format!("DELETE FROM events WHERE lot_id = {parent} AND seq = 5")).await;
+        sql(
+            &app,
+            &format!("UPDATE labels SET serial = 'ABCDEFGHJKMNPQRS' WHERE serial = '{other_serial}'"),
+        )
+        .await;
+        let whole = app.store.verify_all(&NoProgress).await.expect("verify");
+        let lots: i64 = app
+            .store
+            .connection()
+            .query_one_raw(sea_orm::Statement::from_string(
+                app.store.connection().get_database_backend(),
+                "SELECT COUNT(*) AS n FROM lots",
+            ))
+            .await
+            .expect("count lots")
+            .expect("a row")
+            .try_get("", "n")
+            .expect("n");
+        assert_eq!(whole.lots.len() as i64, lots, "[{backend}] every lot once");
+        let altered: Vec<&str> = whole
+            .lots
+            .iter()
+            .filter(|l| !l.status.is_intact())
+            .map(|l| l.lot_code.as_str())
+            .collect();
+        assert!(
+            altered.contains(&"CN-2609-01"),
+            "[{backend}] the parent is altered: {altered:?}"
+        );
+        assert!(
+            whole.batches.iter().any(|b| b.lot_code == "CN-2609-01-A"),
+            "[{backend}] the edited batch is named: {:?}",
+            whole.batches
+        );
+        let as_json = |report: &store::VerifyReport| serde_json::to_value(report).expect("a report");
+        for window in [1, 2, 3] {
+            let windowed = app
+                .store
+                .clone()
+                .verifying_in_windows_of(window)
+                .verify_all(&NoProgress)
+                .await
+                .expect("verify in windows");
+            assert_eq!(
+                as_json(&windowed),
+                as_json(&whole),
+                "[{backend}] windows of {window} lots"
+            );
+        }
+        let kept = app
+            .store
+            .clone()
+            .verifying_in_windows_of(1)
+            .verify_and_keep(&NoProgress)
+            .await
+            .expect("verify and keep");
+        assert_eq!(as_json(&kept), as_json(&whole), "[{backend}] kept in windows of 1");
+        every_surface_says(&app, &printed, "altered", "after verifying in windows of one lot").await;
+    }
+}
+
 struct NoProgress;
 
 impl store::VerifyProgress for NoProgress {
