@@ -121,9 +121,9 @@ impl Store {
     /// identities in two queries over the window's id range), and each window is split into
     /// contiguous ranges verified in parallel, one per core, each over its own connection, its
     /// events streaming in pages of `PAGE` in (lot, seq) order: memory stays flat however many
-    /// lots and events there are. The head each label batch froze is checked
-    /// as its lot's events stream past. Then the batches: each record's signature, and its list
-    /// of labels against the digest it signed.
+    /// lots and events there are. The head each label batch froze is checked as its lot's events
+    /// stream past. Then the batches: each record's signature, and its list of labels against the
+    /// digest it signed.
     pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<VerifyReport, StoreError> {
         self.verify_everything(progress, false).await
     }

@@ -54,6 +54,23 @@ async fn tap_then_flash(browser: &Browser, element: &Element, taps: &mut usize) 
     .await
 }
 
+/// The text of the element with `id` once it contains `wanted`, waiting up to `POST_WAIT` (the
+/// page that holds it may still be on its way).
+async fn text_once_it_says(browser: &Browser, id: &str, wanted: &str) -> String {
+    wait_for(&format!("#{id} saying {wanted:?}"), POST_WAIT, || async {
+        let text = browser
+            .eval(&format!(
+                "const e = document.getElementById('{id}'); return e ? e.textContent : null;"
+            ))
+            .await;
+        match text.as_str() {
+            Some(t) if t.contains(wanted) => Ok(t.to_owned()),
+            _ => Err(format!("{text} on {}", browser.url().await)),
+        }
+    })
+    .await
+}
+
 async fn check_screen(browser: &Browser) {
     assert_fits(browser).await;
     browser.assert_accessible().await;
@@ -680,16 +697,7 @@ async fn a_leader_imports_a_kept_diary_watching_its_upload_progress_and_lands_on
     let mut taps = 2; // the file field and the file chosen
     // The screen checks first ("Chỉ kiểm tra" is ticked): nothing is written yet.
     tap(&browser.find("#import-diary button[type=submit]").await, &mut taps).await;
-    let checked = wait_for("the check's summary", POST_WAIT, || async {
-        let text = browser
-            .eval("const s = document.getElementById('import-summary'); return s ? s.textContent : null;")
-            .await;
-        match text.as_str() {
-            Some(t) if t.contains("9 dòng mới") => Ok(t.to_owned()),
-            _ => Err(format!("{text} on {}", browser.url().await)),
-        }
-    })
-    .await;
+    let checked = text_once_it_says(&browser, "import-summary", "9 dòng mới").await;
     assert!(checked.contains("Tệp hợp lệ"), "{checked}");
     assert!(app.store.events(veg, "CN-2611-02").await.expect("events").is_empty());
     check_screen(&browser).await;
@@ -709,16 +717,7 @@ async fn a_leader_imports_a_kept_diary_watching_its_upload_progress_and_lands_on
     tap(&browser.find("#import-diary button[type=submit]").await, &mut taps).await;
     let lot_page = format!("{}/app/lo/CN-2611-02", app.base);
     wait_url(&browser, "the lot after the import", |url| url == lot_page).await;
-    let flash = wait_for("the import's message", POST_WAIT, || async {
-        let text = browser
-            .eval("const f = document.getElementById('flash'); return f ? f.textContent : null;")
-            .await;
-        match text.as_str() {
-            Some(t) if t.contains("Đã ghi") => Ok(t.to_owned()),
-            _ => Err(format!("{text}")),
-        }
-    })
-    .await;
+    let flash = text_once_it_says(&browser, "flash", "Đã ghi").await;
     assert!(flash.contains("Đã ghi 9 dòng"), "{flash}");
     let seen = browser.eval("return sessionStorage.getItem('import-seen');").await;
     let seen: serde_json::Value = serde_json::from_str(seen.as_str().expect("progress was shown")).expect("json");
