@@ -15,6 +15,7 @@ mod m20261128_000001_listings;
 mod m20261205_000001_integrity;
 mod m20261205_000002_session_members;
 mod m20261207_000001_app_season;
+mod m20261208_000001_public_snapshots;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000001_integrity::Migration),
             Box::new(m20261205_000002_session_members::Migration),
             Box::new(m20261207_000001_app_season::Migration),
+            Box::new(m20261208_000001_public_snapshots::Migration),
         ]
     }
 }

@@ -541,3 +541,22 @@ pub mod shipment_contacts {
     }
     entity_boilerplate!();
 }
+
+pub mod public_snapshots {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "public_snapshots")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lot_id: i64,
+        /// The lot's stamp the body was built at (`crate::snapshots::stamp_key`).
+        pub stamp: String,
+        /// The lot's public record, JSON.
+        pub body: String,
+        /// blake3 keyed with the store's seal key over the lot id, the stamp and the body, hex.
+        pub seal: String,
+        pub built_at: String,
+    }
+    entity_boilerplate!();
+}

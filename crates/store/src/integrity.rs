@@ -24,7 +24,7 @@ use crate::lots::{event_from_row, genesis_input, parse_head};
 use crate::{Store, StoreError, now, timestamp_text};
 
 /// What a lot's stored record says about itself, as a buyer and an appender need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum LotIntegrity {
     /// Its chain and its ancestors' (up to the packing that made it) hash as recorded.
     Intact,
@@ -42,7 +42,7 @@ pub enum LotIntegrity {
 }
 
 /// Why, in English and Vietnamese.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Reason {
     /// In English.
     pub en: String,

@@ -22,6 +22,7 @@ mod records;
 mod registry;
 mod scan;
 mod season;
+mod snapshots;
 mod verify;
 
 use std::sync::Arc;
@@ -70,6 +71,10 @@ pub struct Store {
     last_reverify: Arc<std::sync::Mutex<Option<[u8; 32]>>>,
     /// How many lots whole-database verification holds at once (see [`Store::verify_all`]).
     verify_window: u64,
+    /// The key that seals kept public records (`snapshots.rs`); never stored in the database.
+    seal_key: [u8; 32],
+    /// Kept public records written at once, beside the requests that built them.
+    snapshot_writes: Arc<tokio::sync::Semaphore>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -136,7 +141,19 @@ impl Store {
             generation: Arc::new(AtomicU64::new(0)),
             last_reverify: Arc::new(std::sync::Mutex::new(None)),
             verify_window: verify::WINDOW,
+            seal_key: snapshots::random_key(),
+            snapshot_writes: Arc::new(tokio::sync::Semaphore::new(snapshots::WRITERS)),
         })
+    }
+
+    /// This store, sealing the public records it keeps with a key derived from `secret`, so
+    /// that they outlive the process and serve every replica given the same secret. Without
+    /// one, each process seals with a random key: records kept by another process, or before
+    /// a restart, are rebuilt on first use.
+    #[must_use]
+    pub fn sealing_with(mut self, secret: &str) -> Self {
+        self.seal_key = snapshots::key_from(secret);
+        self
     }
 
     /// This store, verifying the whole database `lots` lots at a time (at least one; the

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashSet};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use farm_log::{CertificateScheme, Event, EventBody, FieldError, GrowerDisplay, Role};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::entities::{certificates, cooperatives, lots, media, members, plot_assignments, products};
 use crate::labels::ancestry;
@@ -45,7 +45,7 @@ pub struct NewMedia {
 }
 
 /// A recall that concerns a lot: its own, or one of a lot it came from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RecallNotice {
     /// The recalled lot.
     pub lot_code: String,
@@ -56,7 +56,7 @@ pub struct RecallNotice {
 }
 
 /// A parent lot as it stood when this lot was made from it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ParentHistory {
     /// The parent.
     pub lot: Lot,
@@ -70,7 +70,7 @@ pub struct ParentHistory {
 }
 
 /// Everything a public lot or label page shows.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PublicLot {
     /// Who made it.
     pub cooperative: Cooperative,

@@ -5,10 +5,10 @@ use farm_log::{
     CertificateScheme, ChainStatus, Event, GeoPoint, Gln, GrowerDisplay, Gs1CompanyPrefix, Gtin, InputKind, LotCode,
     LotStatus, Note, PhoneNumber, Quantity, Region, Role, ShortText,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A cooperative (hợp tác xã).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cooperative {
     /// Id.
     pub id: i64,
@@ -46,7 +46,7 @@ pub struct CooperativeProfile {
 }
 
 /// A certificate the cooperative holds (VietGAP, organic …), for all its products or one.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Certificate {
     /// Id.
     pub id: i64,
@@ -197,7 +197,7 @@ pub struct Principal {
 }
 
 /// A plot (thửa ruộng, mảnh vườn).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plot {
     /// Id.
     pub id: i64,
@@ -220,7 +220,7 @@ pub struct Plot {
 }
 
 /// Degrees, for JSON.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct LatLon {
     /// Latitude.
     pub lat: f64,
@@ -253,7 +253,7 @@ pub struct NewPlot {
 }
 
 /// A product the cooperative grows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Product {
     /// Id.
     pub id: i64,
@@ -321,7 +321,7 @@ pub struct NewInputProduct {
 }
 
 /// A link between a lot and a parent or child.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LotLink {
     /// The other lot's id.
     pub lot_id: i64,
@@ -336,7 +336,7 @@ pub struct LotLink {
 }
 
 /// A lot with its place in the genealogy.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lot {
     /// Id.
     pub id: i64,

@@ -2,11 +2,11 @@
 //! keeps in memory is still true (one indexed read: [`Store::scan_label`], [`Store::lot_stamp`]),
 //! and the shared, expensive part it keeps per batch ([`Store::batch_view`]).
 
-use label::{BatchRecord, Serial};
+use label::{BatchRecord, PublicKey, Serial};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, StatementBuilder};
 
-use crate::entities::{batch_checks, cooperatives, integrity, label_batches, labels, lots, products};
+use crate::entities::{batch_checks, cooperative_keys, cooperatives, integrity, label_batches, labels, lots, products};
 use crate::integrity::{Reason, epoch, save_batch_check};
 use crate::{Store, StoreError, timestamp_text};
 
@@ -14,7 +14,7 @@ use crate::{Store, StoreError, timestamp_text};
 /// built from it is still true (the lot's own events move its head and count, an event upstream
 /// its revision, the cooperative's profile, products, plots, members and certificates its
 /// revision, any alteration the epoch).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct LotStamp {
     /// The lot.
     pub lot_id: i64,
@@ -76,7 +76,7 @@ pub struct BatchView {
     pub epoch: i64,
 }
 
-fn stamp_columns(select: &mut SelectStatement) {
+pub(crate) fn stamp_columns(select: &mut SelectStatement) {
     select
         .expr_as(Expr::col((lots::Entity, lots::Column::Id)), Alias::new("lot_id"))
         .expr_as(
@@ -155,7 +155,7 @@ pub(crate) fn stamp_statement(cooperative_id: i64, code: &str, backend: sea_orm:
     StatementBuilder::build(&select, &backend)
 }
 
-fn stamp_from(row: &sea_orm::QueryResult) -> Result<Option<LotStamp>, StoreError> {
+pub(crate) fn stamp_from(row: &sea_orm::QueryResult) -> Result<Option<LotStamp>, StoreError> {
     let Some(lot_id) = row.try_get::<Option<i64>>("", "lot_id")? else {
         return Ok(None);
     };
@@ -223,6 +223,9 @@ impl Store {
     /// record is the batch's and its lot's, the serial list, the history up to the printing, the
     /// lots upstream) and kept.
     pub async fn batch_view(&self, batch_id: &str) -> Result<BatchView, StoreError> {
+        if let Some(view) = self.kept_batch_view(batch_id).await? {
+            return Ok(view);
+        }
         let epoch = epoch(&self.db).await?;
         let batch = label_batches::Entity::find_by_id(batch_id.to_owned())
             .one(&self.db)
@@ -263,6 +266,76 @@ impl Store {
             altered,
             epoch,
         })
+    }
+
+    /// A batch checked at the current integrity epoch, read in one query (the batch, its key,
+    /// the epoch and the kept check); `None` when there is no such check.
+    async fn kept_batch_view(&self, batch_id: &str) -> Result<Option<BatchView>, StoreError> {
+        let batch = |column| (label_batches::Entity, column);
+        let check = |column| (batch_checks::Entity, column);
+        let mut select = Query::select();
+        select
+            .columns([
+                batch(label_batches::Column::Id),
+                batch(label_batches::Column::Record),
+                batch(label_batches::Column::Signature),
+            ])
+            .column((cooperative_keys::Entity, cooperative_keys::Column::PublicKey))
+            .expr_as(
+                Expr::col((integrity::Entity, integrity::Column::Epoch)),
+                Alias::new("epoch"),
+            )
+            .columns([
+                check(batch_checks::Column::Verdict),
+                check(batch_checks::Column::Reason),
+                check(batch_checks::Column::ReasonVi),
+            ])
+            .from(label_batches::Entity)
+            .join(
+                JoinType::InnerJoin,
+                integrity::Entity,
+                Expr::col((integrity::Entity, integrity::Column::Id)).eq(1),
+            )
+            .join(
+                JoinType::InnerJoin,
+                batch_checks::Entity,
+                Expr::col(check(batch_checks::Column::BatchId))
+                    .equals(batch(label_batches::Column::Id))
+                    .and(
+                        Expr::col(check(batch_checks::Column::Epoch))
+                            .equals((integrity::Entity, integrity::Column::Epoch)),
+                    ),
+            )
+            .join(
+                JoinType::InnerJoin,
+                cooperative_keys::Entity,
+                Expr::col((cooperative_keys::Entity, cooperative_keys::Column::KeyId))
+                    .equals(batch(label_batches::Column::KeyId)),
+            )
+            .and_where(Expr::col(batch(label_batches::Column::Id)).eq(batch_id));
+        let statement = StatementBuilder::build(&select, &self.db.get_database_backend());
+        let Some(row) = self.db.query_one_raw(statement).await? else {
+            return Ok(None);
+        };
+        let record: BatchRecord = serde_json::from_str(&row.try_get::<String>("", "record")?)
+            .map_err(|e| StoreError::Corrupt(format!("batch record: {e}")))?;
+        let public_key = PublicKey::parse(&row.try_get::<String>("", "public_key")?)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let verdict: String = row.try_get("", "verdict")?;
+        let altered = (verdict != "intact").then(|| -> Result<Reason, StoreError> {
+            Ok(Reason {
+                en: row.try_get::<Option<String>>("", "reason")?.unwrap_or_default(),
+                vi: row.try_get::<Option<String>>("", "reason_vi")?.unwrap_or_default(),
+            })
+        });
+        Ok(Some(BatchView {
+            batch_id: row.try_get("", "id")?,
+            record,
+            signature: row.try_get("", "signature")?,
+            public_key: public_key.to_string(),
+            altered: altered.transpose()?,
+            epoch: row.try_get("", "epoch")?,
+        }))
     }
 
     /// For a serial no label row has: a batch that the scanned link points at (by its lot, or

@@ -10,6 +10,10 @@ use store::Store;
 /// Where PostgreSQL is looked for when `NGUON_TEST_POSTGRES_URL` is not set.
 const DEFAULT_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
+/// The secret the tests' servers seal kept public records with, as a deployment configures
+/// one (`seal_secret`) so that its replicas share them.
+pub const TEST_SEAL: &str = "the tests' seal secret";
+
 /// A running app with its own database.
 pub struct TestApp {
     pub base: String,
@@ -175,7 +179,7 @@ async fn fresh_store(backend: &'static str) -> (Store, String, Option<std::sync:
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("nguon-test.db");
             let url = path.to_str().expect("utf-8 path").to_owned();
-            let store = Store::connect(&url).await.expect("open sqlite");
+            let store = Store::connect(&url).await.expect("open sqlite").sealing_with(TEST_SEAL);
             (store, url, Some(std::sync::Arc::new(dir)))
         }
         _ => {
@@ -188,7 +192,10 @@ async fn fresh_store(backend: &'static str) -> (Store, String, Option<std::sync:
             let _ = db.close().await;
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             let url = format!("{base}/{name}");
-            let store = Store::connect(&url).await.expect("open postgres");
+            let store = Store::connect(&url)
+                .await
+                .expect("open postgres")
+                .sealing_with(TEST_SEAL);
             (store, url, None)
         }
     }
@@ -260,7 +267,8 @@ impl TestApp {
     pub async fn second_server(&self) -> TestApp {
         let store = Store::connect(&self.database_url)
             .await
-            .expect("open the same database");
+            .expect("open the same database")
+            .sealing_with(TEST_SEAL);
         let mut app = serve_store(
             store,
             self.backend,

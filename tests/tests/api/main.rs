@@ -13,6 +13,7 @@ mod epcis;
 mod errors;
 mod events;
 mod helpers;
+mod kept_records;
 mod labels;
 mod listings;
 mod openapi;

@@ -71,7 +71,7 @@ impl Site {
         if let Some(lot) = self.lots.get(stamp) {
             return Ok(lot);
         }
-        let lot = Arc::new(store.public_lot(stamp.cooperative_id, &stamp.code).await?);
+        let lot = store.public_lot_at(stamp).await?;
         self.lots.put(lot.stamp.clone(), lot.clone());
         Ok(lot)
     }

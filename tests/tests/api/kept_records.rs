@@ -1,0 +1,168 @@
+//! Lots' public records kept in the database (`public_snapshots`): built once per stamp, read
+//! back exactly as built by any server given the same secret, never used at another stamp, and
+//! never shown when edited by hand.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use sea_orm::ConnectionTrait;
+use serde_json::json;
+use store::{LotStamp, Store};
+
+use crate::helpers::{TestApp, backends, days_ago, new_id, spawn_demo};
+
+async fn stamp(app: &TestApp, coop: i64, code: &str) -> LotStamp {
+    app.store
+        .lot_stamp(coop, code)
+        .await
+        .expect("stamp")
+        .unwrap_or_else(|| panic!("[{}] lot {code}", app.backend))
+}
+
+/// Opens the lot's page (building and keeping its record) and waits until the record is kept.
+async fn open_and_keep(app: &TestApp, coop: i64, code: &str) -> LotStamp {
+    let (status, html) = lot_page(app, coop, code).await;
+    assert_eq!(status, StatusCode::OK, "[{}] {code}: {html}", app.backend);
+    let stamp = stamp(app, coop, code).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !app.store.has_kept_public_lot(&stamp).await.expect("kept?") {
+        assert!(
+            Instant::now() < deadline,
+            "[{}] the record of {code} was never kept",
+            app.backend
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stamp
+}
+
+async fn lot_page(app: &TestApp, coop: i64, code: &str) -> (StatusCode, String) {
+    let response = app
+        .client
+        .get(format!("{}/htx/{coop}/lo/{code}", app.base))
+        .send()
+        .await
+        .expect("lot page");
+    let status = response.status();
+    (status, response.text().await.expect("body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_lots_kept_record_reads_back_exactly_as_it_was_built() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let mut seen = 0;
+        for coop in app.coops.clone() {
+            for lot in app.store.lots(coop.id, None).await.expect("lots") {
+                let stamp = open_and_keep(&app, coop.id, &lot.code).await;
+                let kept = app.store.public_lot_at(&stamp).await.expect("kept record");
+                let built = app.store.public_lot(coop.id, &lot.code).await.expect("built now");
+                assert_eq!(
+                    serde_json::to_value(&*kept).expect("json"),
+                    serde_json::to_value(&built).expect("json"),
+                    "[{backend}] {}: the kept record is not what building it gives",
+                    lot.code
+                );
+                seen += 1;
+            }
+        }
+        assert!(seen >= 6, "[{backend}] only {seen} demo lots");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_record_serves_every_server_with_the_secret_and_never_another_stamp() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let code = "CN-2609-01-A";
+        let before = open_and_keep(&app, coop, code).await;
+
+        // Another replica with the same secret reads the record the first one kept.
+        let second = app.second_server().await;
+        assert!(
+            second.store.has_kept_public_lot(&before).await.expect("kept?"),
+            "[{backend}] a server with the same secret does not trust the kept record"
+        );
+        // A process with another secret cannot tell it from a forgery: it builds its own and
+        // leaves the kept one in place for those who can.
+        let stranger = Store::connect(&app.database_url)
+            .await
+            .expect("connect")
+            .sealing_with("another secret");
+        assert!(!stranger.has_kept_public_lot(&before).await.expect("kept?"));
+        let built = stranger.public_lot_at(&before).await.expect("built");
+        assert_eq!(built.lot.code, code);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            app.store.has_kept_public_lot(&before).await.expect("kept?"),
+            "[{backend}] a stranger overwrote the kept record"
+        );
+
+        // A new event: the second server's page shows it at once, although both its memory and
+        // the database keep the record of the old stamp.
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/{code}/events"),
+                &app.veg().leader,
+                json!({ "id": new_id(), "type": "recall", "occurred_at": days_ago(0), "reason": "Nhãn in sai hạn dùng" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (_, html) = lot_page(&second, coop, code).await;
+        assert!(
+            html.contains("Nhãn in sai hạn dùng"),
+            "[{backend}] the page after the recall does not show it"
+        );
+        assert_ne!(stamp(&app, coop, code).await, before);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_record_edited_by_hand_is_never_shown() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let code = "CN-2609-01-A";
+        let name = app.store.cooperative(coop).await.expect("coop").name;
+        let stamp = open_and_keep(&app, coop, code).await;
+        // Someone with access to the database rewrites who grew the lot in the kept record,
+        // keeping its stamp and seal.
+        let statement = format!(
+            "UPDATE public_snapshots SET body = REPLACE(body, '{name}', 'HTX Giả Mạo') WHERE lot_id = {}",
+            stamp.lot_id
+        );
+        app.store
+            .connection()
+            .execute_unprepared(&statement)
+            .await
+            .expect("hand edit");
+        let body: String = {
+            let row = app
+                .store
+                .connection()
+                .query_one_raw(sea_orm::Statement::from_string(
+                    app.store.connection().get_database_backend(),
+                    format!("SELECT body FROM public_snapshots WHERE lot_id = {}", stamp.lot_id),
+                ))
+                .await
+                .expect("read")
+                .expect("row");
+            row.try_get("", "body").expect("body")
+        };
+        assert!(body.contains("HTX Giả Mạo"), "[{backend}] the edit did not take");
+
+        assert!(
+            !app.store.has_kept_public_lot(&stamp).await.expect("kept?"),
+            "[{backend}] an edited record still passes its seal"
+        );
+        let read = app.store.public_lot_at(&stamp).await.expect("record");
+        assert_eq!(read.cooperative.name, name, "[{backend}] the forged name was used");
+        // A server that never saw the lot (nothing in its memory) shows the truth too.
+        let fresh = app.second_server().await;
+        let (status, html) = lot_page(&fresh, coop, code).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(&name), "[{backend}] the real cooperative is not named");
+        assert!(!html.contains("HTX Giả Mạo"), "[{backend}] the forged record was shown");
+    }
+}
