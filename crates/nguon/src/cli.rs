@@ -46,8 +46,9 @@ pub enum Command {
     /// Walk every lot's chain and check every label batch; exit status 1 names each altered
     /// lot, event and batch.
     Verify {
-        /// Also keep what was verified, so the server's pages need not verify it again (run once
-        /// after upgrading from a version that kept no checks).
+        /// Also keep what was verified, and every lot's public record, so the server's pages
+        /// need not verify or assemble them again (run once after upgrading from a version that
+        /// kept none; records are sealed with `seal_secret`, so set it as the server has it).
         #[arg(long)]
         keep_checks: bool,
     },
@@ -206,7 +207,11 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
         .migrate()
         .await
         .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(store)
+    Ok(if config.seal_secret.is_empty() {
+        store
+    } else {
+        store.sealing_with(&config.seal_secret)
+    })
 }
 
 fn field_error(error: farm_log::FieldError) -> anyhow::Error {
@@ -268,7 +273,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Verify { keep_checks } => {
             let store = open_store(&config).await?;
-            return verify(&store, keep_checks).await;
+            return verify(&store, keep_checks, !config.seal_secret.is_empty()).await;
         }
         Command::Coop {
             command: CoopCommand::List,
@@ -381,7 +386,20 @@ impl VerifyProgress for Bar {
     }
 }
 
-async fn verify(store: &Store, keep_checks: bool) -> anyhow::Result<ExitCode> {
+/// Progress of building the lots' public records, counted in lots.
+struct Records(ProgressBar);
+
+impl VerifyProgress for Records {
+    fn start(&self, lots: u64, _: u64) {
+        self.0.set_length(lots);
+    }
+
+    fn advance(&self, lots: u64) {
+        self.0.inc(lots);
+    }
+}
+
+async fn verify(store: &Store, keep_checks: bool, sealed: bool) -> anyhow::Result<ExitCode> {
     let bar = ProgressBar::new(0);
     if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} events ({per_sec}, {eta})") {
         bar.set_style(style);
@@ -392,6 +410,20 @@ async fn verify(store: &Store, keep_checks: bool) -> anyhow::Result<ExitCode> {
         store.verify_all(&Bar(bar.clone())).await?
     };
     bar.finish_and_clear();
+    if keep_checks && !sealed {
+        eprintln!(
+            "note: lots' public records not kept: without seal_secret (NGUON_SEAL_SECRET) the server could not trust them"
+        );
+    }
+    if keep_checks && sealed {
+        let bar = ProgressBar::new(0);
+        if let Ok(style) = ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} lots ({per_sec}, {eta})") {
+            bar.set_style(style);
+        }
+        bar.set_message("public records");
+        store.keep_public_records(&Records(bar.clone())).await?;
+        bar.finish_and_clear();
+    }
     let results = &report.lots;
     let altered: Vec<_> = results.iter().filter(|r| !r.status.is_intact()).collect();
     let events: u64 = results

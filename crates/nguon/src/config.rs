@@ -23,6 +23,10 @@ pub struct Config {
     /// Minutes between the server's background re-verifications of the whole database: the
     /// bound on how long an alteration the database's triggers cannot see goes unseen (0: never).
     pub reverify_minutes: u64,
+    /// A secret that seals the lots' public records the service keeps in the database, so they
+    /// outlive a restart and serve every replica given the same secret. Empty: each process
+    /// seals with a random key of its own and rebuilds what another one kept. Never shown.
+    pub seal_secret: String,
 }
 
 /// Debian's DejaVu Sans (package `fonts-dejavu-core`), which covers Vietnamese.
@@ -37,6 +41,7 @@ impl Default for Config {
             public_url: "http://127.0.0.1:8080".into(),
             label_font: DEFAULT_LABEL_FONT.into(),
             reverify_minutes: 10,
+            seal_secret: String::new(),
         }
     }
 }
@@ -60,6 +65,8 @@ impl std::fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("public_url", &self.public_url)
             .field("label_font", &self.label_font)
+            .field("reverify_minutes", &self.reverify_minutes)
+            .field("seal_secret", &if self.seal_secret.is_empty() { "" } else { "***" })
             .finish()
     }
 }

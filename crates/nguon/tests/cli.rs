@@ -8,12 +8,18 @@ use sea_orm::{ConnectionTrait, Database};
 use store::Store;
 
 fn nguon(database: &str, args: &[&str]) -> Output {
+    nguon_with(database, args, &[])
+}
+
+fn nguon_with(database: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_nguon"))
         .arg("--database")
         .arg(database)
         .args(args)
         .env_remove("NGUON_DATABASE_URL")
+        .env_remove("NGUON_SEAL_SECRET")
         .env("NGUON_LOG", "warn")
+        .envs(env.iter().copied())
         .output()
         .expect("run nguon")
 }
@@ -138,6 +144,37 @@ async fn verify_exits_nonzero_naming_the_altered_lot_and_event() {
             .try_get::<i64>("", "n")
             .expect("n");
         assert_eq!(checks, 8, "{database}: every intact lot has its check");
+        // The lots' public records are kept too, sealed with the secret the servers are given;
+        // without one they could not be trusted, and the operator is told so.
+        assert!(
+            stderr(&kept).contains("public records not kept"),
+            "{database}: {}",
+            stderr(&kept)
+        );
+        let sealed = nguon_with(
+            &database,
+            &["verify", "--keep-checks"],
+            &[("NGUON_SEAL_SECRET", "the cli test's secret")],
+        );
+        assert!(sealed.status.success(), "{database}: {}", stderr(&sealed));
+        let server = Store::connect(&database)
+            .await
+            .expect("open")
+            .sealing_with("the cli test's secret");
+        for coop in server.cooperatives().await.expect("coops") {
+            for lot in server.lots(coop.id, None).await.expect("lots") {
+                let stamp = server.lot_stamp(coop.id, &lot.code).await.expect("stamp").expect("lot");
+                assert!(
+                    server.has_kept_public_lot(&stamp).await.expect("kept?"),
+                    "{database}: {} has no kept public record",
+                    lot.code
+                );
+                assert!(
+                    !store.has_kept_public_lot(&stamp).await.expect("kept?"),
+                    "another key trusts it"
+                );
+            }
+        }
         let lot = store.lot(1, "CN-2609-01").await.expect("lot");
         let events = store.events(1, "CN-2609-01").await.expect("events");
         let harvest = events
