@@ -552,8 +552,8 @@ pub mod public_snapshots {
         pub lot_id: i64,
         /// The lot's stamp the body was built at (`crate::snapshots::stamp_key`).
         pub stamp: String,
-        /// The lot's public record, JSON.
-        pub body: String,
+        /// The lot's public record, JSON, deflated.
+        pub body: Vec<u8>,
         /// blake3 keyed with the store's seal key over the lot id, the stamp and the body, hex.
         pub seal: String,
         pub built_at: String,

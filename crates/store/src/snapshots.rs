@@ -42,13 +42,35 @@ fn stamp_key(stamp: &LotStamp) -> String {
     serde_json::to_string(stamp).unwrap_or_default()
 }
 
-fn seal(key: &[u8; 32], lot_id: i64, stamp: &str, body: &str) -> String {
+fn seal(key: &[u8; 32], lot_id: i64, stamp: &str, body: &[u8]) -> String {
     let mut hasher = blake3::Hasher::new_keyed(key);
     hasher.update(&lot_id.to_le_bytes());
     hasher.update(&(stamp.len() as u64).to_le_bytes());
     hasher.update(stamp.as_bytes());
-    hasher.update(body.as_bytes());
+    hasher.update(body);
     hasher.finalize().to_hex().to_string()
+}
+
+/// A record as kept: JSON, deflated (records repeat their cooperative's profile, plots and
+/// certificates, and deflate to a fraction of their size).
+fn pack(lot: &PublicLot) -> Result<Vec<u8>, StoreError> {
+    use std::io::Write;
+    let json = serde_json::to_vec(lot).map_err(|e| StoreError::Corrupt(format!("public record: {e}")))?;
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::with_capacity(json.len() / 3), flate2::Compression::fast());
+    encoder
+        .write_all(&json)
+        .and_then(|()| encoder.finish())
+        .map_err(|e| StoreError::Corrupt(format!("public record: {e}")))
+}
+
+fn unpack(body: &[u8]) -> Result<PublicLot, String> {
+    use std::io::Read;
+    let mut json = Vec::with_capacity(body.len().saturating_mul(4));
+    flate2::read::DeflateDecoder::new(body)
+        .read_to_end(&mut json)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice(&json).map_err(|e| e.to_string())
 }
 
 impl Store {
@@ -81,7 +103,7 @@ impl Store {
             tracing::debug!(lot = row.lot_id, "kept public record not sealed by this key: rebuilt");
             return Ok(None);
         }
-        match serde_json::from_str::<PublicLot>(&row.body) {
+        match unpack(&row.body) {
             Ok(lot) if lot.stamp == *stamp => Ok(Some(lot)),
             Ok(_) => Ok(None),
             Err(error) => {
@@ -119,7 +141,7 @@ impl Store {
         let mut rows = Vec::with_capacity(lots.len());
         for lot in lots {
             let stamp = stamp_key(&lot.stamp);
-            let body = serde_json::to_string(lot).map_err(|e| StoreError::Corrupt(format!("public record: {e}")))?;
+            let body = pack(lot)?;
             rows.push(public_snapshots::ActiveModel {
                 lot_id: Set(lot.stamp.lot_id),
                 seal: Set(seal(&self.seal_key, lot.stamp.lot_id, &stamp, &body)),

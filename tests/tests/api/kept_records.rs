@@ -2,6 +2,7 @@
 //! back exactly as built by any server given the same secret, never used at another stamp, and
 //! never shown when edited by hand.
 
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
@@ -126,31 +127,49 @@ async fn a_kept_record_edited_by_hand_is_never_shown() {
         let code = "CN-2609-01-A";
         let name = app.store.cooperative(coop).await.expect("coop").name;
         let stamp = open_and_keep(&app, coop, code).await;
-        // Someone with access to the database rewrites who grew the lot in the kept record,
-        // keeping its stamp and seal.
-        let statement = format!(
-            "UPDATE public_snapshots SET body = REPLACE(body, '{name}', 'HTX Giả Mạo') WHERE lot_id = {}",
-            stamp.lot_id
-        );
-        app.store
-            .connection()
-            .execute_unprepared(&statement)
+        // Someone with access to the database rewrites who grew the lot in the kept record
+        // (inflating it, editing the JSON, deflating it again), keeping its stamp and seal.
+        let db = app.store.connection();
+        let backend_kind = db.get_database_backend();
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend_kind,
+                format!("SELECT body FROM public_snapshots WHERE lot_id = {}", stamp.lot_id),
+            ))
             .await
-            .expect("hand edit");
-        let body: String = {
-            let row = app
-                .store
-                .connection()
-                .query_one_raw(sea_orm::Statement::from_string(
-                    app.store.connection().get_database_backend(),
-                    format!("SELECT body FROM public_snapshots WHERE lot_id = {}", stamp.lot_id),
-                ))
-                .await
-                .expect("read")
-                .expect("row");
-            row.try_get("", "body").expect("body")
-        };
-        assert!(body.contains("HTX Giả Mạo"), "[{backend}] the edit did not take");
+            .expect("read")
+            .expect("row");
+        let kept: Vec<u8> = row.try_get("", "body").expect("body");
+        let mut json = String::new();
+        flate2::read::DeflateDecoder::new(kept.as_slice())
+            .read_to_string(&mut json)
+            .expect("inflate");
+        assert!(json.contains(&name), "[{backend}] the record names its cooperative");
+        let forged = json.replace(&name, "HTX Giả Mạo");
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(forged.as_bytes()).expect("deflate");
+        let forged = encoder.finish().expect("deflate");
+        let placeholder = if backend == "postgres" { "$1" } else { "?" };
+        db.execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend_kind,
+            format!(
+                "UPDATE public_snapshots SET body = {placeholder} WHERE lot_id = {}",
+                stamp.lot_id
+            ),
+            [forged.clone().into()],
+        ))
+        .await
+        .expect("hand edit");
+        let row = db
+            .query_one_raw(sea_orm::Statement::from_string(
+                backend_kind,
+                format!("SELECT body FROM public_snapshots WHERE lot_id = {}", stamp.lot_id),
+            ))
+            .await
+            .expect("read")
+            .expect("row");
+        let body: Vec<u8> = row.try_get("", "body").expect("body");
+        assert_eq!(body, forged, "[{backend}] the edit did not take");
 
         assert!(
             !app.store.has_kept_public_lot(&stamp).await.expect("kept?"),
