@@ -88,46 +88,80 @@ pub(crate) struct PendingScan {
 /// A crash loses at most the scans since the last flush.
 #[derive(Debug, Default)]
 pub(crate) struct ScanBuffer {
-    pending: Mutex<HashMap<String, PendingScan>>,
+    pending: Mutex<ScanCounts>,
     /// Readers hold it while they read a label's stored count and add their scan; a flush holds
-    /// it exclusively only while it moves counts to the database, so no scan is counted twice or
-    /// missed by an answer.
+    /// it exclusively only for an instant at each end: to set the counts it writes aside, and to
+    /// commit them and forget them at once. So no answer counts a scan twice or misses one, and
+    /// answers wait for a commit, never for the writing of thousands of counts.
     pub(crate) gate: tokio::sync::RwLock<()>,
+    /// One flush at a time (PostgreSQL has no single-writer lock to order them).
+    flushing: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Default)]
+struct ScanCounts {
+    /// Counted since the last flush began.
+    new: HashMap<String, PendingScan>,
+    /// Being written by the flush under way (not yet committed).
+    flushing: HashMap<String, PendingScan>,
+}
+
+impl ScanCounts {
+    /// A label's counts not yet committed: new and being written.
+    fn unwritten(&self, serial: &str) -> Option<PendingScan> {
+        match (self.new.get(serial), self.flushing.get(serial)) {
+            (Some(a), Some(b)) => Some(PendingScan {
+                count: a.count.saturating_add(b.count),
+                first: Ord::min(a.first, b.first),
+                last: Ord::max(a.last, b.last),
+            }),
+            (a, b) => a.or(b).copied(),
+        }
+    }
 }
 
 impl ScanBuffer {
     pub(crate) fn record(&self, serial: &str, at: DateTime<FixedOffset>) -> Option<PendingScan> {
-        let mut pending = self.pending.lock().ok()?;
-        let entry = pending.entry(serial.to_owned()).or_insert(PendingScan {
+        let mut counts = self.pending.lock().ok()?;
+        let entry = counts.new.entry(serial.to_owned()).or_insert(PendingScan {
             count: 0,
             first: at,
             last: at,
         });
-        entry.count += 1;
+        entry.count = entry.count.saturating_add(1);
         entry.last = at;
-        Some(*entry)
+        counts.unwritten(serial)
     }
 
     pub(crate) fn peek(&self, serial: &str) -> Option<PendingScan> {
-        self.pending.lock().ok()?.get(serial).copied()
+        self.pending.lock().ok()?.unwritten(serial)
     }
 
     fn is_empty(&self) -> bool {
-        self.pending.lock().map_or(true, |p| p.is_empty())
+        self.pending.lock().map_or(true, |p| p.new.is_empty())
     }
 
-    fn take(&self) -> HashMap<String, PendingScan> {
+    /// Sets the new counts aside for writing (a copy is returned); answers go on adding them.
+    fn begin_flush(&self) -> HashMap<String, PendingScan> {
         self.pending
             .lock()
-            .map(|mut p| std::mem::take(&mut *p))
+            .map(|mut p| {
+                p.flushing = std::mem::take(&mut p.new);
+                p.flushing.clone()
+            })
             .unwrap_or_default()
     }
 
-    fn put_back(&self, scans: HashMap<String, PendingScan>) {
-        if let Ok(mut pending) = self.pending.lock() {
-            for (serial, scan) in scans {
-                let entry = pending.entry(serial).or_insert(PendingScan { count: 0, ..scan });
-                entry.count += scan.count;
+    /// The counts set aside are in the database (`written`), or go back to be written next time.
+    fn end_flush(&self, written: bool) {
+        if let Ok(mut counts) = self.pending.lock() {
+            let flushed = std::mem::take(&mut counts.flushing);
+            if written {
+                return;
+            }
+            for (serial, scan) in flushed {
+                let entry = counts.new.entry(serial).or_insert(PendingScan { count: 0, ..scan });
+                entry.count = entry.count.saturating_add(scan.count);
                 entry.first = Ord::min(entry.first, scan.first);
                 entry.last = Ord::max(entry.last, scan.last);
             }
@@ -967,23 +1001,32 @@ impl Store {
         if self.scans.is_empty() {
             return Ok(0);
         }
-        // Wait for the database first, so scans are held back only while the counts move.
+        let _one_flush = self.scans.flushing.lock().await;
         let _guard = self.quiet_write_guard().await;
         let txn = self.begin_write().await?;
-        let _moving = self.scans.gate.write().await;
-        let scans = self.scans.take();
+        let scans = {
+            let _moving = self.scans.gate.write().await;
+            self.scans.begin_flush()
+        };
         if scans.is_empty() {
+            self.scans.end_flush(true);
             return Ok(0);
         }
-        let result = write_scans(txn, &scans).await;
-        if result.is_err() {
-            self.scans.put_back(scans);
-        }
-        result
+        // Written while answers go on: they add the counts set aside to what they read, which
+        // does not include them until the commit.
+        let written = write_scans(&txn, &scans).await;
+        // The commit and forgetting the counts set aside happen with no answer in between.
+        let _moving = self.scans.gate.write().await;
+        let result = match written {
+            Ok(()) => txn.commit().await.map_err(StoreError::from),
+            Err(error) => Err(error),
+        };
+        self.scans.end_flush(result.is_ok());
+        result.map(|()| scans.len())
     }
 }
 
-async fn write_scans(txn: DatabaseTransaction, scans: &HashMap<String, PendingScan>) -> Result<usize, StoreError> {
+async fn write_scans(txn: &DatabaseTransaction, scans: &HashMap<String, PendingScan>) -> Result<(), StoreError> {
     for (serial, scan) in scans {
         labels::Entity::update_many()
             .col_expr(
@@ -1000,9 +1043,8 @@ async fn write_scans(txn: DatabaseTransaction, scans: &HashMap<String, PendingSc
             )
             .col_expr(labels::Column::LastScannedAt, Expr::val(timestamp_text(&scan.last)))
             .filter(labels::Column::Serial.eq(serial.as_str()))
-            .exec(&txn)
+            .exec(txn)
             .await?;
     }
-    txn.commit().await?;
-    Ok(scans.len())
+    Ok(())
 }

@@ -154,6 +154,46 @@ async fn issued_labels_resolve_as_verified_until_the_history_is_altered() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scans_counted_while_flushes_write_are_each_counted_once() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let (status, batch) = issue(&app, "CN-2609-01-A", 1, "1 kg").await;
+        assert_eq!(status, StatusCode::CREATED, "{batch}");
+        let serial = label::Serial::parse(batch["labels"][0]["serial"].as_str().expect("serial")).expect("serial");
+        let store = app.store.clone();
+        let flushing = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let flusher = {
+            let (store, flushing) = (store.clone(), flushing.clone());
+            tokio::spawn(async move {
+                let mut flushes = 0_u64;
+                while flushing.load(std::sync::atomic::Ordering::Relaxed) {
+                    if store.flush_scans().await.expect("flush") > 0 {
+                        flushes += 1;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+                }
+                flushes
+            })
+        };
+        // Each answer counts its own scan: one more than the answer before, whether the counts
+        // before it are in memory, being written, or written.
+        for expected in 1..=300_u64 {
+            let scanned = store.scan_label(&serial, true).await.expect("scan").expect("label");
+            assert_eq!(scanned.scan_count, expected, "[{backend}] answer {expected}");
+        }
+        flushing.store(false, std::sync::atomic::Ordering::Relaxed);
+        let flushes = flusher.await.expect("flusher");
+        assert!(
+            flushes > 1,
+            "[{backend}] only {flushes} flushes wrote counts beside the scans"
+        );
+        store.flush_scans().await.expect("flush");
+        let stored = store.scan_label(&serial, false).await.expect("scan").expect("label");
+        assert_eq!(stored.scan_count, 300, "[{backend}] stored after the last flush");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_product_without_gtin_gets_the_short_form_and_the_cap_says_what_remains() {
     for backend in backends().await {
         let app = spawn_demo(backend).await;
