@@ -6,9 +6,11 @@ use label::{BatchRecord, PublicKey, Serial};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatement};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, StatementBuilder};
 
-use crate::entities::{batch_checks, cooperative_keys, cooperatives, integrity, label_batches, labels, lots, products};
+use crate::entities::{
+    batch_checks, cooperative_keys, cooperatives, integrity, label_batches, labels, lots, products, public_snapshots,
+};
 use crate::integrity::{Reason, epoch, save_batch_check};
-use crate::{Store, StoreError, timestamp_text};
+use crate::{PublicLot, Store, StoreError, timestamp_text};
 
 /// What a lot's public pages depend on, read in one query: while none of it moves, a page
 /// built from it is still true (the lot's own events move its head and count, an event upstream
@@ -55,6 +57,27 @@ pub struct ScannedLabel {
     pub lot: Option<LotStamp>,
     /// The integrity epoch read with it.
     pub epoch: i64,
+    /// What the database keeps of the label's batch and lot, read in the same query, for a
+    /// caller that has neither in memory: [`Store::kept_batch_of`], [`Store::kept_lot_of`].
+    pub kept: Kept,
+}
+
+/// A batch's kept check and a lot's kept public record, as read with a scanned label (raw: the
+/// caller parses them only when it has neither in memory).
+#[derive(Debug, Clone, Default)]
+pub struct Kept {
+    batch: Option<KeptBatch>,
+    lot: Option<crate::snapshots::KeptRecord>,
+}
+
+#[derive(Debug, Clone)]
+struct KeptBatch {
+    record: String,
+    signature: String,
+    public_key: String,
+    verdict: String,
+    reason: Option<String>,
+    reason_vi: Option<String>,
 }
 
 /// A label batch as a scan needs it: the signed record and whether it still verifies. The same
@@ -141,7 +164,90 @@ pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_o
         )
         .and_where(Expr::col((labels::Entity, labels::Column::Serial)).eq(serial));
     stamp_columns(&mut select);
+    // The batch's record, key and check at this epoch, and the lot's kept public record.
+    let batch = |column| (label_batches::Entity, column);
+    let check = |column| (batch_checks::Entity, column);
+    let kept = |column| (public_snapshots::Entity, column);
+    select
+        .expr_as(
+            Expr::col(batch(label_batches::Column::Record)),
+            Alias::new("batch_record"),
+        )
+        .expr_as(
+            Expr::col(batch(label_batches::Column::Signature)),
+            Alias::new("batch_signature"),
+        )
+        .expr_as(
+            Expr::col((cooperative_keys::Entity, cooperative_keys::Column::PublicKey)),
+            Alias::new("batch_public_key"),
+        )
+        .expr_as(
+            Expr::col(check(batch_checks::Column::Verdict)),
+            Alias::new("check_verdict"),
+        )
+        .expr_as(
+            Expr::col(check(batch_checks::Column::Reason)),
+            Alias::new("check_reason"),
+        )
+        .expr_as(
+            Expr::col(check(batch_checks::Column::ReasonVi)),
+            Alias::new("check_reason_vi"),
+        )
+        .expr_as(
+            Expr::col(kept(public_snapshots::Column::Stamp)),
+            Alias::new("kept_stamp"),
+        )
+        .expr_as(Expr::col(kept(public_snapshots::Column::Body)), Alias::new("kept_body"))
+        .expr_as(Expr::col(kept(public_snapshots::Column::Seal)), Alias::new("kept_seal"))
+        .join(
+            JoinType::LeftJoin,
+            cooperative_keys::Entity,
+            Expr::col((cooperative_keys::Entity, cooperative_keys::Column::KeyId))
+                .equals(batch(label_batches::Column::KeyId)),
+        )
+        .join(
+            JoinType::LeftJoin,
+            batch_checks::Entity,
+            Expr::col(check(batch_checks::Column::BatchId))
+                .equals(batch(label_batches::Column::Id))
+                .and(
+                    Expr::col(check(batch_checks::Column::Epoch)).equals((integrity::Entity, integrity::Column::Epoch)),
+                ),
+        )
+        .join(
+            JoinType::LeftJoin,
+            public_snapshots::Entity,
+            Expr::col(kept(public_snapshots::Column::LotId)).equals((lots::Entity, lots::Column::Id)),
+        );
     StatementBuilder::build(&select, &backend)
+}
+
+fn kept_from(row: &sea_orm::QueryResult) -> Result<Kept, StoreError> {
+    let batch = match (
+        row.try_get::<Option<String>>("", "batch_record")?,
+        row.try_get::<Option<String>>("", "batch_signature")?,
+        row.try_get::<Option<String>>("", "batch_public_key")?,
+        row.try_get::<Option<String>>("", "check_verdict")?,
+    ) {
+        (Some(record), Some(signature), Some(public_key), Some(verdict)) => Some(KeptBatch {
+            record,
+            signature,
+            public_key,
+            verdict,
+            reason: row.try_get("", "check_reason")?,
+            reason_vi: row.try_get("", "check_reason_vi")?,
+        }),
+        _ => None,
+    };
+    let lot = match (
+        row.try_get::<Option<String>>("", "kept_stamp")?,
+        row.try_get::<Option<Vec<u8>>>("", "kept_body")?,
+        row.try_get::<Option<String>>("", "kept_seal")?,
+    ) {
+        (Some(stamp), Some(body), Some(seal)) => Some(crate::snapshots::KeptRecord { stamp, body, seal }),
+        _ => None,
+    };
+    Ok(Kept { batch, lot })
 }
 
 /// The one query a lot page makes to know whether what it keeps is still true.
@@ -197,7 +303,9 @@ impl Store {
             .and_then(farm_log::ChainHead::from_hex)
             .map(|h| label::Digest::of_head(&h.0).to_string());
         let lot = stamp_from(&row)?;
+        let kept = kept_from(&row)?;
         Ok(Some(ScannedLabel {
+            kept,
             scan_count: stored.saturating_add(pending.map_or(0, |p| p.count)),
             first_scanned_at: first.or_else(|| pending.map(|p| timestamp_text(&p.first))),
             batch_id: row.try_get("", "batch_id")?,
@@ -317,25 +425,30 @@ impl Store {
         let Some(row) = self.db.query_one_raw(statement).await? else {
             return Ok(None);
         };
-        let record: BatchRecord = serde_json::from_str(&row.try_get::<String>("", "record")?)
-            .map_err(|e| StoreError::Corrupt(format!("batch record: {e}")))?;
-        let public_key = PublicKey::parse(&row.try_get::<String>("", "public_key")?)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let verdict: String = row.try_get("", "verdict")?;
-        let altered = (verdict != "intact").then(|| -> Result<Reason, StoreError> {
-            Ok(Reason {
-                en: row.try_get::<Option<String>>("", "reason")?.unwrap_or_default(),
-                vi: row.try_get::<Option<String>>("", "reason_vi")?.unwrap_or_default(),
-            })
-        });
-        Ok(Some(BatchView {
-            batch_id: row.try_get("", "id")?,
-            record,
+        let kept = KeptBatch {
+            record: row.try_get("", "record")?,
             signature: row.try_get("", "signature")?,
-            public_key: public_key.to_string(),
-            altered: altered.transpose()?,
-            epoch: row.try_get("", "epoch")?,
-        }))
+            public_key: row.try_get("", "public_key")?,
+            verdict: row.try_get("", "verdict")?,
+            reason: row.try_get("", "reason")?,
+            reason_vi: row.try_get("", "reason_vi")?,
+        };
+        kept.view(row.try_get("", "id")?, row.try_get("", "epoch")?).map(Some)
+    }
+
+    /// The scanned label's batch as checked at the epoch read with it, when a check was kept.
+    pub fn kept_batch_of(&self, label: &ScannedLabel) -> Result<Option<BatchView>, StoreError> {
+        match &label.kept.batch {
+            Some(kept) => kept.view(label.batch_id.clone(), label.epoch).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The scanned label's lot's public record, when one was kept at exactly the stamp read with
+    /// it and its seal holds.
+    pub fn kept_lot_of(&self, label: &ScannedLabel) -> Option<PublicLot> {
+        let stamp = label.lot.as_ref()?;
+        self.open_kept(label.kept.lot.as_ref()?, stamp)
     }
 
     /// For a serial no label row has: a batch that the scanned link points at (by its lot, or
@@ -398,6 +511,25 @@ impl Store {
             }
         }
         Ok(None)
+    }
+}
+
+impl KeptBatch {
+    fn view(&self, batch_id: String, epoch: i64) -> Result<BatchView, StoreError> {
+        let record: BatchRecord =
+            serde_json::from_str(&self.record).map_err(|e| StoreError::Corrupt(format!("batch record: {e}")))?;
+        let public_key = PublicKey::parse(&self.public_key).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(BatchView {
+            batch_id,
+            record,
+            signature: self.signature.clone(),
+            public_key: public_key.to_string(),
+            altered: (self.verdict != "intact").then(|| Reason {
+                en: self.reason.clone().unwrap_or_default(),
+                vi: self.reason_vi.clone().unwrap_or_default(),
+            }),
+            epoch,
+        })
     }
 }
 

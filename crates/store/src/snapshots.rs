@@ -23,6 +23,14 @@ use crate::{LotStamp, PublicLot, Store, StoreError, now, timestamp_text};
 /// [`Store::keep_public_records`].
 const KEEP_CHUNK: usize = 64;
 
+/// A kept record as stored: the stamp it was built at, the deflated JSON, the seal.
+#[derive(Debug, Clone)]
+pub(crate) struct KeptRecord {
+    pub(crate) stamp: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) seal: String,
+}
+
 /// Kept records written at once beside requests; a request that finds them all busy leaves its
 /// record unkept (a later request keeps it), so a burst of first scans never queues writes.
 pub(crate) const WRITERS: usize = 2;
@@ -98,17 +106,30 @@ impl Store {
         else {
             return Ok(None);
         };
-        if row.seal != seal(&self.seal_key, row.lot_id, &row.stamp, &row.body) {
-            // Another process's key, or a hand edit: either way, not trusted.
-            tracing::debug!(lot = row.lot_id, "kept public record not sealed by this key: rebuilt");
-            return Ok(None);
+        let kept = KeptRecord {
+            stamp: row.stamp,
+            body: row.body,
+            seal: row.seal,
+        };
+        Ok(self.open_kept(&kept, stamp))
+    }
+
+    /// A kept record's lot, when it was kept at exactly `stamp` and its seal holds.
+    pub(crate) fn open_kept(&self, kept: &KeptRecord, stamp: &LotStamp) -> Option<PublicLot> {
+        if kept.stamp != stamp_key(stamp) {
+            return None;
         }
-        match unpack(&row.body) {
-            Ok(lot) if lot.stamp == *stamp => Ok(Some(lot)),
-            Ok(_) => Ok(None),
+        if kept.seal != seal(&self.seal_key, stamp.lot_id, &kept.stamp, &kept.body) {
+            // Another process's key, or a hand edit: either way, not trusted.
+            tracing::debug!(lot = stamp.lot_id, "kept public record not sealed by this key: rebuilt");
+            return None;
+        }
+        match unpack(&kept.body) {
+            Ok(lot) if lot.stamp == *stamp => Some(lot),
+            Ok(_) => None,
             Err(error) => {
-                tracing::warn!(lot = row.lot_id, %error, "kept public record unreadable: rebuilt");
-                Ok(None)
+                tracing::warn!(lot = stamp.lot_id, %error, "kept public record unreadable: rebuilt");
+                None
             }
         }
     }

@@ -87,6 +87,40 @@ impl Site {
         Ok(batch)
     }
 
+    /// A scanned label's lot's public data: kept in memory, else the record read with the label
+    /// (when kept at its stamp), else as [`Site::lot_data`] finds it.
+    async fn label_lot_data(
+        &self,
+        store: &Store,
+        stamp: &LotStamp,
+        label: &ScannedLabel,
+    ) -> Result<Arc<PublicLot>, StoreError> {
+        if let Some(lot) = self.lots.get(stamp) {
+            return Ok(lot);
+        }
+        if let Some(lot) = store.kept_lot_of(label) {
+            let lot = Arc::new(lot);
+            self.lots.put(stamp.clone(), lot.clone());
+            return Ok(lot);
+        }
+        self.lot_data(store, stamp).await
+    }
+
+    /// A scanned label's batch: kept in memory, else the check read with the label (when kept
+    /// at its epoch), else as [`Site::batch`] finds it.
+    async fn label_batch(&self, store: &Store, label: &ScannedLabel) -> Result<Arc<BatchView>, StoreError> {
+        let key = (label.batch_id.clone(), label.epoch);
+        if let Some(batch) = self.batches.get(&key) {
+            return Ok(batch);
+        }
+        if let Some(batch) = store.kept_batch_of(label)? {
+            let batch = Arc::new(batch);
+            self.batches.put(key, batch.clone());
+            return Ok(batch);
+        }
+        self.batch(store, &label.batch_id, label.epoch).await
+    }
+
     /// Judges a lot page.
     pub(crate) async fn judge_lot(
         &self,
@@ -142,7 +176,7 @@ impl Site {
             });
         };
         let batch = match &label.lot {
-            Some(_) => Some(self.batch(store, &label.batch_id, label.epoch).await?),
+            Some(_) => Some(self.label_batch(store, &label).await?),
             None => None,
         };
         // A Digital Link must name the label's own product and lot, as signed in its batch.
@@ -178,7 +212,7 @@ impl Site {
                 None => LabelAnswer::Altered(missing_batch()),
             });
         };
-        let lot = self.lot_data(store, &stamp).await?;
+        let lot = self.label_lot_data(store, &stamp, &label).await?;
         let code = code_check(digest, Some(&batch));
         let (verdict, reason) = decide(&lot, Some(&batch), code);
         Ok(LabelAnswer::Found(Box::new(Judged {
