@@ -146,7 +146,8 @@ impl ScanBuffer {
         self.pending
             .lock()
             .map(|mut p| {
-                p.flushing = std::mem::take(&mut p.new);
+                let new = std::mem::take(&mut p.new);
+                merge_into(&mut p.flushing, new);
                 p.flushing.clone()
             })
             .unwrap_or_default()
@@ -156,15 +157,33 @@ impl ScanBuffer {
     fn end_flush(&self, written: bool) {
         if let Ok(mut counts) = self.pending.lock() {
             let flushed = std::mem::take(&mut counts.flushing);
-            if written {
-                return;
+            if !written {
+                merge_into(&mut counts.new, flushed);
             }
-            for (serial, scan) in flushed {
-                let entry = counts.new.entry(serial).or_insert(PendingScan { count: 0, ..scan });
-                entry.count = entry.count.saturating_add(scan.count);
-                entry.first = Ord::min(entry.first, scan.first);
-                entry.last = Ord::max(entry.last, scan.last);
-            }
+        }
+    }
+}
+
+/// Adds counts to others, label by label.
+fn merge_into(into: &mut HashMap<String, PendingScan>, counts: HashMap<String, PendingScan>) {
+    for (serial, scan) in counts {
+        let entry = into.entry(serial).or_insert(PendingScan { count: 0, ..scan });
+        entry.count = entry.count.saturating_add(scan.count);
+        entry.first = Ord::min(entry.first, scan.first);
+        entry.last = Ord::max(entry.last, scan.last);
+    }
+}
+
+/// Puts a flush's counts back to be written next time if the flush is dropped before it ends.
+struct FlushUnderWay<'a> {
+    buffer: &'a ScanBuffer,
+    ended: bool,
+}
+
+impl Drop for FlushUnderWay<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            self.buffer.end_flush(false);
         }
     }
 }
@@ -1008,8 +1027,11 @@ impl Store {
             let _moving = self.scans.gate.write().await;
             self.scans.begin_flush()
         };
+        let mut under_way = FlushUnderWay {
+            buffer: &self.scans,
+            ended: false,
+        };
         if scans.is_empty() {
-            self.scans.end_flush(true);
             return Ok(0);
         }
         // Written while answers go on: they add the counts set aside to what they read, which
@@ -1022,12 +1044,16 @@ impl Store {
             Err(error) => Err(error),
         };
         self.scans.end_flush(result.is_ok());
+        under_way.ended = true;
         result.map(|()| scans.len())
     }
 }
 
 async fn write_scans(txn: &DatabaseTransaction, scans: &HashMap<String, PendingScan>) -> Result<(), StoreError> {
-    for (serial, scan) in scans {
+    // In serial order, so two processes flushing at once lock rows in the same order.
+    let mut ordered: Vec<(&String, &PendingScan)> = scans.iter().collect();
+    ordered.sort_unstable_by_key(|(serial, _)| *serial);
+    for (serial, scan) in ordered {
         labels::Entity::update_many()
             .col_expr(
                 labels::Column::ScanCount,

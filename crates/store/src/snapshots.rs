@@ -11,17 +11,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, StatementBuilder};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, StatementBuilder};
 
 use crate::entities::{lots, public_snapshots};
 use crate::scan::{stamp_columns, stamp_from};
 use crate::verify::VerifyProgress;
 use crate::{LotStamp, PublicLot, Store, StoreError, now, timestamp_text};
 
-/// Lots whose records are built side by side, and kept in one transaction, by
-/// [`Store::keep_public_records`].
-const KEEP_CHUNK: usize = 64;
+/// Lots [`Store::keep_public_records`] reads, builds (two at a time) and keeps in one go.
+const KEEP_WINDOW: u64 = 256;
+
+/// How old a kept record sealed by another key must be before a server replaces it at the same
+/// stamp: long enough that two running processes with different keys do not fight over a row,
+/// short enough that a restarted process without a secret gets the use of its records back.
+const FOREIGN_RECORD_HOURS: i64 = 1;
 
 /// A kept record as stored: the stamp it was built at, the deflated JSON, the seal.
 #[derive(Debug, Clone)]
@@ -45,9 +49,14 @@ pub(crate) fn key_from(secret: &str) -> [u8; 32] {
     blake3::derive_key("nguon 2026-12 public record seal", secret.as_bytes())
 }
 
-/// The stamp as kept beside a record: every field, in a fixed order.
+/// The shape of a kept record and how it is assembled: bump it whenever `PublicLot` or
+/// [`Store::public_lot`] changes what a record says, so records kept by an older build are
+/// rebuilt rather than shown.
+const RECORD_FORMAT: u32 = 1;
+
+/// The stamp as kept beside a record: the record format, then every field in a fixed order.
 fn stamp_key(stamp: &LotStamp) -> String {
-    serde_json::to_string(stamp).unwrap_or_default()
+    format!("{RECORD_FORMAT}:{}", serde_json::to_string(stamp).unwrap_or_default())
 }
 
 fn seal(key: &[u8; 32], lot_id: i64, stamp: &str, body: &[u8]) -> String {
@@ -114,14 +123,16 @@ impl Store {
         Ok(self.open_kept(&kept, stamp))
     }
 
+    /// Whether a kept record was kept at exactly `stamp` and its seal holds under this key.
+    fn holds(&self, kept: &KeptRecord, stamp: &LotStamp) -> bool {
+        kept.stamp == stamp_key(stamp) && kept.seal == seal(&self.seal_key, stamp.lot_id, &kept.stamp, &kept.body)
+    }
+
     /// A kept record's lot, when it was kept at exactly `stamp` and its seal holds.
     pub(crate) fn open_kept(&self, kept: &KeptRecord, stamp: &LotStamp) -> Option<PublicLot> {
-        if kept.stamp != stamp_key(stamp) {
-            return None;
-        }
-        if kept.seal != seal(&self.seal_key, stamp.lot_id, &kept.stamp, &kept.body) {
-            // Another process's key, or a hand edit: either way, not trusted.
-            tracing::debug!(lot = stamp.lot_id, "kept public record not sealed by this key: rebuilt");
+        if !self.holds(kept, stamp) {
+            // Another stamp, another process's key, or a hand edit: not used.
+            tracing::debug!(lot = stamp.lot_id, "kept public record not usable here: rebuilt");
             return None;
         }
         match unpack(&kept.body) {
@@ -150,15 +161,18 @@ impl Store {
 
     /// Writes a lot's kept record, replacing one of another stamp.
     async fn write_public_lot(&self, lot: &PublicLot) -> Result<(), StoreError> {
-        self.write_public_lots(std::slice::from_ref(lot)).await
+        self.write_public_lots(std::slice::from_ref(lot), false).await
     }
 
-    /// Writes lots' kept records in one statement, replacing those of another stamp.
-    async fn write_public_lots(&self, lots: &[PublicLot]) -> Result<(), StoreError> {
+    /// Writes lots' kept records in one statement, replacing those of another stamp, those of
+    /// the same stamp kept over an hour ago, and — `replace_all`, for the operator's pass, which
+    /// has checked them — any.
+    async fn write_public_lots(&self, lots: &[PublicLot], replace_all: bool) -> Result<(), StoreError> {
         if lots.is_empty() {
             return Ok(());
         }
         let built_at = timestamp_text(&now());
+        let foreign_cutoff = timestamp_text(&(now() - chrono::Duration::hours(FOREIGN_RECORD_HOURS)));
         let mut rows = Vec::with_capacity(lots.len());
         for lot in lots {
             let stamp = stamp_key(&lot.stamp);
@@ -181,12 +195,14 @@ impl Store {
                         public_snapshots::Column::Seal,
                         public_snapshots::Column::BuiltAt,
                     ])
-                    // A record at the same stamp sealed by another process's key stays: it
-                    // serves that process, and overwriting it would only start a tug of war.
-                    .action_and_where(
-                        Expr::col((public_snapshots::Entity, public_snapshots::Column::Stamp))
-                            .ne(Expr::col((Alias::new("excluded"), public_snapshots::Column::Stamp))),
-                    )
+                    // A recent record at the same stamp (sealed by another running process's
+                    // key, or a hand edit) stays: overwriting it would start a tug of war.
+                    .action_and_where_option((!replace_all).then(|| {
+                        let kept = |column| (public_snapshots::Entity, column);
+                        Expr::col(kept(public_snapshots::Column::Stamp))
+                            .ne(Expr::col((Alias::new("excluded"), public_snapshots::Column::Stamp)))
+                            .or(Expr::col(kept(public_snapshots::Column::BuiltAt)).lt(foreign_cutoff.clone()))
+                    }))
                     .to_owned(),
             )
             .exec_without_returning(&self.db)
@@ -194,39 +210,56 @@ impl Store {
         Ok(())
     }
 
-    /// Builds and keeps the public record of every lot that has none at its current stamp (as
-    /// after an upgrade, or before a promotion that will send buyers to many labels at once);
-    /// `progress` counts lots. How many were built.
+    /// Builds and keeps the public record of every lot that has no usable one at its current
+    /// stamp (as after an upgrade, or before a promotion that will send buyers to many labels
+    /// at once), a window of lots at a time; a kept record whose seal fails under this store's
+    /// key is replaced. `progress` counts lots. How many records were built.
     pub async fn keep_public_records(&self, progress: &dyn VerifyProgress) -> Result<u64, StoreError> {
-        let mut select = Query::select();
-        select.from(lots::Entity);
-        stamp_columns(&mut select);
-        let rows = self
-            .db
-            .query_all_raw(StatementBuilder::build(&select, &self.db.get_database_backend()))
-            .await?;
-        let kept: HashMap<i64, String> = public_snapshots::Entity::find()
-            .select_only()
-            .columns([public_snapshots::Column::LotId, public_snapshots::Column::Stamp])
-            .into_tuple::<(i64, String)>()
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .collect();
-        let mut missing = Vec::new();
-        for row in &rows {
-            if let Some(stamp) = stamp_from(row)?
-                && kept.get(&stamp.lot_id) != Some(&stamp_key(&stamp))
-            {
-                missing.push(stamp);
-            }
-        }
-        drop(kept);
-        let total = missing.len() as u64;
+        let total = lots::Entity::find().count(&self.db).await?;
         progress.start(total, total);
-        for chunk in missing.chunks(KEEP_CHUNK) {
+        let mut after = 0_i64;
+        let mut built_in_all = 0_u64;
+        loop {
+            let mut select = Query::select();
+            select
+                .from(lots::Entity)
+                .and_where(Expr::col((lots::Entity, lots::Column::Id)).gt(after))
+                .order_by((lots::Entity, lots::Column::Id), Order::Asc)
+                .limit(KEEP_WINDOW);
+            stamp_columns(&mut select);
+            let rows = self
+                .db
+                .query_all_raw(StatementBuilder::build(&select, &self.db.get_database_backend()))
+                .await?;
+            let mut stamps = Vec::with_capacity(rows.len());
+            for row in &rows {
+                stamps.extend(stamp_from(row)?);
+            }
+            let Some(last) = stamps.last() else {
+                break;
+            };
+            after = last.lot_id;
+            let kept: HashMap<i64, KeptRecord> = public_snapshots::Entity::find()
+                .filter(public_snapshots::Column::LotId.is_in(stamps.iter().map(|s| s.lot_id)))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|row| {
+                    let kept = KeptRecord {
+                        stamp: row.stamp,
+                        body: row.body,
+                        seal: row.seal,
+                    };
+                    (row.lot_id, kept)
+                })
+                .collect();
+            let missing: Vec<LotStamp> = stamps
+                .iter()
+                .filter(|stamp| kept.get(&stamp.lot_id).is_none_or(|k| !self.holds(k, stamp)))
+                .cloned()
+                .collect();
             // Two builders, as many as the cores a small server has.
-            let (first, second) = chunk.split_at(chunk.len() / 2);
+            let (first, second) = missing.split_at(missing.len() / 2);
             let build = |part: Vec<LotStamp>| {
                 let store = self.clone();
                 tokio::spawn(async move {
@@ -243,12 +276,13 @@ impl Store {
             };
             let (a, b) = (build(first.to_vec()), build(second.to_vec()));
             let join = |r: Result<_, tokio::task::JoinError>| r.map_err(|e| StoreError::Corrupt(e.to_string()));
-            let mut lots = join(a.await)?;
-            lots.extend(join(b.await)?);
-            self.write_public_lots(&lots).await?;
-            progress.advance(chunk.len() as u64);
+            let mut built = join(a.await)?;
+            built.extend(join(b.await)?);
+            self.write_public_lots(&built, true).await?;
+            built_in_all += built.len() as u64;
+            progress.advance(stamps.len() as u64);
         }
-        Ok(total)
+        Ok(built_in_all)
     }
 
     /// Whether a record is kept for this lot at exactly this stamp under this store's key.

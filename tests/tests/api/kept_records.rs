@@ -81,6 +81,8 @@ async fn a_kept_record_serves_every_server_with_the_secret_and_never_another_sta
 
         // Another replica with the same secret reads the record the first one kept.
         let second = app.second_server().await;
+        let (status, html) = lot_page(&second, coop, code).await;
+        assert_eq!(status, StatusCode::OK, "[{backend}] {html}");
         assert!(
             second.store.has_kept_public_lot(&before).await.expect("kept?"),
             "[{backend}] a server with the same secret does not trust the kept record"
@@ -126,6 +128,15 @@ async fn a_kept_record_edited_by_hand_is_never_shown() {
         let coop = app.veg().id;
         let code = "CN-2609-01-A";
         let name = app.store.cooperative(coop).await.expect("coop").name;
+        let (status, batch) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/{code}/labels"),
+                &app.veg().leader,
+                json!({ "count": 1, "pack_size": "1 kg" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{batch}");
+        let label_url = batch["labels"][0]["url"].as_str().expect("url").to_owned();
         let stamp = open_and_keep(&app, coop, code).await;
         // Someone with access to the database rewrites who grew the lot in the kept record
         // (inflating it, editing the JSON, deflating it again), keeping its stamp and seal.
@@ -183,5 +194,40 @@ async fn a_kept_record_edited_by_hand_is_never_shown() {
         assert_eq!(status, StatusCode::OK);
         assert!(html.contains(&name), "[{backend}] the real cooperative is not named");
         assert!(!html.contains("HTX Giả Mạo"), "[{backend}] the forged record was shown");
+        // Nor through a label, whose scan reads the kept record with the label.
+        let label_path = label_url.strip_prefix(&app.base).expect("our base");
+        let label_page = fresh
+            .client
+            .get(format!("{}{label_path}", fresh.base))
+            .send()
+            .await
+            .expect("label page");
+        assert_eq!(label_page.status(), StatusCode::OK);
+        let html = label_page.text().await.expect("body");
+        assert!(
+            html.contains(&name),
+            "[{backend}] the label page does not name the cooperative"
+        );
+        assert!(
+            !html.contains("HTX Giả Mạo"),
+            "[{backend}] the label page showed the forged record"
+        );
+
+        // The operator's pass replaces a record that fails its seal.
+        assert!(app.store.keep_public_records(&Unwatched).await.expect("keep") >= 1);
+        assert!(
+            app.store.has_kept_public_lot(&stamp).await.expect("kept?"),
+            "[{backend}] the forged record was not replaced"
+        );
+        let read = app.store.public_lot_at(&stamp).await.expect("record");
+        assert_eq!(read.cooperative.name, name);
     }
+}
+
+/// Progress nobody watches.
+struct Unwatched;
+
+impl store::VerifyProgress for Unwatched {
+    fn start(&self, _: u64, _: u64) {}
+    fn advance(&self, _: u64) {}
 }
