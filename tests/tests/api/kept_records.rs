@@ -231,3 +231,40 @@ impl store::VerifyProgress for Unwatched {
     fn start(&self, _: u64, _: u64) {}
     fn advance(&self, _: u64) {}
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_a_lot_row_back_by_hand_never_brings_back_what_it_showed_before() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let code = "CN-2609-01-A";
+        let before = open_and_keep(&app, coop, code).await;
+        let (_, html) = lot_page(&app, coop, code).await;
+        assert!(html.contains("badge verified"), "[{backend}] genuine before the recall");
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/{code}/events"),
+                &app.veg().leader,
+                json!({ "id": new_id(), "type": "recall", "occurred_at": days_ago(0), "reason": "Nhiễm khuẩn" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let (_, html) = lot_page(&app, coop, code).await;
+        assert!(html.contains("badge recalled"), "[{backend}] recalled");
+        // Someone puts the lot row back as it was before the recall (the recall event stays):
+        // the page this server kept for that stamp must not come back.
+        app.store
+            .connection()
+            .execute_unprepared(&format!(
+                "UPDATE lots SET head = '{}', event_count = {}, status = '{}' WHERE id = {}",
+                before.head, before.event_count, before.status, before.lot_id
+            ))
+            .await
+            .expect("hand edit");
+        let (_, html) = lot_page(&app, coop, code).await;
+        assert!(
+            !html.contains("badge verified"),
+            "[{backend}] the lot shows as genuine again after its row was rolled back"
+        );
+    }
+}
