@@ -165,9 +165,30 @@ pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_o
         .and_where(Expr::col((labels::Entity, labels::Column::Serial)).eq(serial));
     stamp_columns(&mut select);
     // The batch's record, key and check at this epoch, and the lot's kept public record.
+    kept_batch_columns(&mut select);
+    let kept = |column| (public_snapshots::Entity, column);
+    select
+        .expr_as(
+            Expr::col(kept(public_snapshots::Column::Stamp)),
+            Alias::new("kept_stamp"),
+        )
+        .expr_as(Expr::col(kept(public_snapshots::Column::Body)), Alias::new("kept_body"))
+        .expr_as(Expr::col(kept(public_snapshots::Column::Seal)), Alias::new("kept_seal"))
+        .join(
+            JoinType::LeftJoin,
+            public_snapshots::Entity,
+            Expr::col(kept(public_snapshots::Column::LotId)).equals((lots::Entity, lots::Column::Id)),
+        );
+    StatementBuilder::build(&select, &backend)
+}
+
+/// Adds a label batch's record, signature and signing key and its check kept at the current
+/// epoch (`batch_record`, `batch_signature`, `batch_public_key`, `check_verdict`,
+/// `check_reason`, `check_reason_vi`) to a query that already has `label_batches` and
+/// `integrity`; read back with [`kept_batch_from`].
+fn kept_batch_columns(select: &mut SelectStatement) {
     let batch = |column| (label_batches::Entity, column);
     let check = |column| (batch_checks::Entity, column);
-    let kept = |column| (public_snapshots::Entity, column);
     select
         .expr_as(
             Expr::col(batch(label_batches::Column::Record)),
@@ -193,12 +214,6 @@ pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_o
             Expr::col(check(batch_checks::Column::ReasonVi)),
             Alias::new("check_reason_vi"),
         )
-        .expr_as(
-            Expr::col(kept(public_snapshots::Column::Stamp)),
-            Alias::new("kept_stamp"),
-        )
-        .expr_as(Expr::col(kept(public_snapshots::Column::Body)), Alias::new("kept_body"))
-        .expr_as(Expr::col(kept(public_snapshots::Column::Seal)), Alias::new("kept_seal"))
         .join(
             JoinType::LeftJoin,
             cooperative_keys::Entity,
@@ -213,32 +228,33 @@ pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_o
                 .and(
                     Expr::col(check(batch_checks::Column::Epoch)).equals((integrity::Entity, integrity::Column::Epoch)),
                 ),
-        )
-        .join(
-            JoinType::LeftJoin,
-            public_snapshots::Entity,
-            Expr::col(kept(public_snapshots::Column::LotId)).equals((lots::Entity, lots::Column::Id)),
         );
-    StatementBuilder::build(&select, &backend)
+}
+
+/// What [`kept_batch_columns`] read: `None` without a batch, key or check at this epoch.
+fn kept_batch_from(row: &sea_orm::QueryResult) -> Result<Option<KeptBatch>, StoreError> {
+    Ok(
+        match (
+            row.try_get::<Option<String>>("", "batch_record")?,
+            row.try_get::<Option<String>>("", "batch_signature")?,
+            row.try_get::<Option<String>>("", "batch_public_key")?,
+            row.try_get::<Option<String>>("", "check_verdict")?,
+        ) {
+            (Some(record), Some(signature), Some(public_key), Some(verdict)) => Some(KeptBatch {
+                record,
+                signature,
+                public_key,
+                verdict,
+                reason: row.try_get("", "check_reason")?,
+                reason_vi: row.try_get("", "check_reason_vi")?,
+            }),
+            _ => None,
+        },
+    )
 }
 
 fn kept_from(row: &sea_orm::QueryResult) -> Result<Kept, StoreError> {
-    let batch = match (
-        row.try_get::<Option<String>>("", "batch_record")?,
-        row.try_get::<Option<String>>("", "batch_signature")?,
-        row.try_get::<Option<String>>("", "batch_public_key")?,
-        row.try_get::<Option<String>>("", "check_verdict")?,
-    ) {
-        (Some(record), Some(signature), Some(public_key), Some(verdict)) => Some(KeptBatch {
-            record,
-            signature,
-            public_key,
-            verdict,
-            reason: row.try_get("", "check_reason")?,
-            reason_vi: row.try_get("", "check_reason_vi")?,
-        }),
-        _ => None,
-    };
+    let batch = kept_batch_from(row)?;
     let lot = match (
         row.try_get::<Option<String>>("", "kept_stamp")?,
         row.try_get::<Option<Vec<u8>>>("", "kept_body")?,
@@ -331,9 +347,16 @@ impl Store {
     /// record is the batch's and its lot's, the serial list, the history up to the printing, the
     /// lots upstream) and kept.
     pub async fn batch_view(&self, batch_id: &str) -> Result<BatchView, StoreError> {
-        if let Some(view) = self.kept_batch_view(batch_id).await? {
-            return Ok(view);
+        match self.kept_batch_view(batch_id).await? {
+            Some(view) => Ok(view),
+            None => self.check_batch(batch_id).await,
         }
+    }
+
+    /// A label batch's signed record and whether it still verifies, for a caller that already
+    /// knows no check is kept at the current epoch: checked now and kept (see
+    /// [`Store::batch_view`]).
+    pub async fn check_batch(&self, batch_id: &str) -> Result<BatchView, StoreError> {
         let epoch = epoch(&self.db).await?;
         let batch = label_batches::Entity::find_by_id(batch_id.to_owned())
             .one(&self.db)
@@ -379,61 +402,34 @@ impl Store {
     /// A batch checked at the current integrity epoch, read in one query (the batch, its key,
     /// the epoch and the kept check); `None` when there is no such check.
     async fn kept_batch_view(&self, batch_id: &str) -> Result<Option<BatchView>, StoreError> {
-        let batch = |column| (label_batches::Entity, column);
-        let check = |column| (batch_checks::Entity, column);
         let mut select = Query::select();
         select
-            .columns([
-                batch(label_batches::Column::Id),
-                batch(label_batches::Column::Record),
-                batch(label_batches::Column::Signature),
-            ])
-            .column((cooperative_keys::Entity, cooperative_keys::Column::PublicKey))
+            .column((label_batches::Entity, label_batches::Column::Id))
             .expr_as(
                 Expr::col((integrity::Entity, integrity::Column::Epoch)),
                 Alias::new("epoch"),
             )
-            .columns([
-                check(batch_checks::Column::Verdict),
-                check(batch_checks::Column::Reason),
-                check(batch_checks::Column::ReasonVi),
-            ])
             .from(label_batches::Entity)
             .join(
-                JoinType::InnerJoin,
+                JoinType::LeftJoin,
                 integrity::Entity,
                 Expr::col((integrity::Entity, integrity::Column::Id)).eq(1),
             )
-            .join(
-                JoinType::InnerJoin,
-                batch_checks::Entity,
-                Expr::col(check(batch_checks::Column::BatchId))
-                    .equals(batch(label_batches::Column::Id))
-                    .and(
-                        Expr::col(check(batch_checks::Column::Epoch))
-                            .equals((integrity::Entity, integrity::Column::Epoch)),
-                    ),
-            )
-            .join(
-                JoinType::InnerJoin,
-                cooperative_keys::Entity,
-                Expr::col((cooperative_keys::Entity, cooperative_keys::Column::KeyId))
-                    .equals(batch(label_batches::Column::KeyId)),
-            )
-            .and_where(Expr::col(batch(label_batches::Column::Id)).eq(batch_id));
+            .and_where(Expr::col((label_batches::Entity, label_batches::Column::Id)).eq(batch_id));
+        kept_batch_columns(&mut select);
         let statement = StatementBuilder::build(&select, &self.db.get_database_backend());
         let Some(row) = self.db.query_one_raw(statement).await? else {
             return Ok(None);
         };
-        let kept = KeptBatch {
-            record: row.try_get("", "record")?,
-            signature: row.try_get("", "signature")?,
-            public_key: row.try_get("", "public_key")?,
-            verdict: row.try_get("", "verdict")?,
-            reason: row.try_get("", "reason")?,
-            reason_vi: row.try_get("", "reason_vi")?,
-        };
-        kept.view(row.try_get("", "id")?, row.try_get("", "epoch")?).map(Some)
+        match kept_batch_from(&row)? {
+            Some(kept) => kept
+                .view(
+                    row.try_get("", "id")?,
+                    row.try_get::<Option<i64>>("", "epoch")?.unwrap_or(0),
+                )
+                .map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The scanned label's batch as checked at the epoch read with it, when a check was kept.

@@ -95,9 +95,15 @@ impl Store {
     /// record when one was built at exactly this stamp and its seal holds, else assembled now
     /// and kept for the next request.
     pub async fn public_lot_at(&self, stamp: &LotStamp) -> Result<Arc<PublicLot>, StoreError> {
-        if let Some(lot) = self.kept_public_lot(stamp).await? {
-            return Ok(Arc::new(lot));
+        match self.kept_public_lot(stamp).await? {
+            Some(lot) => Ok(Arc::new(lot)),
+            None => self.build_public_lot(stamp).await,
         }
+    }
+
+    /// A lot's public record assembled now and kept for the next request, for a caller that
+    /// already knows none is kept at `stamp` (see [`Store::public_lot_at`]).
+    pub async fn build_public_lot(&self, stamp: &LotStamp) -> Result<Arc<PublicLot>, StoreError> {
         let lot = Arc::new(self.public_lot(stamp.cooperative_id, &stamp.code).await?);
         if lot.stamp == *stamp {
             self.keep_public_lot(lot.clone());

@@ -66,59 +66,42 @@ pub fn decide(lot: &PublicLot, batch: Option<&BatchView>, code: CodeCheck) -> (V
 }
 
 impl Site {
-    /// A lot's public data, kept under the stamp it was read at.
-    pub(crate) async fn lot_data(&self, store: &Store, stamp: &LotStamp) -> Result<Arc<PublicLot>, StoreError> {
-        if let Some(lot) = self.lots.get(stamp) {
-            return Ok(lot);
-        }
-        let lot = store.public_lot_at(stamp).await?;
-        self.lots.put(lot.stamp.clone(), lot.clone());
-        Ok(lot)
-    }
-
-    /// A label batch's record and verdict, kept per batch and integrity epoch.
-    pub(crate) async fn batch(&self, store: &Store, batch_id: &str, epoch: i64) -> Result<Arc<BatchView>, StoreError> {
-        let key = (batch_id.to_owned(), epoch);
-        if let Some(batch) = self.batches.get(&key) {
-            return Ok(batch);
-        }
-        let batch = Arc::new(store.batch_view(batch_id).await?);
-        self.batches.put((batch.batch_id.clone(), batch.epoch), batch.clone());
-        Ok(batch)
-    }
-
-    /// A scanned label's lot's public data: kept in memory, else the record read with the label
-    /// (when kept at its stamp), else as [`Site::lot_data`] finds it.
-    async fn label_lot_data(
+    /// A lot's public data, kept in memory under the stamp it was read at; else the record read
+    /// with a scanned label (`read_with`) when it was kept at this stamp, else the one the
+    /// database keeps, else built now.
+    pub(crate) async fn lot_data(
         &self,
         store: &Store,
         stamp: &LotStamp,
-        label: &ScannedLabel,
+        read_with: Option<&ScannedLabel>,
     ) -> Result<Arc<PublicLot>, StoreError> {
         if let Some(lot) = self.lots.get(stamp) {
             return Ok(lot);
         }
-        if let Some(lot) = store.kept_lot_of(label) {
-            let lot = Arc::new(lot);
-            self.lots.put(stamp.clone(), lot.clone());
-            return Ok(lot);
-        }
-        self.lot_data(store, stamp).await
+        let lot = match read_with {
+            Some(label) => match store.kept_lot_of(label) {
+                Some(lot) => Arc::new(lot),
+                // The label's query already read what the database keeps.
+                None => store.build_public_lot(stamp).await?,
+            },
+            None => store.public_lot_at(stamp).await?,
+        };
+        self.lots.put(lot.stamp.clone(), lot.clone());
+        Ok(lot)
     }
 
-    /// A scanned label's batch: kept in memory, else the check read with the label (when kept
-    /// at its epoch), else as [`Site::batch`] finds it.
-    async fn label_batch(&self, store: &Store, label: &ScannedLabel) -> Result<Arc<BatchView>, StoreError> {
-        let key = (label.batch_id.clone(), label.epoch);
-        if let Some(batch) = self.batches.get(&key) {
+    /// A scanned label's batch record and verdict, kept in memory per batch and integrity epoch;
+    /// else the check read with the label, else checked now.
+    async fn batch(&self, store: &Store, label: &ScannedLabel) -> Result<Arc<BatchView>, StoreError> {
+        if let Some(batch) = self.batches.get(&(label.batch_id.clone(), label.epoch)) {
             return Ok(batch);
         }
-        if let Some(batch) = store.kept_batch_of(label)? {
-            let batch = Arc::new(batch);
-            self.batches.put(key, batch.clone());
-            return Ok(batch);
-        }
-        self.batch(store, &label.batch_id, label.epoch).await
+        let batch = Arc::new(match store.kept_batch_of(label)? {
+            Some(batch) => batch,
+            None => store.check_batch(&label.batch_id).await?,
+        });
+        self.batches.put((batch.batch_id.clone(), batch.epoch), batch.clone());
+        Ok(batch)
     }
 
     /// Judges a lot page.
@@ -131,7 +114,7 @@ impl Site {
         let Some(stamp) = store.lot_stamp(coop_id, code).await? else {
             return Ok(None);
         };
-        let lot = self.lot_data(store, &stamp).await?;
+        let lot = self.lot_data(store, &stamp, None).await?;
         let (verdict, reason) = decide(&lot, None, CodeCheck::NoLabel);
         Ok(Some(Judged {
             verdict,
@@ -160,7 +143,7 @@ impl Site {
             // Not a label now; perhaps one of a batch whose list of labels was tampered with.
             return Ok(match store.damaged_batch_for(named, scanned_digest).await? {
                 Some((batch, stamp)) => {
-                    let lot = self.lot_data(store, &stamp).await?;
+                    let lot = self.lot_data(store, &stamp, None).await?;
                     let code = code_check(digest, Some(&batch));
                     let (verdict, reason) = decide(&lot, Some(&batch), code);
                     LabelAnswer::Found(Box::new(Judged {
@@ -176,7 +159,7 @@ impl Site {
             });
         };
         let batch = match &label.lot {
-            Some(_) => Some(self.label_batch(store, &label).await?),
+            Some(_) => Some(self.batch(store, &label).await?),
             None => None,
         };
         // A Digital Link must name the label's own product and lot, as signed in its batch.
@@ -198,7 +181,7 @@ impl Site {
             };
             return Ok(match named_lot {
                 Some(stamp) => {
-                    let lot = self.lot_data(store, &stamp).await?;
+                    let lot = self.lot_data(store, &stamp, None).await?;
                     let recalled = !lot.recalls.is_empty();
                     LabelAnswer::Found(Box::new(Judged {
                         verdict: if recalled { Verdict::Recalled } else { Verdict::Altered },
@@ -212,7 +195,7 @@ impl Site {
                 None => LabelAnswer::Altered(missing_batch()),
             });
         };
-        let lot = self.label_lot_data(store, &stamp, &label).await?;
+        let lot = self.lot_data(store, &stamp, Some(&label)).await?;
         let code = code_check(digest, Some(&batch));
         let (verdict, reason) = decide(&lot, Some(&batch), code);
         Ok(LabelAnswer::Found(Box::new(Judged {
