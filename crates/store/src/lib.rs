@@ -75,6 +75,9 @@ pub struct Store {
     seal_key: [u8; 32],
     /// Kept public records written at once, beside the requests that built them.
     snapshot_writes: Arc<tokio::sync::Semaphore>,
+    /// The SQLite database's file, when it is one: whole-database verification reads its
+    /// events there on connections of its own (`verify.rs`).
+    sqlite_file: Option<Arc<std::path::Path>>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -107,6 +110,15 @@ pub fn normalize_database_url(url: &str) -> String {
     } else {
         format!("sqlite://{url}?mode=rwc")
     }
+}
+
+/// The file of a `sqlite:` URL, unless it names an in-memory database.
+fn sqlite_file(url: &str) -> Option<Arc<std::path::Path>> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.split('&').any(|pair| pair == "mode=memory");
+    let path = std::path::Path::new(path);
+    (!in_memory && path.is_file()).then(|| Arc::from(path))
 }
 
 impl Store {
@@ -143,6 +155,7 @@ impl Store {
             verify_window: verify::WINDOW,
             seal_key: snapshots::random_key(),
             snapshot_writes: Arc::new(tokio::sync::Semaphore::new(snapshots::WRITERS)),
+            sqlite_file: sqlite_file(&url),
         })
     }
 

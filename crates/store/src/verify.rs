@@ -192,7 +192,7 @@ impl Store {
                 let keep = keep.then_some(epoch);
                 tasks.push(tokio::spawn(async move {
                     store
-                        .verify_range(&window[start..end], &identities, &frozen, keep, &advance)
+                        .verify_range(window, start..end, identities, frozen, keep, advance)
                         .await
                 }));
             }
@@ -403,135 +403,316 @@ impl Store {
         Ok(problems)
     }
 
-    /// Verifies a contiguous range of lots (ascending ids), reporting events checked on
-    /// `advance`; the batches whose frozen head is not what their lot recorded at that point.
+    /// Verifies a contiguous range of lots (`window[range]`, ascending ids), reporting events
+    /// checked on `advance`; the batches whose frozen head is not what their lot recorded at
+    /// that point. On a SQLite file the events are read by a connection of this thread's own
+    /// (see [`sqlite_rows`]); otherwise in pages through the pool.
     async fn verify_range(
         &self,
-        lot_rows: &[lots::Model],
-        identities: &HashMap<i64, GenesisInput>,
-        frozen: &HashMap<i64, Vec<Frozen>>,
+        window: Arc<Vec<lots::Model>>,
+        range: std::ops::Range<usize>,
+        identities: Arc<HashMap<i64, GenesisInput>>,
+        frozen: Arc<HashMap<i64, Vec<Frozen>>>,
         keep: Option<i64>,
-        advance: &tokio::sync::mpsc::UnboundedSender<u64>,
+        advance: tokio::sync::mpsc::UnboundedSender<u64>,
     ) -> Result<(Vec<LotVerification>, Vec<BatchVerification>), StoreError> {
-        let (Some(first), Some(last)) = (lot_rows.first(), lot_rows.last()) else {
+        let (Some(first), Some(last)) = (window[range.clone()].first(), window[range.clone()].last()) else {
             return Ok((Vec::new(), Vec::new()));
         };
         let (first_id, last_id) = (first.id, last.id);
-        let mut results = Vec::with_capacity(lot_rows.len());
-        let mut batches = Vec::new();
-        let mut lot_index = 0usize;
-        let mut current: Option<(usize, ChainVerifier, Vec<Event>)> = None;
-        let mut cursor: Option<(i64, i64)> = None;
-        let mut kept: Vec<lot_checks::ActiveModel> = Vec::new();
         let checked_at = crate::timestamp_text(&crate::now());
-        let finish = |index: usize,
-                      verifier: ChainVerifier,
-                      events: Vec<Event>,
-                      results: &mut Vec<LotVerification>,
-                      batches: &mut Vec<BatchVerification>,
-                      kept: &mut Vec<lot_checks::ActiveModel>|
-         -> Result<(), StoreError> {
-            let row = &lot_rows[index];
-            let identity = identities
-                .get(&row.id)
-                .ok_or_else(|| StoreError::Corrupt("identity".into()))?;
-            let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
-            let state = LotState::from_events(initial_holding(&identity.parents), events);
-            // A batch frozen before any event froze the genesis.
-            for batch in frozen.get(&row.id).into_iter().flatten() {
-                if batch.event_count == 0 && batch.head != row.genesis {
-                    batches.push(batch.problem(row));
-                }
-            }
-            let status = check_status(row, &state, chain);
-            if let (Some(epoch), true) = (keep, status.is_intact()) {
-                kept.push(lot_checks::ActiveModel {
-                    lot_id: Set(row.id),
-                    epoch: Set(epoch),
-                    event_count: Set(row.event_count),
-                    head: Set(row.head.clone()),
-                    verdict: Set("intact".to_owned()),
-                    reason: Set(None),
-                    reason_vi: Set(None),
-                    folded: Set(serde_json::to_string(&state.folded()).ok()),
-                    checked_at: Set(checked_at.clone()),
-                });
-            }
-            results.push(LotVerification {
-                cooperative_id: row.cooperative_id,
-                lot_code: row.code.clone(),
-                status,
-            });
-            Ok(())
-        };
-        let start = |index: usize| -> Result<ChainVerifier, StoreError> {
-            let row = &lot_rows[index];
-            let identity = identities
-                .get(&row.id)
-                .ok_or_else(|| StoreError::Corrupt("identity".into()))?;
-            Ok(ChainVerifier::start(identity, &parse_head(&row.genesis)?))
-        };
-        loop {
-            let mut query = events::Entity::find()
-                .filter(events::Column::LotId.between(first_id, last_id))
-                .order_by_asc(events::Column::LotId)
-                .order_by_asc(events::Column::Seq)
-                .limit(PAGE);
-            if let Some((lot_id, seq)) = cursor {
-                // A row-value comparison, which both backends answer from the (lot_id, seq) index;
-                // the equivalent OR of two conditions makes SQLite rescan from the start each page.
-                query = query.filter(
-                    Expr::tuple([Expr::col(events::Column::LotId), Expr::col(events::Column::Seq)])
-                        .gt(Expr::tuple([Expr::val(lot_id), Expr::val(seq)])),
-                );
-            }
-            let page = query.all(&self.db).await?;
-            if page.is_empty() {
-                break;
-            }
-            for row in &page {
-                // Close every lot before this event's lot (including lots without events).
-                while lot_index < lot_rows.len() && lot_rows[lot_index].id < row.lot_id {
-                    let (verifier, events) = match current.take() {
-                        Some((index, verifier, events)) if index == lot_index => (verifier, events),
-                        _ => (start(lot_index)?, Vec::new()),
-                    };
-                    finish(lot_index, verifier, events, &mut results, &mut batches, &mut kept)?;
-                    lot_index += 1;
-                }
-                if lot_index >= lot_rows.len() || lot_rows[lot_index].id != row.lot_id {
-                    continue; // An event whose lot row is gone: that lot's count check reports it.
-                }
-                if !matches!(current, Some((index, _, _)) if index == lot_index) {
-                    current = Some((lot_index, start(lot_index)?, Vec::new()));
-                }
-                for batch in frozen.get(&row.lot_id).into_iter().flatten() {
-                    if i64::try_from(batch.event_count).ok() == Some(row.seq) && batch.head != row.head {
-                        batches.push(batch.problem(&lot_rows[lot_index]));
+        let (mut kept, results, batches) = if let Some(path) = self.sqlite_file.clone() {
+            tokio::task::spawn_blocking(move || {
+                let mut check = RangeCheck::new(&window[range], &identities, &frozen, keep, checked_at);
+                sqlite_rows(&path, first_id, last_id, |rows| {
+                    for row in rows {
+                        check.row(row)?;
                     }
+                    let _ = advance.send(rows.len() as u64);
+                    Ok(())
+                })?;
+                check.finish()
+            })
+            .await
+            .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??
+        } else {
+            let mut check = RangeCheck::new(&window[range], &identities, &frozen, keep, checked_at);
+            let mut cursor: Option<(i64, i64)> = None;
+            loop {
+                let mut query = events::Entity::find()
+                    .filter(events::Column::LotId.between(first_id, last_id))
+                    .order_by_asc(events::Column::LotId)
+                    .order_by_asc(events::Column::Seq)
+                    .limit(PAGE);
+                if let Some((lot_id, seq)) = cursor {
+                    // A row-value comparison, which both backends answer from the (lot_id, seq)
+                    // index; the equivalent OR of two conditions makes SQLite rescan from the
+                    // start each page.
+                    query = query.filter(
+                        Expr::tuple([Expr::col(events::Column::LotId), Expr::col(events::Column::Seq)])
+                            .gt(Expr::tuple([Expr::val(lot_id), Expr::val(seq)])),
+                    );
                 }
-                if let Some((_, verifier, events)) = current.as_mut() {
-                    let link = stored_link(row);
-                    verifier.feed(&link);
-                    if let Ok(event) = link.event {
-                        events.push(event);
-                    }
+                let page = query.all(&self.db).await?;
+                if page.is_empty() {
+                    break;
                 }
+                for row in &page {
+                    check.row(row)?;
+                }
+                let _ = advance.send(page.len() as u64);
+                cursor = page.last().map(|r| (r.lot_id, r.seq));
+                self.keep_lot_checks(&mut check.kept).await?;
             }
-            let _ = advance.send(page.len() as u64);
-            cursor = page.last().map(|r| (r.lot_id, r.seq));
-            self.keep_lot_checks(&mut kept).await?;
-        }
-        while lot_index < lot_rows.len() {
-            let (verifier, events) = match current.take() {
-                Some((index, verifier, events)) if index == lot_index => (verifier, events),
-                _ => (start(lot_index)?, Vec::new()),
-            };
-            finish(lot_index, verifier, events, &mut results, &mut batches, &mut kept)?;
-            lot_index += 1;
-        }
+            check.finish()?
+        };
         self.keep_lot_checks(&mut kept).await?;
         Ok((results, batches))
+    }
+}
+
+/// How many event rows a SQLite read hands over at a time (for the progress bar).
+const SQLITE_CHUNK: usize = 4_096;
+
+/// Streams the events of lots `first_id..=last_id` in (lot, seq) order from the SQLite file at
+/// `path`, in one read transaction on a connection of this thread's own, `SQLITE_CHUNK` rows
+/// to each call of `each`. Verification is bound by reading rows: the pool's driver moves every
+/// row across a worker thread and copies each value twice, several times the cost of reading
+/// it here, where one row's buffers are reused for the next.
+fn sqlite_rows(
+    path: &std::path::Path,
+    first_id: i64,
+    last_id: i64,
+    mut each: impl FnMut(&[events::Model]) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    use rusqlite::{Connection, OpenFlags};
+    let failed = |e: rusqlite::Error| StoreError::Unavailable(format!("reading events: {e}"));
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(failed)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(failed)?;
+    conn.execute_batch("BEGIN").map_err(failed)?;
+    let mut statement = conn
+        .prepare(
+            "SELECT id, lot_id, seq, kind, occurred_at, recorded_at, actor_member_id, note, lat_micro, \
+             lon_micro, body, head, content_digest, photos FROM events \
+             WHERE lot_id BETWEEN ?1 AND ?2 ORDER BY lot_id, seq",
+        )
+        .map_err(failed)?;
+    let mut rows = statement.query([first_id, last_id]).map_err(failed)?;
+    let mut chunk: Vec<events::Model> = Vec::with_capacity(SQLITE_CHUNK);
+    let mut used = 0usize;
+    while let Some(row) = rows.next().map_err(failed)? {
+        if used == chunk.len() {
+            chunk.push(events::Model {
+                id: String::new(),
+                lot_id: 0,
+                seq: 0,
+                kind: String::new(),
+                occurred_at: String::new(),
+                recorded_at: String::new(),
+                actor_member_id: 0,
+                note: None,
+                lat_micro: None,
+                lon_micro: None,
+                body: String::new(),
+                head: String::new(),
+                content_digest: String::new(),
+                photos: None,
+            });
+        }
+        let event = &mut chunk[used];
+        text_into(row, 0, &mut event.id)?;
+        event.lot_id = row.get(1).map_err(failed)?;
+        event.seq = row.get(2).map_err(failed)?;
+        text_into(row, 3, &mut event.kind)?;
+        text_into(row, 4, &mut event.occurred_at)?;
+        text_into(row, 5, &mut event.recorded_at)?;
+        event.actor_member_id = row.get(6).map_err(failed)?;
+        optional_text_into(row, 7, &mut event.note)?;
+        event.lat_micro = row.get(8).map_err(failed)?;
+        event.lon_micro = row.get(9).map_err(failed)?;
+        text_into(row, 10, &mut event.body)?;
+        text_into(row, 11, &mut event.head)?;
+        text_into(row, 12, &mut event.content_digest)?;
+        optional_text_into(row, 13, &mut event.photos)?;
+        used += 1;
+        if used == SQLITE_CHUNK {
+            each(&chunk)?;
+            used = 0;
+        }
+    }
+    if used > 0 {
+        each(&chunk[..used])?;
+    }
+    Ok(())
+}
+
+/// Copies a text column into `out`, reusing its buffer.
+fn text_into(row: &rusqlite::Row<'_>, column: usize, out: &mut String) -> Result<(), StoreError> {
+    let value = row
+        .get_ref(column)
+        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+        .map_err(|e| StoreError::Corrupt(format!("event column {column}: {e}")))?;
+    out.clear();
+    out.push_str(value);
+    Ok(())
+}
+
+/// Copies a nullable text column into `out`, reusing its buffer.
+fn optional_text_into(row: &rusqlite::Row<'_>, column: usize, out: &mut Option<String>) -> Result<(), StoreError> {
+    let value = row
+        .get_ref(column)
+        .and_then(|v| v.as_str_or_null().map_err(rusqlite::Error::from))
+        .map_err(|e| StoreError::Corrupt(format!("event column {column}: {e}")))?;
+    match (value, out.as_mut()) {
+        (None, _) => *out = None,
+        (Some(value), Some(buffer)) => {
+            buffer.clear();
+            buffer.push_str(value);
+        }
+        (Some(value), None) => *out = Some(value.to_owned()),
+    }
+    Ok(())
+}
+
+/// The check of a contiguous range of lots as their events stream past in (lot, seq) order.
+struct RangeCheck<'a> {
+    lot_rows: &'a [lots::Model],
+    identities: &'a HashMap<i64, GenesisInput>,
+    frozen: &'a HashMap<i64, Vec<Frozen>>,
+    /// The epoch to keep intact lots' checks at, when keeping.
+    keep: Option<i64>,
+    checked_at: String,
+    results: Vec<LotVerification>,
+    batches: Vec<BatchVerification>,
+    /// Checks of intact lots not yet written.
+    kept: Vec<lot_checks::ActiveModel>,
+    /// The next lot to close.
+    lot_index: usize,
+    /// The lot whose events are streaming: its index, chain so far and events read.
+    current: Option<(usize, ChainVerifier, Vec<Event>)>,
+}
+
+impl<'a> RangeCheck<'a> {
+    fn new(
+        lot_rows: &'a [lots::Model],
+        identities: &'a HashMap<i64, GenesisInput>,
+        frozen: &'a HashMap<i64, Vec<Frozen>>,
+        keep: Option<i64>,
+        checked_at: String,
+    ) -> Self {
+        Self {
+            lot_rows,
+            identities,
+            frozen,
+            keep,
+            checked_at,
+            results: Vec::with_capacity(lot_rows.len()),
+            batches: Vec::new(),
+            kept: Vec::new(),
+            lot_index: 0,
+            current: None,
+        }
+    }
+
+    fn identity(&self, index: usize) -> Result<&'a GenesisInput, StoreError> {
+        self.identities
+            .get(&self.lot_rows[index].id)
+            .ok_or_else(|| StoreError::Corrupt("identity".into()))
+    }
+
+    fn start(&self, index: usize) -> Result<ChainVerifier, StoreError> {
+        Ok(ChainVerifier::start(
+            self.identity(index)?,
+            &parse_head(&self.lot_rows[index].genesis)?,
+        ))
+    }
+
+    /// Feeds one event row.
+    fn row(&mut self, row: &events::Model) -> Result<(), StoreError> {
+        // Close every lot before this event's lot (including lots without events).
+        while self.lot_index < self.lot_rows.len() && self.lot_rows[self.lot_index].id < row.lot_id {
+            self.close()?;
+        }
+        let index = self.lot_index;
+        if index >= self.lot_rows.len() || self.lot_rows[index].id != row.lot_id {
+            return Ok(()); // An event whose lot row is gone: that lot's count check reports it.
+        }
+        if !matches!(self.current, Some((current, _, _)) if current == index) {
+            self.current = Some((index, self.start(index)?, Vec::new()));
+        }
+        for batch in self.frozen.get(&row.lot_id).into_iter().flatten() {
+            if i64::try_from(batch.event_count).ok() == Some(row.seq) && batch.head != row.head {
+                self.batches.push(batch.problem(&self.lot_rows[index]));
+            }
+        }
+        if let Some((_, verifier, events)) = self.current.as_mut() {
+            let link = stored_link(row);
+            verifier.feed(&link);
+            if let Ok(event) = link.event {
+                events.push(event);
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the next lot: its chain against its row, its status, its batches frozen before
+    /// any event, and the check to keep when it is intact.
+    fn close(&mut self) -> Result<(), StoreError> {
+        let index = self.lot_index;
+        let (verifier, events) = match self.current.take() {
+            Some((current, verifier, events)) if current == index => (verifier, events),
+            _ => (self.start(index)?, Vec::new()),
+        };
+        let row = &self.lot_rows[index];
+        let identity = self.identity(index)?;
+        let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
+        let state = LotState::from_events(initial_holding(&identity.parents), events);
+        // A batch frozen before any event froze the genesis.
+        for batch in self.frozen.get(&row.id).into_iter().flatten() {
+            if batch.event_count == 0 && batch.head != row.genesis {
+                self.batches.push(batch.problem(row));
+            }
+        }
+        let status = check_status(row, &state, chain);
+        if let (Some(epoch), true) = (self.keep, status.is_intact()) {
+            self.kept.push(lot_checks::ActiveModel {
+                lot_id: Set(row.id),
+                epoch: Set(epoch),
+                event_count: Set(row.event_count),
+                head: Set(row.head.clone()),
+                verdict: Set("intact".to_owned()),
+                reason: Set(None),
+                reason_vi: Set(None),
+                folded: Set(serde_json::to_string(&state.folded()).ok()),
+                checked_at: Set(self.checked_at.clone()),
+            });
+        }
+        self.results.push(LotVerification {
+            cooperative_id: row.cooperative_id,
+            lot_code: row.code.clone(),
+            status,
+        });
+        self.lot_index += 1;
+        Ok(())
+    }
+
+    /// Closes every lot left; the checks to keep, the results and the batch problems.
+    #[allow(clippy::type_complexity)]
+    fn finish(
+        mut self,
+    ) -> Result<
+        (
+            Vec<lot_checks::ActiveModel>,
+            Vec<LotVerification>,
+            Vec<BatchVerification>,
+        ),
+        StoreError,
+    > {
+        while self.lot_index < self.lot_rows.len() {
+            self.close()?;
+        }
+        Ok((self.kept, self.results, self.batches))
     }
 }
 
