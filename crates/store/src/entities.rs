@@ -560,3 +560,19 @@ pub mod public_snapshots {
     }
     entity_boilerplate!();
 }
+
+pub mod scan_flushes {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "scan_flushes")]
+    pub struct Model {
+        /// The process (its scan buffer) that flushed, a random id.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub process: String,
+        /// The number of its last committed flush.
+        pub flushed: i64,
+        pub flushed_at: String,
+    }
+    entity_boilerplate!();
+}

@@ -45,7 +45,7 @@ impl Store {
         let queries: Vec<(&'static str, Statement)> = vec![
             (
                 "a scanned label and its lot's stamp",
-                crate::scan::scan_statement(&serial.to_string(), backend),
+                crate::scan::scan_statement(&serial.to_string(), &self.scans.process, backend),
             ),
             (
                 "a lot's stamp by code",

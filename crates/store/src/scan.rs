@@ -8,6 +8,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 
 use crate::entities::{
     batch_checks, cooperative_keys, cooperatives, integrity, label_batches, labels, lots, products, public_snapshots,
+    scan_flushes,
 };
 use crate::integrity::{Reason, epoch, save_batch_check};
 use crate::{PublicLot, Store, StoreError, timestamp_text};
@@ -139,7 +140,7 @@ pub(crate) fn stamp_columns(select: &mut SelectStatement) {
 }
 
 /// The one query a scan makes: the label row, its batch's head, its lot's stamp.
-pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+pub(crate) fn scan_statement(serial: &str, process: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
     let mut select = Query::select();
     select
         .columns([
@@ -163,6 +164,17 @@ pub(crate) fn scan_statement(serial: &str, backend: sea_orm::DbBackend) -> sea_o
             Expr::col((lots::Entity, lots::Column::Id)).equals((label_batches::Entity, label_batches::Column::LotId)),
         )
         .and_where(Expr::col((labels::Entity, labels::Column::Serial)).eq(serial));
+    // This process's last committed scan-count flush, read with the count (see `ScanBuffer`).
+    select
+        .expr_as(
+            Expr::col((scan_flushes::Entity, scan_flushes::Column::Flushed)),
+            Alias::new("flushed"),
+        )
+        .join(
+            JoinType::LeftJoin,
+            scan_flushes::Entity,
+            Expr::col((scan_flushes::Entity, scan_flushes::Column::Process)).eq(process),
+        );
     stamp_columns(&mut select);
     // The batch's record, key and check at this epoch, and the lot's kept public record.
     kept_batch_columns(&mut select);
@@ -299,17 +311,18 @@ impl Store {
     /// scan in memory when `count` says so. `None` when no label has this serial.
     pub async fn scan_label(&self, serial: &Serial, count: bool) -> Result<Option<ScannedLabel>, StoreError> {
         let serial = serial.to_string();
-        let statement = scan_statement(&serial, self.db.get_database_backend());
-        // Read and counted under the scan gate, so the stored count and the counted-here count
-        // never both hold (or both miss) a scan while a flush moves counts.
+        let statement = scan_statement(&serial, &self.scans.process, self.db.get_database_backend());
+        // Read and counted under the scan gate, so a flush does not forget the counts it
+        // committed while this answer may still need them (see `ScanBuffer`).
         let _reading = self.scans.gate.read().await;
         let Some(row) = self.db.query_one_raw(statement).await? else {
             return Ok(None);
         };
+        let flushed = row.try_get::<Option<i64>>("", "flushed")?.unwrap_or(0);
         let pending = if count {
-            self.scans.record(&serial, crate::now())
+            self.scans.record(&serial, crate::now(), flushed)
         } else {
-            self.scans.peek(&serial)
+            self.scans.peek(&serial, flushed)
         };
         let stored = u64::try_from(row.try_get::<i64>("", "scan_count")?).unwrap_or(0);
         let first: Option<String> = row.try_get("", "first_scanned_at")?;

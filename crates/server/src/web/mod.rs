@@ -957,14 +957,8 @@ impl Site {
             return self.render_label_page(judged, None, ask, headers);
         };
         if counted {
-            // Counting only touches memory; it is written with the next flush. Only while a
-            // flush is moving counts does it wait, on a task of its own.
-            if !state.store.try_count_scan(&label.serial)
-                && let Ok(serial) = Serial::parse(&label.serial)
-            {
-                let store = state.store.clone();
-                tokio::spawn(async move { store.count_scan(&serial).await });
-            }
+            // Counting only touches memory; it is written with the next flush.
+            state.store.count_scan(&label.serial);
         }
         let scan_count = label.scan_count + u64::from(counted);
         // A label's own values go in as they are only when they need no escaping anywhere in the
