@@ -142,15 +142,7 @@ async fn a_kept_record_edited_by_hand_is_never_shown() {
         // (inflating it, editing the JSON, deflating it again), keeping its stamp and seal.
         let db = app.store.connection();
         let backend_kind = db.get_database_backend();
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                backend_kind,
-                format!("SELECT body FROM public_snapshots WHERE lot_id = {}", stamp.lot_id),
-            ))
-            .await
-            .expect("read")
-            .expect("row");
-        let kept: Vec<u8> = row.try_get("", "body").expect("body");
+        let kept = kept_body(&app, stamp.lot_id).await;
         let mut json = String::new();
         flate2::read::DeflateDecoder::new(kept.as_slice())
             .read_to_string(&mut json)
@@ -171,16 +163,11 @@ async fn a_kept_record_edited_by_hand_is_never_shown() {
         ))
         .await
         .expect("hand edit");
-        let row = db
-            .query_one_raw(sea_orm::Statement::from_string(
-                backend_kind,
-                format!("SELECT body FROM public_snapshots WHERE lot_id = {}", stamp.lot_id),
-            ))
-            .await
-            .expect("read")
-            .expect("row");
-        let body: Vec<u8> = row.try_get("", "body").expect("body");
-        assert_eq!(body, forged, "[{backend}] the edit did not take");
+        assert_eq!(
+            kept_body(&app, stamp.lot_id).await,
+            forged,
+            "[{backend}] the edit did not take"
+        );
 
         assert!(
             !app.store.has_kept_public_lot(&stamp).await.expect("kept?"),
@@ -267,4 +254,18 @@ async fn rolling_a_lot_row_back_by_hand_never_brings_back_what_it_showed_before(
             "[{backend}] the lot shows as genuine again after its row was rolled back"
         );
     }
+}
+
+/// The deflated body of a lot's kept public record, as stored.
+async fn kept_body(app: &TestApp, lot_id: i64) -> Vec<u8> {
+    let db = app.store.connection();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT body FROM public_snapshots WHERE lot_id = {lot_id}"),
+        ))
+        .await
+        .expect("read")
+        .expect("row");
+    row.try_get("", "body").expect("body")
 }
