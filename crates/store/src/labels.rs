@@ -206,16 +206,18 @@ fn merge_into(into: &mut HashMap<String, PendingScan>, counts: HashMap<String, P
     }
 }
 
-/// Puts a flush's counts back to be written next time if the flush is dropped before it ends.
+/// If a flush is dropped before it ends, puts its counts back to be written next time — or,
+/// once they are committed, forgets them (never written twice).
 struct FlushUnderWay<'a> {
     buffer: &'a ScanBuffer,
+    committed: bool,
     ended: bool,
 }
 
 impl Drop for FlushUnderWay<'_> {
     fn drop(&mut self) {
         if !self.ended {
-            self.buffer.end_flush(false);
+            self.buffer.end_flush(self.committed);
         }
     }
 }
@@ -1047,6 +1049,7 @@ impl Store {
         };
         let mut under_way = FlushUnderWay {
             buffer: &self.scans,
+            committed: false,
             ended: false,
         };
         if scans.is_empty() {
@@ -1057,6 +1060,7 @@ impl Store {
         write_scans(&txn, &scans).await?;
         mark_flush(&txn, &self.scans.process, number).await?;
         txn.commit().await?;
+        under_way.committed = true;
         // Answers that read the count before the commit may still be adding what was set aside.
         let _forgetting = self.scans.gate.write().await;
         self.scans.end_flush(true);
@@ -1155,5 +1159,28 @@ mod tests {
         buffer.end_flush(false);
         assert_eq!(buffer.peek("A", 2).map(|p| p.count), Some(1));
         assert!(buffer.peek("B", 0).is_none());
+    }
+
+    #[test]
+    fn a_flush_dropped_after_its_commit_never_writes_its_counts_again() {
+        let buffer = ScanBuffer::default();
+        buffer.count("A", at(1));
+        // Dropped while writing: the counts go back, to be written by the next flush.
+        buffer.begin_flush().expect("flush");
+        drop(FlushUnderWay {
+            buffer: &buffer,
+            committed: false,
+            ended: false,
+        });
+        let (aside, _) = buffer.begin_flush().expect("flush");
+        assert_eq!(aside["A"].count, 1);
+        // Dropped after its commit (waiting to forget): they are in the database, so forgotten.
+        drop(FlushUnderWay {
+            buffer: &buffer,
+            committed: true,
+            ended: false,
+        });
+        assert!(buffer.is_empty());
+        assert!(buffer.peek("A", 0).is_none());
     }
 }
