@@ -127,6 +127,17 @@ struct ScanCounts {
 }
 
 impl ScanCounts {
+    /// One more scan of a label, at `at`.
+    fn add(&mut self, serial: &str, at: DateTime<FixedOffset>) {
+        let entry = self.new.entry(serial.to_owned()).or_insert(PendingScan {
+            count: 0,
+            first: at,
+            last: at,
+        });
+        entry.count = entry.count.saturating_add(1);
+        entry.last = at;
+    }
+
     /// A label's counts that a stored count written up to flush `flushed` does not hold: the
     /// new ones, and those set aside unless their flush is already committed.
     fn unwritten(&self, serial: &str, flushed: i64) -> Option<PendingScan> {
@@ -150,13 +161,7 @@ impl ScanBuffer {
     /// Counts a scan; returns what a stored count written up to flush `flushed` lacks.
     pub(crate) fn record(&self, serial: &str, at: DateTime<FixedOffset>, flushed: i64) -> Option<PendingScan> {
         let mut counts = self.pending.lock().ok()?;
-        let entry = counts.new.entry(serial.to_owned()).or_insert(PendingScan {
-            count: 0,
-            first: at,
-            last: at,
-        });
-        entry.count = entry.count.saturating_add(1);
-        entry.last = at;
+        counts.add(serial, at);
         counts.unwritten(serial, flushed)
     }
 
@@ -167,7 +172,9 @@ impl ScanBuffer {
 
     /// Counts a scan of a label whose stored count the caller does not read.
     pub(crate) fn count(&self, serial: &str, at: DateTime<FixedOffset>) {
-        self.record(serial, at, i64::MAX);
+        if let Ok(mut counts) = self.pending.lock() {
+            counts.add(serial, at);
+        }
     }
 
     fn is_empty(&self) -> bool {
@@ -1042,6 +1049,10 @@ impl Store {
             return Ok(0);
         }
         let _one_flush = self.scans.flushing.lock().await;
+        // Another flush may have written them while this one waited.
+        if self.scans.is_empty() {
+            return Ok(0);
+        }
         let _guard = self.quiet_write_guard().await;
         let txn = self.begin_write().await?;
         let Some((scans, number)) = self.scans.begin_flush() else {
@@ -1052,11 +1063,6 @@ impl Store {
             committed: false,
             ended: false,
         };
-        if scans.is_empty() {
-            self.scans.end_flush(true);
-            under_way.ended = true;
-            return Ok(0);
-        }
         write_scans(&txn, &scans).await?;
         mark_flush(&txn, &self.scans.process, number).await?;
         txn.commit().await?;

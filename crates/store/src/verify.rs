@@ -424,13 +424,16 @@ impl Store {
         let (mut kept, results, batches) = if let Some(path) = self.sqlite_file.clone() {
             tokio::task::spawn_blocking(move || {
                 let mut check = RangeCheck::new(&window[range], &identities, &frozen, keep, checked_at);
-                sqlite_rows(&path, first_id, last_id, |rows| {
-                    for row in rows {
-                        check.row(row)?;
+                let mut unreported = 0u64;
+                sqlite_rows(&path, first_id, last_id, |row| {
+                    check.row(row)?;
+                    unreported += 1;
+                    if unreported == SQLITE_PROGRESS_EVERY {
+                        let _ = advance.send(std::mem::take(&mut unreported));
                     }
-                    let _ = advance.send(rows.len() as u64);
                     Ok(())
                 })?;
+                let _ = advance.send(unreported);
                 check.finish()
             })
             .await
@@ -471,19 +474,19 @@ impl Store {
     }
 }
 
-/// How many event rows a SQLite read hands over at a time (for the progress bar).
-const SQLITE_CHUNK: usize = 4_096;
+/// How many event rows a SQLite read checks between two reports to the progress bar.
+const SQLITE_PROGRESS_EVERY: u64 = 4_096;
 
 /// Streams the events of lots `first_id..=last_id` in (lot, seq) order from the SQLite file at
-/// `path`, in one read transaction on a connection of this thread's own, `SQLITE_CHUNK` rows
-/// to each call of `each`. Verification is bound by reading rows: the pool's driver moves every
-/// row across a worker thread and copies each value twice, several times the cost of reading
-/// it here, where one row's buffers are reused for the next.
+/// `path`, in one read transaction on a connection of this thread's own, to `each`, one row at
+/// a time in the same buffers. Verification is bound by reading rows: the pool's driver moves
+/// every row across a worker thread and copies each value twice, several times the cost of
+/// reading it here.
 fn sqlite_rows(
     path: &std::path::Path,
     first_id: i64,
     last_id: i64,
-    mut each: impl FnMut(&[events::Model]) -> Result<(), StoreError>,
+    mut each: impl FnMut(&events::Model) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
     use rusqlite::{Connection, OpenFlags};
     let failed = |e: rusqlite::Error| StoreError::Unavailable(format!("reading events: {e}"));
@@ -499,28 +502,23 @@ fn sqlite_rows(
         )
         .map_err(failed)?;
     let mut rows = statement.query([first_id, last_id]).map_err(failed)?;
-    let mut chunk: Vec<events::Model> = Vec::with_capacity(SQLITE_CHUNK);
-    let mut used = 0usize;
+    let mut event = events::Model {
+        id: String::new(),
+        lot_id: 0,
+        seq: 0,
+        kind: String::new(),
+        occurred_at: String::new(),
+        recorded_at: String::new(),
+        actor_member_id: 0,
+        note: None,
+        lat_micro: None,
+        lon_micro: None,
+        body: String::new(),
+        head: String::new(),
+        content_digest: String::new(),
+        photos: None,
+    };
     while let Some(row) = rows.next().map_err(failed)? {
-        if used == chunk.len() {
-            chunk.push(events::Model {
-                id: String::new(),
-                lot_id: 0,
-                seq: 0,
-                kind: String::new(),
-                occurred_at: String::new(),
-                recorded_at: String::new(),
-                actor_member_id: 0,
-                note: None,
-                lat_micro: None,
-                lon_micro: None,
-                body: String::new(),
-                head: String::new(),
-                content_digest: String::new(),
-                photos: None,
-            });
-        }
-        let event = &mut chunk[used];
         text_into(row, 0, &mut event.id)?;
         event.lot_id = row.get(1).map_err(failed)?;
         event.seq = row.get(2).map_err(failed)?;
@@ -535,14 +533,7 @@ fn sqlite_rows(
         text_into(row, 11, &mut event.head)?;
         text_into(row, 12, &mut event.content_digest)?;
         optional_text_into(row, 13, &mut event.photos)?;
-        used += 1;
-        if used == SQLITE_CHUNK {
-            each(&chunk)?;
-            used = 0;
-        }
-    }
-    if used > 0 {
-        each(&chunk[..used])?;
+        each(&event)?;
     }
     Ok(())
 }
