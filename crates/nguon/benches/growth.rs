@@ -7,17 +7,18 @@
 //!    whether an append's cost depends on the lot's length. Anchor: the database's own CLI
 //!    loading the very same rows, 100 per transaction (`sqlite3`; `psql` on PostgreSQL).
 //! 2. **`nguon verify`** (the real binary, whole process, peak RSS from `/usr/bin/time`) on two
-//!    shapes: 1,000 lots × 1,000 events and 100,000 lots × 10 events. Anchor: `b3sum`-style
-//!    hashing of the same bytes is not what verification does, so the anchor is `sqlite3`
-//!    reading every event row (`SELECT … ORDER BY lot_id, seq`).
+//!    shapes: 1,000 lots × 1,000 events and 100,000 lots × 10 events, on SQLite and on
+//!    PostgreSQL. Anchor: `b3sum`-style hashing of the same bytes is not what verification does,
+//!    so the anchor is the database's own CLI (`sqlite3`, `psql`) reading every event row
+//!    (`SELECT … ORDER BY lot_id, seq`).
 //! 3. **Public pages** (cooperative, catalog, lot) on the demo database and on a cooperative with
 //!    `NGUON_GROWTH_LOTS` lots (default 100,000): p50 of sequential requests that each do the
 //!    page's work (see `page_urls`), and the ratio (goal ≤ 1.5×).
 //!
 //! Run: `cargo bench -p nguon --bench growth`. Knobs: `NGUON_GROWTH_EVENTS`,
 //! `NGUON_GROWTH_LOTS` (0 skips the pages), `NGUON_GROWTH_PARTS` (which parts run, of
-//! `append verify pages`; default all), `NGUON_BENCH_POSTGRES_URL` (also run the append part on
-//! PostgreSQL; `none` skips), `NGUON_BENCH_DIR` (keep filled databases between runs).
+//! `append verify pages`; default all), `NGUON_BENCH_POSTGRES_URL` (also run the append and
+//! verify parts on PostgreSQL; `none` skips), `NGUON_BENCH_DIR` (keep filled databases between runs).
 
 #![allow(
     clippy::unwrap_used,
@@ -229,15 +230,9 @@ async fn postgres_append(admin_url: &str, events_per_lot: usize) {
         .unwrap();
 }
 
-/// Fills (once) a SQLite database of `lots` lots × `per_lot` events through `Store::append`.
-async fn filled(dir: &Path, lots: usize, per_lot: usize) -> PathBuf {
-    let path = dir.join(format!("growth-verify-{lots}x{per_lot}.db"));
-    let done = dir.join(format!("growth-verify-{lots}x{per_lot}.done"));
-    if path.exists() && done.exists() {
-        return path;
-    }
-    let _ = std::fs::remove_file(&path);
-    let store = Store::connect(path.to_str().unwrap()).await.unwrap();
+/// Fills the empty database at `url` with `lots` lots × `per_lot` events through `Store::append`.
+async fn fill(url: &str, lots: usize, per_lot: usize) {
+    let store = Store::connect(url).await.unwrap();
     store.migrate().await.unwrap();
     let started = Instant::now();
     let farm = farm(&store, lots, "G").await;
@@ -264,27 +259,65 @@ async fn filled(dir: &Path, lots: usize, per_lot: usize) -> PathBuf {
         "(filled {lots} lots × {per_lot} events in {:.0} s)",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Fills (once) a SQLite database of `lots` lots × `per_lot` events.
+async fn filled(dir: &Path, lots: usize, per_lot: usize) -> PathBuf {
+    let path = dir.join(format!("growth-verify-{lots}x{per_lot}.db"));
+    let done = dir.join(format!("growth-verify-{lots}x{per_lot}.done"));
+    if path.exists() && done.exists() {
+        return path;
+    }
+    let _ = std::fs::remove_file(&path);
+    fill(path.to_str().unwrap(), lots, per_lot).await;
     std::fs::write(done, b"").unwrap();
     path
 }
 
-async fn verify(dir: &Path, lots: usize, per_lot: usize) {
-    let path = filled(dir, lots, per_lot).await;
+/// Fills (once: a marker in `dir` says it is done) a PostgreSQL database of `lots` lots ×
+/// `per_lot` events on the server of `admin_url`; its URL, or `None` when there is no server.
+async fn filled_postgres(dir: &Path, admin_url: &str, lots: usize, per_lot: usize) -> Option<String> {
+    let Ok(admin) = Database::connect(admin_url).await else {
+        eprintln!("SKIPPED PostgreSQL verification: no server at {admin_url}");
+        return None;
+    };
+    let name = format!("nguon_growth_verify_{lots}x{per_lot}");
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').map_or(admin_url, |(s, _)| s));
+    let done = dir.join(format!("growth-verify-pg-{lots}x{per_lot}.done"));
+    let exists = admin
+        .query_one_raw(sea_orm::Statement::from_string(
+            admin.get_database_backend(),
+            format!("SELECT 1 FROM pg_database WHERE datname = '{name}'"),
+        ))
+        .await
+        .unwrap()
+        .is_some();
+    if exists && done.exists() {
+        return Some(url);
+    }
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
+    fill(&url, lots, per_lot).await;
+    std::fs::write(done, b"").unwrap();
+    Some(url)
+}
+
+/// Runs `nguon verify` on `database`, printing its rate and peak RSS beside the goals.
+fn run_verify(label: &str, database: &str, lots: usize, per_lot: usize) {
     let events = lots * per_lot;
     let nguon = env!("CARGO_BIN_EXE_nguon");
     let (spent, output) = if Path::new("/usr/bin/time").exists() {
         run(Command::new("/usr/bin/time")
-            .args([
-                "-f",
-                "peak-rss-kb %M",
-                nguon,
-                "--database",
-                path.to_str().unwrap(),
-                "verify",
-            ])
+            .args(["-f", "peak-rss-kb %M", nguon, "--database", database, "verify"])
             .env("NO_COLOR", "1"))
     } else {
-        run(Command::new(nguon).args(["--database", path.to_str().unwrap(), "verify"]))
+        run(Command::new(nguon).args(["--database", database, "verify"]))
     };
     let rss = String::from_utf8_lossy(&output.stderr)
         .lines()
@@ -295,19 +328,44 @@ async fn verify(dir: &Path, lots: usize, per_lot: usize) {
         .map_or("?".to_owned(), |kb| format!("{:.0}", kb / 1024.0));
     let rate = events as f64 / spent.as_secs_f64();
     println!(
-        "`nguon verify`, {lots} lots × {per_lot} events: {:.2} s, {rate:.0} events/s (goal ≥ 500,000: {:.2}×), peak RSS {rss} MB (goal ≤ 150)",
+        "{label} `nguon verify`, {lots} lots × {per_lot} events: {:.2} s, {rate:.0} events/s (goal ≥ 500,000: {:.2}×), peak RSS {rss} MB (goal ≤ 150)",
         spent.as_secs_f64(),
         rate / 500_000.0
     );
+}
+
+/// The anchor printed under a verification: the database's own CLI reading every event row in
+/// (lot, seq) order.
+fn print_read_anchor(cli: &str, read: Duration, events: usize) {
+    println!(
+        "  anchor: {cli} reading every event row in order: {:.2} s ({:.0} rows/s)",
+        read.as_secs_f64(),
+        events as f64 / read.as_secs_f64()
+    );
+}
+
+/// The query both anchors run: every event row in (lot, seq) order, summed so nothing is printed.
+const READ_EVERY_EVENT: &str =
+    "SELECT count(*), sum(length(body)), sum(length(head)) FROM (SELECT body, head FROM events ORDER BY lot_id, seq) e";
+
+async fn verify(dir: &Path, lots: usize, per_lot: usize) {
+    let path = filled(dir, lots, per_lot).await;
+    run_verify("SQLite", path.to_str().unwrap(), lots, per_lot);
     if have("sqlite3") {
-        let (read, _) = run(Command::new("sqlite3").arg(&path).arg(
-            "SELECT count(*), sum(length(body)), sum(length(head)) FROM (SELECT body, head FROM events ORDER BY lot_id, seq)",
-        ));
-        println!(
-            "  anchor: sqlite3 reading every event row in order: {:.2} s ({:.0} rows/s)",
-            read.as_secs_f64(),
-            events as f64 / read.as_secs_f64()
-        );
+        let (read, _) = run(Command::new("sqlite3").arg(&path).arg(READ_EVERY_EVENT));
+        print_read_anchor("sqlite3", read, lots * per_lot);
+    }
+}
+
+/// Verification on PostgreSQL: the same shapes, the same binary; anchor `psql`.
+async fn verify_postgres(dir: &Path, admin_url: &str, lots: usize, per_lot: usize) {
+    let Some(url) = filled_postgres(dir, admin_url, lots, per_lot).await else {
+        return;
+    };
+    run_verify("PostgreSQL", &url, lots, per_lot);
+    if have("psql") {
+        let (read, _) = run(Command::new("psql").args([&url, "-qAtc", READ_EVERY_EVENT]));
+        print_read_anchor("psql", read, lots * per_lot);
     }
 }
 
@@ -440,6 +498,10 @@ async fn main() {
     if parts.contains("verify") {
         verify(&dir, 1_000, 1_000).await;
         verify(&dir, 100_000, 10).await;
+        if postgres != "none" {
+            verify_postgres(&dir, &postgres, 1_000, 1_000).await;
+            verify_postgres(&dir, &postgres, 100_000, 10).await;
+        }
     }
     if parts.contains("pages") && page_lots > 0 {
         pages(&dir, page_lots).await;

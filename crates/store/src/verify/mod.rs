@@ -24,6 +24,8 @@ use crate::lots::{genesis_input, parse_head};
 use crate::registry::quantity_from_columns;
 use crate::{Store, StoreError};
 
+mod sqlite;
+
 /// One lot's verification result.
 #[derive(Debug, Clone, Serialize)]
 pub struct LotVerification {
@@ -116,14 +118,13 @@ impl Store {
         Ok(self.verify_rows(&row, &rows).await?.0)
     }
 
-    /// Verifies every lot and every label batch. Lots are read a window at a time (10,000 lots
-    /// unless [`Store::verifying_in_windows_of`] says otherwise: their rows, and their
-    /// identities in two queries over the window's id range), and each window is split into
-    /// contiguous ranges verified in parallel, one per core, each over its own connection, its
-    /// events streaming in pages of `PAGE` in (lot, seq) order: memory stays flat however many
-    /// lots and events there are. The head each label batch froze is checked as its lot's events
-    /// stream past. Then the batches: each record's signature, and its list of labels against the
-    /// digest it signed.
+    /// Verifies every lot and every label batch. Lots are taken a window at a time (10,000 lots
+    /// unless [`Store::verifying_in_windows_of`] says otherwise), each window split into
+    /// contiguous ranges of ids verified in parallel, one per core, each reading its lots' rows,
+    /// identities and events (in (lot, seq) order) itself: memory stays flat however many lots
+    /// and events there are (only every lot's id, cooperative and code are held throughout). The
+    /// head each label batch froze is checked as its lot's events stream past. Then the batches:
+    /// each record's signature, and its list of labels against the digest it signed.
     pub async fn verify_all(&self, progress: &dyn VerifyProgress) -> Result<VerifyReport, StoreError> {
         self.verify_everything(progress, false).await
     }
@@ -141,79 +142,58 @@ impl Store {
         let epoch = crate::integrity::epoch(&self.db).await?;
         // Every lot's cooperative and code (label batches and parents name lots by them) and the
         // totals for the progress bar: a few tens of bytes per lot. Rows, identities and events
-        // are read a window of lots at a time below.
-        let mut codes: HashMap<i64, (i64, String)> = HashMap::new();
-        let mut total_events = 0u64;
-        for (id, cooperative_id, code, event_count) in lots::Entity::find()
-            .select_only()
-            .columns([
-                lots::Column::Id,
-                lots::Column::CooperativeId,
-                lots::Column::Code,
-                lots::Column::EventCount,
-            ])
-            .into_tuple::<(i64, i64, String, i64)>()
-            .all(&self.db)
-            .await?
-        {
-            total_events = total_events.saturating_add(u64::try_from(event_count).unwrap_or(0));
-            codes.insert(id, (cooperative_id, code));
-        }
-        progress.start(codes.len() as u64, total_events);
+        // are read by each range below.
+        let names = self.lot_names().await?;
+        let ids: Vec<i64> = names.iter().map(|(id, ..)| *id).collect();
+        let total_events = names.iter().fold(0u64, |sum, (.., count)| {
+            sum.saturating_add(u64::try_from(*count).unwrap_or(0))
+        });
+        let codes: Arc<HashMap<i64, (i64, String)>> = Arc::new(
+            names
+                .into_iter()
+                .map(|(id, cooperative_id, code, _)| (id, (cooperative_id, code)))
+                .collect(),
+        );
+        progress.start(ids.len() as u64, total_events);
         let frozen = Arc::new(frozen_heads(&self.db).await?);
         let parts = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 4);
         let mut report = VerifyReport::default();
         // The identities of lots made from others, kept for tracing a bad lot to what was made
         // from it (most lots have no parents).
         let mut with_parents: HashMap<i64, GenesisInput> = HashMap::new();
-        let mut after: Option<i64> = None;
-        loop {
-            let mut query = lots::Entity::find()
-                .order_by_asc(lots::Column::Id)
-                .limit(self.verify_window);
-            if let Some(after) = after {
-                query = query.filter(lots::Column::Id.gt(after));
-            }
-            let window = query.all(&self.db).await?;
-            let Some(last) = window.last() else {
-                break;
-            };
-            after = Some(last.id);
-            let identities = Arc::new(identities(&self.db, &window, &codes).await?);
-            let window = Arc::new(window);
+        let window = usize::try_from(self.verify_window).unwrap_or(usize::MAX).max(1);
+        for window in ids.chunks(window) {
             let per_part = window.len().div_ceil(parts).max(1);
             let (advance, mut advanced) = tokio::sync::mpsc::unbounded_channel::<u64>();
             let mut tasks = Vec::with_capacity(parts);
-            for start in (0..window.len()).step_by(per_part) {
-                let end = start.saturating_add(per_part).min(window.len());
+            for part in window.chunks(per_part) {
+                let (Some(first), Some(last)) = (part.first(), part.last()) else {
+                    continue;
+                };
+                let range = RangeOfLots {
+                    first: *first,
+                    last: *last,
+                    codes: Arc::clone(&codes),
+                    frozen: Arc::clone(&frozen),
+                    keep: keep.then_some(epoch),
+                };
                 let store = self.clone();
-                let (window, identities, frozen) = (Arc::clone(&window), Arc::clone(&identities), Arc::clone(&frozen));
                 let advance = advance.clone();
-                let keep = keep.then_some(epoch);
-                tasks.push(tokio::spawn(async move {
-                    store
-                        .verify_range(window, start..end, identities, frozen, keep, advance)
-                        .await
-                }));
+                tasks.push(tokio::spawn(async move { store.verify_range(range, advance).await }));
             }
             drop(advance);
             while let Some(count) = advanced.recv().await {
                 progress.advance(count);
             }
             for task in tasks {
-                let (lots, batches) = task
+                let checked = task
                     .await
                     .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??;
-                report.lots.extend(lots);
-                report.batches.extend(batches);
-            }
-            if keep {
-                with_parents.extend(
-                    identities
-                        .iter()
-                        .filter(|(_, identity)| !identity.parents.is_empty())
-                        .map(|(id, identity)| (*id, identity.clone())),
-                );
+                report.lots.extend(checked.lots);
+                report.batches.extend(checked.batches);
+                if keep {
+                    with_parents.extend(checked.with_parents);
+                }
             }
         }
         report.batches.extend(self.verify_batches(&codes).await?);
@@ -224,6 +204,27 @@ impl Store {
                 .await?;
         }
         Ok(report)
+    }
+
+    /// Every lot's id, cooperative, code and event count, by id.
+    async fn lot_names(&self) -> Result<Vec<(i64, i64, String, i64)>, StoreError> {
+        if let Some(path) = self.sqlite_file.clone() {
+            return tokio::task::spawn_blocking(move || sqlite::Reader::open(&path)?.lot_names())
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))?;
+        }
+        Ok(lots::Entity::find()
+            .select_only()
+            .columns([
+                lots::Column::Id,
+                lots::Column::CooperativeId,
+                lots::Column::Code,
+                lots::Column::EventCount,
+            ])
+            .order_by_asc(lots::Column::Id)
+            .into_tuple::<(i64, i64, String, i64)>()
+            .all(&self.db)
+            .await?)
     }
 
     /// The checks this pass kept for lots whose own chain is intact hold only when nothing
@@ -403,29 +404,31 @@ impl Store {
         Ok(problems)
     }
 
-    /// Verifies a contiguous range of lots (`window[range]`, ascending ids), reporting events
-    /// checked on `advance`; the batches whose frozen head is not what their lot recorded at
-    /// that point. On a SQLite file the events are read by a connection of this thread's own
-    /// (see [`sqlite_rows`]); otherwise in pages through the pool.
+    /// Verifies the lots whose ids are in `range`, reporting events checked on `advance`: their
+    /// rows, identities and events (in (lot, seq) order), and the batches whose frozen head is
+    /// not what their lot recorded at that point. On a SQLite file all of it is read in one read
+    /// transaction on a connection of the range's own (see [`sqlite::Reader`]); otherwise
+    /// through the pool, the events in pages of `PAGE`.
     async fn verify_range(
         &self,
-        window: Arc<Vec<lots::Model>>,
-        range: std::ops::Range<usize>,
-        identities: Arc<HashMap<i64, GenesisInput>>,
-        frozen: Arc<HashMap<i64, Vec<Frozen>>>,
-        keep: Option<i64>,
+        range: RangeOfLots,
         advance: tokio::sync::mpsc::UnboundedSender<u64>,
-    ) -> Result<(Vec<LotVerification>, Vec<BatchVerification>), StoreError> {
-        let (Some(first), Some(last)) = (window[range.clone()].first(), window[range.clone()].last()) else {
-            return Ok((Vec::new(), Vec::new()));
-        };
-        let (first_id, last_id) = (first.id, last.id);
+    ) -> Result<CheckedRange, StoreError> {
         let checked_at = crate::timestamp_text(&crate::now());
-        let (mut kept, results, batches) = if let Some(path) = self.sqlite_file.clone() {
+        let (first, last) = (range.first, range.last);
+        let (mut kept, checked) = if let Some(path) = self.sqlite_file.clone() {
             tokio::task::spawn_blocking(move || {
-                let mut check = RangeCheck::new(&window[range], &identities, &frozen, keep, checked_at);
+                let reader = sqlite::Reader::open(&path)?;
+                let lot_rows = reader.lots(first, last)?;
+                let identities = identities(
+                    &lot_rows,
+                    reader.plots(first, last)?,
+                    reader.parents(first, last)?,
+                    &range.codes,
+                )?;
+                let mut check = RangeCheck::new(&lot_rows, &identities, &range.frozen, range.keep, checked_at);
                 let mut unreported = 0u64;
-                sqlite_rows(&path, first_id, last_id, |row| {
+                reader.events(first, last, |row| {
                     check.row(row)?;
                     unreported += 1;
                     if unreported == SQLITE_PROGRESS_EVERY {
@@ -434,16 +437,34 @@ impl Store {
                     Ok(())
                 })?;
                 let _ = advance.send(unreported);
-                check.finish()
+                let (kept, lots, batches) = check.finish()?;
+                Ok::<_, StoreError>((kept, CheckedRange::new(lots, batches, identities)))
             })
             .await
             .map_err(|e| StoreError::Corrupt(format!("verification task: {e}")))??
         } else {
-            let mut check = RangeCheck::new(&window[range], &identities, &frozen, keep, checked_at);
+            let lot_rows = lots::Entity::find()
+                .filter(lots::Column::Id.between(first, last))
+                .order_by_asc(lots::Column::Id)
+                .all(&self.db)
+                .await?;
+            let plots = lot_plots::Entity::find()
+                .select_only()
+                .columns([lot_plots::Column::LotId, lot_plots::Column::PlotId])
+                .filter(lot_plots::Column::LotId.between(first, last))
+                .into_tuple::<(i64, i64)>()
+                .all(&self.db)
+                .await?;
+            let parents = lot_parents::Entity::find()
+                .filter(lot_parents::Column::ChildLotId.between(first, last))
+                .all(&self.db)
+                .await?;
+            let identities = identities(&lot_rows, plots, parents, &range.codes)?;
+            let mut check = RangeCheck::new(&lot_rows, &identities, &range.frozen, range.keep, checked_at);
             let mut cursor: Option<(i64, i64)> = None;
             loop {
                 let mut query = events::Entity::find()
-                    .filter(events::Column::LotId.between(first_id, last_id))
+                    .filter(events::Column::LotId.between(first, last))
                     .order_by_asc(events::Column::LotId)
                     .order_by_asc(events::Column::Seq)
                     .limit(PAGE);
@@ -467,104 +488,55 @@ impl Store {
                 cursor = page.last().map(|r| (r.lot_id, r.seq));
                 self.keep_lot_checks(&mut check.kept).await?;
             }
-            check.finish()?
+            let (kept, lots, batches) = check.finish()?;
+            (kept, CheckedRange::new(lots, batches, identities))
         };
         self.keep_lot_checks(&mut kept).await?;
-        Ok((results, batches))
+        Ok(checked)
+    }
+}
+
+/// A contiguous range of lots one task verifies, and what it needs of the rest.
+struct RangeOfLots {
+    /// The lowest lot id.
+    first: i64,
+    /// The highest lot id.
+    last: i64,
+    /// Every lot's cooperative and code, by id (parents name lots in other ranges).
+    codes: Arc<HashMap<i64, (i64, String)>>,
+    /// Every batch's frozen head, by lot.
+    frozen: Arc<HashMap<i64, Vec<Frozen>>>,
+    /// The epoch to keep intact lots' checks at, when keeping.
+    keep: Option<i64>,
+}
+
+/// What a range's verification found.
+struct CheckedRange {
+    lots: Vec<LotVerification>,
+    batches: Vec<BatchVerification>,
+    /// The identities of its lots made from others.
+    with_parents: Vec<(i64, GenesisInput)>,
+}
+
+impl CheckedRange {
+    fn new(
+        lots: Vec<LotVerification>,
+        batches: Vec<BatchVerification>,
+        identities: HashMap<i64, GenesisInput>,
+    ) -> Self {
+        Self {
+            lots,
+            batches,
+            with_parents: identities
+                .into_iter()
+                .filter(|(_, identity)| !identity.parents.is_empty())
+                .collect(),
+        }
     }
 }
 
 /// How many event rows a SQLite read checks between two reports to the progress bar.
 const SQLITE_PROGRESS_EVERY: u64 = 4_096;
-
-/// Streams the events of lots `first_id..=last_id` in (lot, seq) order from the SQLite file at
-/// `path`, in one read transaction on a connection of this thread's own, to `each`, one row at
-/// a time in the same buffers. Verification is bound by reading rows: the pool's driver moves
-/// every row across a worker thread and copies each value twice, several times the cost of
-/// reading it here.
-fn sqlite_rows(
-    path: &std::path::Path,
-    first_id: i64,
-    last_id: i64,
-    mut each: impl FnMut(&events::Model) -> Result<(), StoreError>,
-) -> Result<(), StoreError> {
-    use rusqlite::{Connection, OpenFlags};
-    let failed = |e: rusqlite::Error| StoreError::Unavailable(format!("reading events: {e}"));
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(failed)?;
-    conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(failed)?;
-    conn.execute_batch("BEGIN").map_err(failed)?;
-    let mut statement = conn
-        .prepare(
-            "SELECT id, lot_id, seq, kind, occurred_at, recorded_at, actor_member_id, note, lat_micro, \
-             lon_micro, body, head, content_digest, photos FROM events \
-             WHERE lot_id BETWEEN ?1 AND ?2 ORDER BY lot_id, seq",
-        )
-        .map_err(failed)?;
-    let mut rows = statement.query([first_id, last_id]).map_err(failed)?;
-    let mut event = events::Model {
-        id: String::new(),
-        lot_id: 0,
-        seq: 0,
-        kind: String::new(),
-        occurred_at: String::new(),
-        recorded_at: String::new(),
-        actor_member_id: 0,
-        note: None,
-        lat_micro: None,
-        lon_micro: None,
-        body: String::new(),
-        head: String::new(),
-        content_digest: String::new(),
-        photos: None,
-    };
-    while let Some(row) = rows.next().map_err(failed)? {
-        text_into(row, 0, &mut event.id)?;
-        event.lot_id = row.get(1).map_err(failed)?;
-        event.seq = row.get(2).map_err(failed)?;
-        text_into(row, 3, &mut event.kind)?;
-        text_into(row, 4, &mut event.occurred_at)?;
-        text_into(row, 5, &mut event.recorded_at)?;
-        event.actor_member_id = row.get(6).map_err(failed)?;
-        optional_text_into(row, 7, &mut event.note)?;
-        event.lat_micro = row.get(8).map_err(failed)?;
-        event.lon_micro = row.get(9).map_err(failed)?;
-        text_into(row, 10, &mut event.body)?;
-        text_into(row, 11, &mut event.head)?;
-        text_into(row, 12, &mut event.content_digest)?;
-        optional_text_into(row, 13, &mut event.photos)?;
-        each(&event)?;
-    }
-    Ok(())
-}
-
-/// Copies a text column into `out`, reusing its buffer.
-fn text_into(row: &rusqlite::Row<'_>, column: usize, out: &mut String) -> Result<(), StoreError> {
-    let value = row
-        .get_ref(column)
-        .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-        .map_err(|e| StoreError::Corrupt(format!("event column {column}: {e}")))?;
-    out.clear();
-    out.push_str(value);
-    Ok(())
-}
-
-/// Copies a nullable text column into `out`, reusing its buffer.
-fn optional_text_into(row: &rusqlite::Row<'_>, column: usize, out: &mut Option<String>) -> Result<(), StoreError> {
-    let value = row
-        .get_ref(column)
-        .and_then(|v| v.as_str_or_null().map_err(rusqlite::Error::from))
-        .map_err(|e| StoreError::Corrupt(format!("event column {column}: {e}")))?;
-    match (value, out.as_mut()) {
-        (None, _) => *out = None,
-        (Some(value), Some(buffer)) => {
-            buffer.clear();
-            buffer.push_str(value);
-        }
-        (Some(value), None) => *out = Some(value.to_owned()),
-    }
-    Ok(())
-}
 
 /// The check of a contiguous range of lots as their events stream past in (lot, seq) order.
 struct RangeCheck<'a> {
@@ -710,34 +682,21 @@ impl<'a> RangeCheck<'a> {
 /// How many label batches one verification page reads.
 const BATCH_PAGE: u64 = 1_000;
 
-/// The identity of each lot of a window (ascending ids) as hashed into its genesis, from two
-/// queries over the window's range; `codes` names every lot (a parent may be in another window).
-async fn identities(
-    db: &impl ConnectionTrait,
+/// The identity of each lot of `lot_rows` as hashed into its genesis, from its row, its
+/// (lot, plot) pairs and its parent links; `codes` names every lot (a parent may be in another
+/// range).
+fn identities(
     lot_rows: &[lots::Model],
+    plot_pairs: Vec<(i64, i64)>,
+    parent_links: Vec<lot_parents::Model>,
     codes: &HashMap<i64, (i64, String)>,
 ) -> Result<HashMap<i64, GenesisInput>, StoreError> {
-    let (Some(first), Some(last)) = (lot_rows.first(), lot_rows.last()) else {
-        return Ok(HashMap::new());
-    };
-    let (first, last) = (first.id, last.id);
     let mut plots: HashMap<i64, Vec<i64>> = HashMap::new();
-    for (lot_id, plot_id) in lot_plots::Entity::find()
-        .select_only()
-        .columns([lot_plots::Column::LotId, lot_plots::Column::PlotId])
-        .filter(lot_plots::Column::LotId.between(first, last))
-        .into_tuple::<(i64, i64)>()
-        .all(db)
-        .await?
-    {
+    for (lot_id, plot_id) in plot_pairs {
         plots.entry(lot_id).or_default().push(plot_id);
     }
     let mut parents: HashMap<i64, Vec<ParentLink>> = HashMap::new();
-    for link in lot_parents::Entity::find()
-        .filter(lot_parents::Column::ChildLotId.between(first, last))
-        .all(db)
-        .await?
-    {
+    for link in parent_links {
         let Some((_, code)) = codes.get(&link.parent_lot_id) else {
             continue; // A parent row gone: the child's genesis no longer matches, reported there.
         };
