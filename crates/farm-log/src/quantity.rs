@@ -401,38 +401,91 @@ pub fn format_decimal_vi(value: Decimal) -> String {
     }
 }
 
+/// Reads a quantity written as text (`"8 kg"`) or as its stored parts (`{"value": "8", "unit":
+/// "KGM"}`, the value also as a JSON number), through [`Quantity::parse`] either way. A visitor
+/// of its own rather than an untagged enum: stored event bodies hold quantities, and an untagged
+/// enum buffers each one before trying its forms (whole-database verification reads millions).
 impl<'de> Deserialize<'de> for Quantity {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Parts {
-                value: serde_json_number::Number,
-                unit: String,
-            },
+        use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+
+        fn parsed<E: de::Error>(text: &str) -> Result<Quantity, E> {
+            Quantity::parse(text, None, "").map_err(|e| E::custom(e.message_en))
         }
-        mod serde_json_number {
-            use serde::Deserialize;
-            /// A number written either as a JSON string or a JSON number.
-            #[derive(Deserialize)]
-            #[serde(untagged)]
-            pub enum Number {
-                Text(String),
-                Float(f64),
+
+        /// A number written either as a JSON string or a JSON number.
+        struct Number(String);
+
+        impl<'de> Deserialize<'de> for Number {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                struct NumberVisitor;
+                impl Visitor<'_> for NumberVisitor {
+                    type Value = Number;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a number or a string")
+                    }
+                    fn visit_str<E: de::Error>(self, v: &str) -> Result<Number, E> {
+                        Ok(Number(v.to_owned()))
+                    }
+                    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Number, E> {
+                        Ok(Number(v.to_string()))
+                    }
+                    // Whole numbers read as a float would be: the same text for every value a
+                    // quantity can hold.
+                    #[allow(clippy::cast_precision_loss)]
+                    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Number, E> {
+                        self.visit_f64(v as f64)
+                    }
+                    #[allow(clippy::cast_precision_loss)]
+                    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Number, E> {
+                        self.visit_f64(v as f64)
+                    }
+                }
+                deserializer.deserialize_any(NumberVisitor)
             }
         }
-        let quantity = match Raw::deserialize(deserializer)? {
-            Raw::Text(text) => Quantity::parse(&text, None, ""),
-            Raw::Parts { value, unit } => {
-                let number = match value {
-                    serde_json_number::Number::Text(t) => t,
-                    serde_json_number::Number::Float(f) => f.to_string(),
-                };
-                Quantity::parse(&format!("{number} {unit}"), None, "")
+
+        struct QuantityVisitor;
+
+        impl<'de> Visitor<'de> for QuantityVisitor {
+            type Value = Quantity;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a quantity such as \"8 kg\" or {\"value\": \"8\", \"unit\": \"KGM\"}")
             }
-        };
-        quantity.map_err(|e| serde::de::Error::custom(e.message_en))
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Quantity, E> {
+                parsed(v)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Quantity, A::Error> {
+                #[derive(Deserialize)]
+                #[serde(field_identifier, rename_all = "lowercase")]
+                enum Field {
+                    Value,
+                    Unit,
+                    #[serde(other)]
+                    Other,
+                }
+                let (mut value, mut unit): (Option<Number>, Option<String>) = (None, None);
+                while let Some(key) = map.next_key::<Field>()? {
+                    match key {
+                        Field::Value if value.is_none() => value = Some(map.next_value()?),
+                        Field::Unit if unit.is_none() => unit = Some(map.next_value()?),
+                        Field::Value => return Err(de::Error::duplicate_field("value")),
+                        Field::Unit => return Err(de::Error::duplicate_field("unit")),
+                        Field::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                let value = value.ok_or_else(|| de::Error::missing_field("value"))?;
+                let unit = unit.ok_or_else(|| de::Error::missing_field("unit"))?;
+                parsed(&format!("{} {unit}", value.0))
+            }
+        }
+
+        deserializer.deserialize_any(QuantityVisitor)
     }
 }
 
@@ -567,5 +620,34 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(b, c);
         assert_eq!(serde_json::to_string(&a).unwrap(), r#"{"value":"8","unit":"KGM"}"#);
+        // Inside an event body, as stored (an internally tagged enum hands the quantity over
+        // buffered): the same three forms, and what is not a quantity is refused by name.
+        for amount in [
+            r#""8 kg""#,
+            r#"{"value":"8","unit":"KGM"}"#,
+            r#"{"value":8,"unit":"KGM"}"#,
+        ] {
+            let body: crate::EventBody =
+                serde_json::from_str(&format!(r#"{{"type":"harvest","quantity":{amount}}}"#)).unwrap();
+            assert!(
+                matches!(body, crate::EventBody::Harvest { quantity, .. } if quantity == a),
+                "{amount}"
+            );
+        }
+        let c: Quantity = serde_json::from_str(r#"{"value":"8.5","unit":"kg","note":"ignored"}"#).unwrap();
+        assert_eq!(c.value, Decimal::new(85, 1));
+        for (bad, says) in [
+            (r#"{"value":"8"}"#, "missing field `unit`"),
+            (r#"{"unit":"kg"}"#, "missing field `value`"),
+            (r#"{"value":"8","value":"9","unit":"kg"}"#, "duplicate field `value`"),
+            (r#"{"value":"-8","unit":"kg"}"#, ""),
+            (r#"{"value":"8","unit":"parsec"}"#, "unit"),
+            (r#""nothing""#, ""),
+            (r#"true"#, "a quantity such as"),
+            (r#"{"value":true,"unit":"kg"}"#, "a number or a string"),
+        ] {
+            let error = serde_json::from_str::<Quantity>(bad).unwrap_err().to_string();
+            assert!(error.contains(says), "{bad}: {error}");
+        }
     }
 }
