@@ -10,7 +10,7 @@
 
 use std::collections::BTreeSet;
 
-use farm_log::chain::{ChainVerifier, StoredLink, initial_holding};
+use farm_log::chain::{ChainVerifier, GenesisInput, StoredLink, initial_holding};
 use farm_log::{ChainHead, ChainStatus, Event, FoldedLot, LotState};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
@@ -166,24 +166,62 @@ pub(crate) fn stored_link(row: &events::Model) -> StoredLink {
     }
 }
 
+/// One lot's stored history walked in seq order: its chain link by link, and the events that can
+/// still be read, to be folded at the end. The one walk behind every verification of a lot.
+pub(crate) struct LotWalk {
+    verifier: ChainVerifier,
+    events: Vec<Event>,
+}
+
+impl LotWalk {
+    /// Starts at the lot's genesis, hashed from `identity`.
+    pub(crate) fn start(identity: &GenesisInput, row: &lots::Model) -> Result<Self, StoreError> {
+        Ok(Self {
+            verifier: ChainVerifier::start(identity, &parse_head(&row.genesis)?),
+            events: Vec::with_capacity(usize::try_from(row.event_count).unwrap_or(0).min(1_024)),
+        })
+    }
+
+    /// Feeds the next stored event row.
+    pub(crate) fn feed(&mut self, stored: &events::Model) {
+        let link = stored_link(stored);
+        self.verifier.feed(&link);
+        if let Ok(event) = link.event {
+            self.events.push(event);
+        }
+    }
+
+    /// The digest of every row fed so far (what an acknowledgement appended next would name).
+    pub(crate) fn stored_history(&self) -> ChainHead {
+        self.verifier.stored_history()
+    }
+
+    /// Ends the walk: the chain against the lot's recorded head and count, the events folded
+    /// from what the lot started with, and the lot's status column against that fold.
+    pub(crate) fn finish(
+        self,
+        identity: &GenesisInput,
+        row: &lots::Model,
+    ) -> Result<(ChainStatus, LotState), StoreError> {
+        let chain = self
+            .verifier
+            .finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
+        let state = LotState::from_events(initial_holding(&identity.parents), self.events);
+        Ok((check_status(row, &state, chain), state))
+    }
+}
+
 /// Verifies a lot from its stored rows: its own chain (acknowledgements included), its status
 /// column, and its ancestors up to the packing or merging that made it.
 pub(crate) async fn verify_fully(db: &impl ConnectionTrait, row: &lots::Model) -> Result<FullCheck, StoreError> {
     let rows = event_rows(db, row.id).await?;
     let identity = genesis_input(db, row).await?;
-    let mut verifier = ChainVerifier::start(&identity, &parse_head(&row.genesis)?);
-    let mut events = Vec::with_capacity(rows.len());
+    let mut walk = LotWalk::start(&identity, row)?;
     for stored in &rows {
-        let link = stored_link(stored);
-        verifier.feed(&link);
-        if let Ok(event) = link.event {
-            events.push(event);
-        }
+        walk.feed(stored);
     }
-    let history = verifier.stored_history();
-    let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
-    let state = LotState::from_events(initial_holding(&identity.parents), events);
-    let chain = check_status(row, &state, chain);
+    let history = walk.stored_history();
+    let (chain, state) = walk.finish(&identity, row)?;
     let events = state.events().to_vec();
     let ancestors = ancestry(db, row).await?.altered;
     let labels = labels_problem(db, row, &rows).await?;

@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use farm_log::chain::{ChainVerifier, GenesisInput, initial_holding};
-use farm_log::{ChainStatus, Event, LotState};
+use farm_log::chain::GenesisInput;
+use farm_log::{ChainStatus, Event};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
@@ -19,7 +19,7 @@ use sea_orm::sea_query::OnConflict;
 use crate::entities::{
     batch_checks, cooperative_keys, events, label_batches, labels, lot_checks, lot_parents, lot_plots, lots,
 };
-use crate::integrity::{check_status, stored_link};
+use crate::integrity::LotWalk;
 use crate::lots::{genesis_input, parse_head};
 use crate::registry::quantity_from_columns;
 use crate::{Store, StoreError};
@@ -92,18 +92,11 @@ impl Store {
         rows: &[events::Model],
     ) -> Result<(ChainStatus, Vec<Event>), StoreError> {
         let identity = genesis_input(&self.db, lot).await?;
-        let mut verifier = ChainVerifier::start(&identity, &parse_head(&lot.genesis)?);
-        let mut events = Vec::with_capacity(rows.len());
+        let mut walk = LotWalk::start(&identity, lot)?;
         for row in rows {
-            let link = stored_link(row);
-            verifier.feed(&link);
-            if let Ok(event) = link.event {
-                events.push(event);
-            }
+            walk.feed(row);
         }
-        let chain = verifier.finish(&parse_head(&lot.head)?, u64::try_from(lot.event_count).unwrap_or(0));
-        let state = LotState::from_events(initial_holding(&identity.parents), events);
-        let chain = check_status(lot, &state, chain);
+        let (chain, state) = walk.finish(&identity, lot)?;
         Ok((chain, state.events().to_vec()))
     }
 
@@ -552,8 +545,8 @@ struct RangeCheck<'a> {
     kept: Vec<lot_checks::ActiveModel>,
     /// The next lot to close.
     lot_index: usize,
-    /// The lot whose events are streaming: its index, chain so far and events read.
-    current: Option<(usize, ChainVerifier, Vec<Event>)>,
+    /// The lot whose events are streaming: its index and its walk so far.
+    current: Option<(usize, LotWalk)>,
 }
 
 impl<'a> RangeCheck<'a> {
@@ -584,11 +577,8 @@ impl<'a> RangeCheck<'a> {
             .ok_or_else(|| StoreError::Corrupt("identity".into()))
     }
 
-    fn start(&self, index: usize) -> Result<ChainVerifier, StoreError> {
-        Ok(ChainVerifier::start(
-            self.identity(index)?,
-            &parse_head(&self.lot_rows[index].genesis)?,
-        ))
+    fn start(&self, index: usize) -> Result<LotWalk, StoreError> {
+        LotWalk::start(self.identity(index)?, &self.lot_rows[index])
     }
 
     /// Feeds one event row.
@@ -601,20 +591,16 @@ impl<'a> RangeCheck<'a> {
         if index >= self.lot_rows.len() || self.lot_rows[index].id != row.lot_id {
             return Ok(()); // An event whose lot row is gone: that lot's count check reports it.
         }
-        if !matches!(self.current, Some((current, _, _)) if current == index) {
-            self.current = Some((index, self.start(index)?, Vec::new()));
+        if !matches!(self.current, Some((current, _)) if current == index) {
+            self.current = Some((index, self.start(index)?));
         }
         for batch in self.frozen.get(&row.lot_id).into_iter().flatten() {
             if i64::try_from(batch.event_count).ok() == Some(row.seq) && batch.head != row.head {
                 self.batches.push(batch.problem(&self.lot_rows[index]));
             }
         }
-        if let Some((_, verifier, events)) = self.current.as_mut() {
-            let link = stored_link(row);
-            verifier.feed(&link);
-            if let Ok(event) = link.event {
-                events.push(event);
-            }
+        if let Some((_, walk)) = self.current.as_mut() {
+            walk.feed(row);
         }
         Ok(())
     }
@@ -623,21 +609,18 @@ impl<'a> RangeCheck<'a> {
     /// any event, and the check to keep when it is intact.
     fn close(&mut self) -> Result<(), StoreError> {
         let index = self.lot_index;
-        let (verifier, events) = match self.current.take() {
-            Some((current, verifier, events)) if current == index => (verifier, events),
-            _ => (self.start(index)?, Vec::new()),
+        let walk = match self.current.take() {
+            Some((current, walk)) if current == index => walk,
+            _ => self.start(index)?,
         };
         let row = &self.lot_rows[index];
-        let identity = self.identity(index)?;
-        let chain = verifier.finish(&parse_head(&row.head)?, u64::try_from(row.event_count).unwrap_or(0));
-        let state = LotState::from_events(initial_holding(&identity.parents), events);
+        let (status, state) = walk.finish(self.identity(index)?, row)?;
         // A batch frozen before any event froze the genesis.
         for batch in self.frozen.get(&row.id).into_iter().flatten() {
             if batch.event_count == 0 && batch.head != row.genesis {
                 self.batches.push(batch.problem(row));
             }
         }
-        let status = check_status(row, &state, chain);
         if let (Some(epoch), true) = (self.keep, status.is_intact()) {
             self.kept.push(lot_checks::ActiveModel {
                 lot_id: Set(row.id),
