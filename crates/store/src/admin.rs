@@ -14,10 +14,9 @@ use crate::{
 pub const TOKEN_PREFIX: &str = "nguon_";
 
 fn hash_token(token: &str) -> String {
-    blake3::derive_key("nguon 2026-11 api token hash v1", token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    blake3::Hash::from_bytes(blake3::derive_key("nguon 2026-11 api token hash v1", token.as_bytes()))
+        .to_hex()
+        .to_string()
 }
 
 /// 160 random bits as 40 hex digits: an unguessable part of a URL (feed links).

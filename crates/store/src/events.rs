@@ -128,10 +128,9 @@ fn content_digest(lot_code: &str, actor: i64, draft: &EventDraft) -> String {
         input.snapshot = None;
     }
     let json = serde_json::to_vec(&(lot_code, actor, &draft)).unwrap_or_default();
-    blake3::derive_key("nguon 2026-11 append content digest v1", &json)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    blake3::Hash::from_bytes(blake3::derive_key("nguon 2026-11 append content digest v1", &json))
+        .to_hex()
+        .to_string()
 }
 
 fn prefixed(errors: ValidationErrors, prefix: &str) -> StoreError {
