@@ -2,7 +2,6 @@
 //! them: each must be answered from an index (never a scan of a whole lots, events, labels or
 //! batches table), whatever the cooperative's size. Tests check the plans on both backends.
 
-use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Statement,
     TransactionTrait,
@@ -68,16 +67,7 @@ impl Store {
             ),
             (
                 "the next page of events to verify",
-                events::Entity::find()
-                    .filter(events::Column::LotId.between(1, 1_000))
-                    .filter(
-                        Expr::tuple([Expr::col(events::Column::LotId), Expr::col(events::Column::Seq)])
-                            .gt(Expr::tuple([Expr::val(10), Expr::val(5)])),
-                    )
-                    .order_by_asc(events::Column::LotId)
-                    .order_by_asc(events::Column::Seq)
-                    .limit(50_000)
-                    .build(backend),
+                crate::verify::events_page(1_000, (10, 5)).build(backend),
             ),
             (
                 "the lots made from a lot",

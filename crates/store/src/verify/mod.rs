@@ -454,31 +454,18 @@ impl Store {
                 .await?;
             let identities = identities(&lot_rows, plots, parents, &range.codes)?;
             let mut check = RangeCheck::new(&lot_rows, &identities, &range.frozen, range.keep, checked_at);
-            let mut cursor: Option<(i64, i64)> = None;
+            // Before every row of the range's first lot, whatever its seq.
+            let mut cursor = (first.saturating_sub(1), i64::MAX);
             loop {
-                let mut query = events::Entity::find()
-                    .filter(events::Column::LotId.between(first, last))
-                    .order_by_asc(events::Column::LotId)
-                    .order_by_asc(events::Column::Seq)
-                    .limit(PAGE);
-                if let Some((lot_id, seq)) = cursor {
-                    // A row-value comparison, which both backends answer from the (lot_id, seq)
-                    // index; the equivalent OR of two conditions makes SQLite rescan from the
-                    // start each page.
-                    query = query.filter(
-                        Expr::tuple([Expr::col(events::Column::LotId), Expr::col(events::Column::Seq)])
-                            .gt(Expr::tuple([Expr::val(lot_id), Expr::val(seq)])),
-                    );
-                }
-                let page = query.all(&self.db).await?;
-                if page.is_empty() {
+                let page = events_page(last, cursor).all(&self.db).await?;
+                let Some(end) = page.last() else {
                     break;
-                }
+                };
+                cursor = (end.lot_id, end.seq);
                 for row in &page {
                     check.row(row)?;
                 }
                 let _ = advance.send(page.len() as u64);
-                cursor = page.last().map(|r| (r.lot_id, r.seq));
                 self.keep_lot_checks(&mut check.kept).await?;
             }
             let (kept, lots, batches) = check.finish()?;
@@ -487,6 +474,25 @@ impl Store {
         self.keep_lot_checks(&mut kept).await?;
         Ok(checked)
     }
+}
+
+/// The next page of events to verify: up to `PAGE` rows after `after` (a (lot, seq) pair) in
+/// (lot, seq) order, of lots up to `last`. A row-value comparison, which both backends answer
+/// from the (lot_id, seq) index (the equivalent OR of two conditions makes SQLite rescan from the
+/// start each page), and only an upper bound on the lot: PostgreSQL without statistics
+/// (autovacuum off, or just after a bulk load) guesses that a two-sided range matches a few rows
+/// and sorts the whole range for every page (0.9 s a page against 5 ms, 1,000 lots × 1,000
+/// events); a one-sided one it reads in index order.
+pub(crate) fn events_page(last: i64, after: (i64, i64)) -> sea_orm::Select<events::Entity> {
+    events::Entity::find()
+        .filter(events::Column::LotId.lte(last))
+        .filter(
+            Expr::tuple([Expr::col(events::Column::LotId), Expr::col(events::Column::Seq)])
+                .gt(Expr::tuple([Expr::val(after.0), Expr::val(after.1)])),
+        )
+        .order_by_asc(events::Column::LotId)
+        .order_by_asc(events::Column::Seq)
+        .limit(PAGE)
 }
 
 /// A contiguous range of lots one task verifies, and what it needs of the rest.
