@@ -356,23 +356,39 @@ pub(crate) async fn save_lot_check(
         checked_at: Set(timestamp_text(&now())),
     };
     lot_checks::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(lot_checks::Column::LotId)
-                .update_columns([
-                    lot_checks::Column::Epoch,
-                    lot_checks::Column::EventCount,
-                    lot_checks::Column::Head,
-                    lot_checks::Column::Verdict,
-                    lot_checks::Column::Reason,
-                    lot_checks::Column::ReasonVi,
-                    lot_checks::Column::Folded,
-                    lot_checks::Column::CheckedAt,
-                ])
-                .to_owned(),
-        )
+        .on_conflict(replacing_lot_check())
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// A kept lot check replaces the lot's earlier one, whole.
+pub(crate) fn replacing_lot_check() -> OnConflict {
+    OnConflict::column(lot_checks::Column::LotId)
+        .update_columns([
+            lot_checks::Column::Epoch,
+            lot_checks::Column::EventCount,
+            lot_checks::Column::Head,
+            lot_checks::Column::Verdict,
+            lot_checks::Column::Reason,
+            lot_checks::Column::ReasonVi,
+            lot_checks::Column::Folded,
+            lot_checks::Column::CheckedAt,
+        ])
+        .to_owned()
+}
+
+/// A kept batch check replaces the batch's earlier one, whole.
+pub(crate) fn replacing_batch_check() -> OnConflict {
+    OnConflict::column(batch_checks::Column::BatchId)
+        .update_columns([
+            batch_checks::Column::Epoch,
+            batch_checks::Column::Verdict,
+            batch_checks::Column::Reason,
+            batch_checks::Column::ReasonVi,
+            batch_checks::Column::CheckedAt,
+        ])
+        .to_owned()
 }
 
 /// Keeps (or replaces) a label batch's check.
@@ -391,17 +407,7 @@ pub(crate) async fn save_batch_check(
         checked_at: Set(timestamp_text(&now())),
     };
     batch_checks::Entity::insert(row)
-        .on_conflict(
-            OnConflict::column(batch_checks::Column::BatchId)
-                .update_columns([
-                    batch_checks::Column::Epoch,
-                    batch_checks::Column::Verdict,
-                    batch_checks::Column::Reason,
-                    batch_checks::Column::ReasonVi,
-                    batch_checks::Column::CheckedAt,
-                ])
-                .to_owned(),
-        )
+        .on_conflict(replacing_batch_check())
         .exec(db)
         .await?;
     Ok(())

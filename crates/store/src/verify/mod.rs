@@ -14,12 +14,11 @@ use farm_log::{LotCode, ParentLink};
 use sea_orm::ConnectionTrait;
 
 use sea_orm::Set;
-use sea_orm::sea_query::OnConflict;
 
 use crate::entities::{
     batch_checks, cooperative_keys, events, label_batches, labels, lot_checks, lot_parents, lot_plots, lots,
 };
-use crate::integrity::LotWalk;
+use crate::integrity::{LotWalk, replacing_batch_check, replacing_lot_check};
 use crate::lots::{genesis_input, parse_head};
 use crate::registry::quantity_from_columns;
 use crate::{Store, StoreError};
@@ -291,17 +290,7 @@ impl Store {
                 reason_vi: Set(None),
                 checked_at: Set(now.clone()),
             }))
-            .on_conflict(
-                OnConflict::column(batch_checks::Column::BatchId)
-                    .update_columns([
-                        batch_checks::Column::Epoch,
-                        batch_checks::Column::Verdict,
-                        batch_checks::Column::Reason,
-                        batch_checks::Column::ReasonVi,
-                        batch_checks::Column::CheckedAt,
-                    ])
-                    .to_owned(),
-            )
+            .on_conflict(replacing_batch_check())
             .exec(&self.db)
             .await?;
         }
@@ -318,20 +307,7 @@ impl Store {
         let _guard = self.quiet_write_guard().await;
         for chunk in rows.chunks(500) {
             lot_checks::Entity::insert_many(chunk.to_vec())
-                .on_conflict(
-                    OnConflict::column(lot_checks::Column::LotId)
-                        .update_columns([
-                            lot_checks::Column::Epoch,
-                            lot_checks::Column::EventCount,
-                            lot_checks::Column::Head,
-                            lot_checks::Column::Verdict,
-                            lot_checks::Column::Reason,
-                            lot_checks::Column::ReasonVi,
-                            lot_checks::Column::Folded,
-                            lot_checks::Column::CheckedAt,
-                        ])
-                        .to_owned(),
-                )
+                .on_conflict(replacing_lot_check())
                 .exec(&self.db)
                 .await?;
         }

@@ -31,29 +31,34 @@ impl Reader {
         Ok(Self { conn })
     }
 
+    /// Every row `sql` returns for `params`, each made by `make`.
+    fn all<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        make: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut statement = self.conn.prepare(sql).map_err(failed)?;
+        let rows = statement.query_map(params, make).map_err(failed)?;
+        rows.collect::<Result<_, _>>().map_err(failed)
+    }
+
     /// Every lot's id, cooperative, code and event count, by id.
     pub(super) fn lot_names(&self) -> Result<Vec<(i64, i64, String, i64)>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT id, cooperative_id, code, event_count FROM lots ORDER BY id")
-            .map_err(failed)?;
-        let rows = statement
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
-            .map_err(failed)?;
-        rows.collect::<Result<_, _>>().map_err(failed)
+        self.all(
+            "SELECT id, cooperative_id, code, event_count FROM lots ORDER BY id",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+        )
     }
 
     /// The rows of lots `first..=last`, by id.
     pub(super) fn lots(&self, first: i64, last: i64) -> Result<Vec<lots::Model>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT id, cooperative_id, code, product_id, status, created_at, genesis, head, event_count, \
-                 revision FROM lots WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-            )
-            .map_err(failed)?;
-        let rows = statement
-            .query_map([first, last], |row| {
+        self.all(
+            "SELECT id, cooperative_id, code, product_id, status, created_at, genesis, head, event_count, \
+             revision FROM lots WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
+            [first, last],
+            |row| {
                 Ok(lots::Model {
                     id: row.get(0)?,
                     cooperative_id: row.get(1)?,
@@ -66,34 +71,26 @@ impl Reader {
                     event_count: row.get(8)?,
                     revision: row.get(9)?,
                 })
-            })
-            .map_err(failed)?;
-        rows.collect::<Result<_, _>>().map_err(failed)
+            },
+        )
     }
 
     /// The (lot, plot) pairs of lots `first..=last`.
     pub(super) fn plots(&self, first: i64, last: i64) -> Result<Vec<(i64, i64)>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare("SELECT lot_id, plot_id FROM lot_plots WHERE lot_id BETWEEN ?1 AND ?2")
-            .map_err(failed)?;
-        let rows = statement
-            .query_map([first, last], |row| Ok((row.get(0)?, row.get(1)?)))
-            .map_err(failed)?;
-        rows.collect::<Result<_, _>>().map_err(failed)
+        self.all(
+            "SELECT lot_id, plot_id FROM lot_plots WHERE lot_id BETWEEN ?1 AND ?2",
+            [first, last],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
     }
 
     /// The parent links of lots `first..=last`.
     pub(super) fn parents(&self, first: i64, last: i64) -> Result<Vec<lot_parents::Model>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare(
-                "SELECT child_lot_id, parent_lot_id, parent_head, quantity_value, quantity_unit, via_event_id \
-                 FROM lot_parents WHERE child_lot_id BETWEEN ?1 AND ?2",
-            )
-            .map_err(failed)?;
-        let rows = statement
-            .query_map([first, last], |row| {
+        self.all(
+            "SELECT child_lot_id, parent_lot_id, parent_head, quantity_value, quantity_unit, via_event_id \
+             FROM lot_parents WHERE child_lot_id BETWEEN ?1 AND ?2",
+            [first, last],
+            |row| {
                 Ok(lot_parents::Model {
                     child_lot_id: row.get(0)?,
                     parent_lot_id: row.get(1)?,
@@ -102,9 +99,8 @@ impl Reader {
                     quantity_unit: row.get(4)?,
                     via_event_id: row.get(5)?,
                 })
-            })
-            .map_err(failed)?;
-        rows.collect::<Result<_, _>>().map_err(failed)
+            },
+        )
     }
 
     /// Streams the events of lots `first..=last` in (lot, seq) order to `each`, one row at a
