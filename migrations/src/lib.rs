@@ -17,6 +17,7 @@ mod m20261205_000002_session_members;
 mod m20261207_000001_app_season;
 mod m20261208_000001_public_snapshots;
 mod m20261209_000001_scan_flushes;
+mod m20261210_000001_kept_pages;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000001_app_season::Migration),
             Box::new(m20261208_000001_public_snapshots::Migration),
             Box::new(m20261209_000001_scan_flushes::Migration),
+            Box::new(m20261210_000001_kept_pages::Migration),
         ]
     }
 }

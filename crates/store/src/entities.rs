@@ -561,6 +561,28 @@ pub mod public_snapshots {
     entity_boilerplate!();
 }
 
+pub mod kept_pages {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "kept_pages")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub batch_id: String,
+        /// "vi" or "en".
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub lang: String,
+        /// What the page depends on, as the site wrote it.
+        pub key: String,
+        /// The page as the site packed it, deflated.
+        pub body: Vec<u8>,
+        /// blake3 keyed with the store's seal key over batch, language, key and body, hex.
+        pub seal: String,
+        pub kept_at: String,
+    }
+    entity_boilerplate!();
+}
+
 pub mod scan_flushes {
     use sea_orm::entity::prelude::*;
 

@@ -44,7 +44,7 @@ impl Store {
         let queries: Vec<(&'static str, Statement)> = vec![
             (
                 "a scanned label and its lot's stamp",
-                crate::scan::scan_statement(&serial.to_string(), &self.scans.process, backend),
+                crate::scan::scan_statement(&serial.to_string(), "vi", &self.scans.process, backend),
             ),
             (
                 "a lot's stamp by code",

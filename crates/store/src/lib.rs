@@ -17,6 +17,8 @@ mod labels;
 mod listings;
 mod lots;
 mod packs;
+mod pages;
+mod point_reads;
 mod public;
 mod records;
 mod registry;
@@ -78,6 +80,11 @@ pub struct Store {
     /// The SQLite database's file, when it is one: whole-database verification reads its
     /// events there on connections of its own (`verify.rs`).
     sqlite_file: Option<Arc<std::path::Path>>,
+    /// On a SQLite file, the scan's and the lot page's one query run on read-only connections
+    /// of their own (`point_reads.rs`).
+    scan_reads: Option<Arc<scan::ScanReads>>,
+    /// Label pages waiting to be kept (`pages.rs`).
+    pages: Arc<pages::PageWrites>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -145,17 +152,25 @@ impl Store {
         let db = Database::connect(options)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let scans = Arc::new(labels::ScanBuffer::default());
+        let sqlite_file = sqlite_file(&url);
+        let scan_reads = match &sqlite_file {
+            Some(path) => Some(Arc::new(scan::ScanReads::new(path.clone(), &scans.process)?)),
+            None => None,
+        };
         Ok(Self {
             db,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
             banned: Arc::new(farm_log::BannedList::vietnam()),
-            scans: Arc::new(labels::ScanBuffer::default()),
+            scans,
             generation: Arc::new(AtomicU64::new(0)),
             last_reverify: Arc::new(std::sync::Mutex::new(None)),
             verify_window: verify::WINDOW,
             seal_key: snapshots::random_key(),
             snapshot_writes: Arc::new(tokio::sync::Semaphore::new(snapshots::WRITERS)),
-            sqlite_file: sqlite_file(&url),
+            sqlite_file,
+            scan_reads,
+            pages: Arc::default(),
         })
     }
 

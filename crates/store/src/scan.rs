@@ -7,10 +7,11 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, JoinType, Query, SelectStatemen
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, StatementBuilder};
 
 use crate::entities::{
-    batch_checks, cooperative_keys, cooperatives, integrity, label_batches, labels, lots, products, public_snapshots,
-    scan_flushes,
+    batch_checks, cooperative_keys, cooperatives, integrity, kept_pages, label_batches, labels, lots, products,
+    public_snapshots, scan_flushes,
 };
 use crate::integrity::{Reason, epoch, save_batch_check};
+use crate::point_reads::{Columns, PointReads, Prepared};
 use crate::{PublicLot, Store, StoreError, timestamp_text};
 
 /// What a lot's public pages depend on, read in one query: while none of it moves, a page
@@ -69,6 +70,7 @@ pub struct ScannedLabel {
 pub struct Kept {
     batch: Option<KeptBatch>,
     lot: Option<crate::snapshots::KeptRecord>,
+    pub(crate) page: Option<crate::pages::KeptPage>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,8 +141,14 @@ pub(crate) fn stamp_columns(select: &mut SelectStatement) {
         );
 }
 
-/// The one query a scan makes: the label row, its batch's head, its lot's stamp.
-pub(crate) fn scan_statement(serial: &str, process: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+/// The one query a scan makes: the label row, its batch's head, its lot's stamp, what is kept of
+/// the batch, the lot and the batch's label page in `lang`.
+pub(crate) fn scan_statement(
+    serial: &str,
+    lang: &str,
+    process: &str,
+    backend: sea_orm::DbBackend,
+) -> sea_orm::Statement {
     let mut select = Query::select();
     select
         .columns([
@@ -190,6 +198,18 @@ pub(crate) fn scan_statement(serial: &str, process: &str, backend: sea_orm::DbBa
             JoinType::LeftJoin,
             public_snapshots::Entity,
             Expr::col(kept(public_snapshots::Column::LotId)).equals((lots::Entity, lots::Column::Id)),
+        );
+    let page = |column| (kept_pages::Entity, column);
+    select
+        .expr_as(Expr::col(page(kept_pages::Column::Key)), Alias::new("page_key"))
+        .expr_as(Expr::col(page(kept_pages::Column::Body)), Alias::new("page_body"))
+        .expr_as(Expr::col(page(kept_pages::Column::Seal)), Alias::new("page_seal"))
+        .join(
+            JoinType::LeftJoin,
+            kept_pages::Entity,
+            Expr::col(page(kept_pages::Column::BatchId))
+                .equals((labels::Entity, labels::Column::BatchId))
+                .and(Expr::col(page(kept_pages::Column::Lang)).eq(lang)),
         );
     StatementBuilder::build(&select, &backend)
 }
@@ -244,38 +264,38 @@ fn kept_batch_columns(select: &mut SelectStatement) {
 }
 
 /// What [`kept_batch_columns`] read: `None` without a batch, key or check at this epoch.
-fn kept_batch_from(row: &sea_orm::QueryResult) -> Result<Option<KeptBatch>, StoreError> {
+fn kept_batch_from(row: &impl Columns) -> Result<Option<KeptBatch>, StoreError> {
     Ok(
         match (
-            row.try_get::<Option<String>>("", "batch_record")?,
-            row.try_get::<Option<String>>("", "batch_signature")?,
-            row.try_get::<Option<String>>("", "batch_public_key")?,
-            row.try_get::<Option<String>>("", "check_verdict")?,
+            row.text("batch_record")?,
+            row.text("batch_signature")?,
+            row.text("batch_public_key")?,
+            row.text("check_verdict")?,
         ) {
             (Some(record), Some(signature), Some(public_key), Some(verdict)) => Some(KeptBatch {
                 record,
                 signature,
                 public_key,
                 verdict,
-                reason: row.try_get("", "check_reason")?,
-                reason_vi: row.try_get("", "check_reason_vi")?,
+                reason: row.text("check_reason")?,
+                reason_vi: row.text("check_reason_vi")?,
             }),
             _ => None,
         },
     )
 }
 
-fn kept_from(row: &sea_orm::QueryResult) -> Result<Kept, StoreError> {
+fn kept_from(row: &impl Columns) -> Result<Kept, StoreError> {
     let batch = kept_batch_from(row)?;
-    let lot = match (
-        row.try_get::<Option<String>>("", "kept_stamp")?,
-        row.try_get::<Option<Vec<u8>>>("", "kept_body")?,
-        row.try_get::<Option<String>>("", "kept_seal")?,
-    ) {
+    let lot = match (row.text("kept_stamp")?, row.bytes("kept_body")?, row.text("kept_seal")?) {
         (Some(stamp), Some(body), Some(seal)) => Some(crate::snapshots::KeptRecord { stamp, body, seal }),
         _ => None,
     };
-    Ok(Kept { batch, lot })
+    let page = match (row.text("page_key")?, row.bytes("page_body")?, row.text("page_seal")?) {
+        (Some(key), Some(body), Some(seal)) => Some(crate::pages::KeptPage { key, body, seal }),
+        _ => None,
+    };
+    Ok(Kept { batch, lot, page })
 }
 
 /// The one query a lot page makes to know whether what it keeps is still true.
@@ -289,65 +309,141 @@ pub(crate) fn stamp_statement(cooperative_id: i64, code: &str, backend: sea_orm:
     StatementBuilder::build(&select, &backend)
 }
 
-pub(crate) fn stamp_from(row: &sea_orm::QueryResult) -> Result<Option<LotStamp>, StoreError> {
-    let Some(lot_id) = row.try_get::<Option<i64>>("", "lot_id")? else {
+pub(crate) fn stamp_from(row: &impl Columns) -> Result<Option<LotStamp>, StoreError> {
+    let Some(lot_id) = row.int("lot_id")? else {
         return Ok(None);
     };
     Ok(Some(LotStamp {
         lot_id,
-        cooperative_id: row.try_get("", "cooperative_id")?,
-        code: row.try_get("", "code")?,
-        head: row.try_get("", "head")?,
-        event_count: row.try_get("", "event_count")?,
-        status: row.try_get("", "status")?,
-        revision: row.try_get("", "revision")?,
-        cooperative_revision: row.try_get::<Option<i64>>("", "cooperative_revision")?.unwrap_or(-1),
-        epoch: row.try_get::<Option<i64>>("", "epoch")?.unwrap_or(0),
+        cooperative_id: row.need_int("cooperative_id")?,
+        code: row.need_text("code")?,
+        head: row.need_text("head")?,
+        event_count: row.need_int("event_count")?,
+        status: row.need_text("status")?,
+        revision: row.need_int("revision")?,
+        cooperative_revision: row.int("cooperative_revision")?.unwrap_or(-1),
+        epoch: row.int("epoch")?.unwrap_or(0),
     }))
 }
 
+/// The scan's and the lot page's queries, prepared for point reads of a SQLite file (see
+/// `point_reads.rs`).
+#[derive(Debug)]
+pub(crate) struct ScanReads {
+    reads: PointReads,
+    scan: Prepared,
+    stamp: Prepared,
+}
+
+/// Stand-ins for the values each call gives, when the statements are built once.
+const SERIAL_MARKER: &str = "\u{0}serial";
+const LANG_MARKER: &str = "\u{0}lang";
+const CODE_MARKER: &str = "\u{0}code";
+const COOPERATIVE_MARKER: i64 = i64::MIN + 7;
+
+impl ScanReads {
+    pub(crate) fn new(path: std::sync::Arc<std::path::Path>, process: &str) -> Result<Self, StoreError> {
+        let backend = sea_orm::DbBackend::Sqlite;
+        Ok(Self {
+            reads: PointReads::new(path),
+            scan: Prepared::new(
+                scan_statement(SERIAL_MARKER, LANG_MARKER, process, backend),
+                &[SERIAL_MARKER.into(), LANG_MARKER.into()],
+            )?,
+            stamp: Prepared::new(
+                stamp_statement(COOPERATIVE_MARKER, CODE_MARKER, backend),
+                &[COOPERATIVE_MARKER.into(), CODE_MARKER.into()],
+            )?,
+        })
+    }
+}
+
+/// What the scan's query read, but the scan count's unwritten part.
+struct ScanRow {
+    stored: u64,
+    first: Option<String>,
+    flushed: i64,
+    batch_id: String,
+    url: String,
+    digest: Option<String>,
+    lot: Option<LotStamp>,
+    kept: Kept,
+}
+
+fn scan_row(row: &impl Columns) -> Result<ScanRow, StoreError> {
+    let digest = row
+        .text("chain_head")?
+        .as_deref()
+        .and_then(farm_log::ChainHead::from_hex)
+        .map(|h| label::Digest::of_head(&h.0).to_string());
+    Ok(ScanRow {
+        stored: u64::try_from(row.need_int("scan_count")?).unwrap_or(0),
+        first: row.text("first_scanned_at")?,
+        flushed: row.int("flushed")?.unwrap_or(0),
+        batch_id: row.need_text("batch_id")?,
+        url: row.need_text("url")?,
+        digest,
+        lot: stamp_from(row)?,
+        kept: kept_from(row)?,
+    })
+}
+
 impl Store {
-    /// Reads a scanned label and what its pages depend on in one indexed query, counting the
+    /// Reads a scanned label and what its pages depend on in one indexed query, with what is kept
+    /// of its batch, its lot and its batch's label page in `lang` ("vi" or "en"), counting the
     /// scan in memory when `count` says so. `None` when no label has this serial.
-    pub async fn scan_label(&self, serial: &Serial, count: bool) -> Result<Option<ScannedLabel>, StoreError> {
+    pub async fn scan_label(
+        &self,
+        serial: &Serial,
+        lang: &str,
+        count: bool,
+    ) -> Result<Option<ScannedLabel>, StoreError> {
         let serial = serial.to_string();
-        let statement = scan_statement(&serial, &self.scans.process, self.db.get_database_backend());
         // Read and counted under the scan gate, so a flush does not forget the counts it
         // committed while this answer may still need them (see `ScanBuffer`).
         let _reading = self.scans.gate.read().await;
-        let Some(row) = self.db.query_one_raw(statement).await? else {
+        let row = match &self.scan_reads {
+            Some(reads) => reads
+                .reads
+                .one(&reads.scan, &[serial.clone().into(), lang.to_owned().into()], |row| {
+                    scan_row(row)
+                })?,
+            None => {
+                let backend = self.db.get_database_backend();
+                let statement = scan_statement(&serial, lang, &self.scans.process, backend);
+                match self.db.query_one_raw(statement).await? {
+                    Some(row) => Some(scan_row(&row)?),
+                    None => None,
+                }
+            }
+        };
+        let Some(row) = row else {
             return Ok(None);
         };
-        let flushed = row.try_get::<Option<i64>>("", "flushed")?.unwrap_or(0);
         let pending = if count {
-            self.scans.record(&serial, crate::now(), flushed)
+            self.scans.record(&serial, crate::now(), row.flushed)
         } else {
-            self.scans.peek(&serial, flushed)
+            self.scans.peek(&serial, row.flushed)
         };
-        let stored = u64::try_from(row.try_get::<i64>("", "scan_count")?).unwrap_or(0);
-        let first: Option<String> = row.try_get("", "first_scanned_at")?;
-        let head: Option<String> = row.try_get("", "chain_head")?;
-        let digest = head
-            .as_deref()
-            .and_then(farm_log::ChainHead::from_hex)
-            .map(|h| label::Digest::of_head(&h.0).to_string());
-        let lot = stamp_from(&row)?;
-        let kept = kept_from(&row)?;
         Ok(Some(ScannedLabel {
-            kept,
-            scan_count: stored.saturating_add(pending.map_or(0, |p| p.count)),
-            first_scanned_at: first.or_else(|| pending.map(|p| timestamp_text(&p.first))),
-            batch_id: row.try_get("", "batch_id")?,
-            url: row.try_get("", "url")?,
+            kept: row.kept,
+            scan_count: row.stored.saturating_add(pending.map_or(0, |p| p.count)),
+            first_scanned_at: row.first.or_else(|| pending.map(|p| timestamp_text(&p.first))),
+            batch_id: row.batch_id,
+            url: row.url,
             serial,
-            digest,
-            epoch: lot.as_ref().map_or(0, |l| l.epoch),
-            lot,
+            digest: row.digest,
+            epoch: row.lot.as_ref().map_or(0, |l| l.epoch),
+            lot: row.lot,
         }))
     }
 
     /// What a lot's pages depend on, in one indexed query; `None` when there is no such lot.
     pub async fn lot_stamp(&self, cooperative_id: i64, code: &str) -> Result<Option<LotStamp>, StoreError> {
+        if let Some(reads) = &self.scan_reads {
+            let given = [cooperative_id.into(), code.to_owned().into()];
+            return Ok(reads.reads.one(&reads.stamp, &given, |row| stamp_from(row))?.flatten());
+        }
         let statement = stamp_statement(cooperative_id, code, self.db.get_database_backend());
         match self.db.query_one_raw(statement).await? {
             Some(row) => stamp_from(&row),

@@ -269,3 +269,174 @@ async fn kept_body(app: &TestApp, lot_id: i64) -> Vec<u8> {
         .expect("row");
     row.try_get("", "body").expect("body")
 }
+
+/// Issues a batch of one label on `code` and returns its batch id and the label's path.
+async fn one_label(app: &TestApp, coop: i64, code: &str) -> (String, String) {
+    let (status, batch) = app
+        .post(
+            &format!("/api/v1/cooperatives/{coop}/lots/{code}/labels"),
+            &app.veg().leader,
+            json!({ "count": 1, "pack_size": "1 kg" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{batch}");
+    let url = batch["labels"][0]["url"].as_str().expect("url");
+    let path = url.strip_prefix(&app.base).expect("our base").to_owned();
+    let batch_id = batch["signed"]["record"]["batch_id"]
+        .as_str()
+        .expect("batch id")
+        .to_owned();
+    (batch_id, path)
+}
+
+async fn get_page(app: &TestApp, path: &str) -> String {
+    let response = app
+        .client
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .expect("label page");
+    assert_eq!(response.status(), StatusCode::OK, "[{}] {path}", app.backend);
+    response.text().await.expect("body")
+}
+
+/// The Vietnamese label page kept for a batch, as stored: (key, deflated body, seal).
+async fn kept_page(app: &TestApp, batch_id: &str) -> Option<(String, Vec<u8>, String)> {
+    let db = app.store.connection();
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            db.get_database_backend(),
+            format!("SELECT key, body, seal FROM kept_pages WHERE batch_id = '{batch_id}' AND lang = 'vi'"),
+        ))
+        .await
+        .expect("read")?;
+    Some((
+        row.try_get("", "key").expect("key"),
+        row.try_get("", "body").expect("body"),
+        row.try_get("", "seal").expect("seal"),
+    ))
+}
+
+/// Waits until a page is kept for the batch under a key other than `not`.
+async fn wait_for_page(app: &TestApp, batch_id: &str, not: Option<&str>) -> (String, Vec<u8>, String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(kept) = kept_page(app, batch_id).await
+            && Some(kept.0.as_str()) != not
+        {
+            return kept;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "[{}] no label page was kept for batch {batch_id}",
+            app.backend
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn set_page(app: &TestApp, batch_id: &str, key: &str, body: Vec<u8>, seal: &str) {
+    let db = app.store.connection();
+    let backend = db.get_database_backend();
+    let (a, b, c) = if app.backend == "postgres" {
+        ("$1", "$2", "$3")
+    } else {
+        ("?", "?", "?")
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!(
+            "UPDATE kept_pages SET key = {a}, body = {b}, seal = {c} WHERE batch_id = '{batch_id}' AND lang = 'vi'"
+        ),
+        [key.into(), body.into(), seal.into()],
+    ))
+    .await
+    .expect("hand edit");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_label_page_serves_other_servers_and_is_never_shown_edited_or_stale() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let code = "CN-2609-01-A";
+        let name = app.store.cooperative(coop).await.expect("coop").name;
+        let (batch_a, path_a) = one_label(&app, coop, code).await;
+        let (batch_b, path_b) = one_label(&app, coop, code).await;
+        let first_a = get_page(&app, &path_a).await;
+        let first_b = get_page(&app, &path_b).await;
+        assert!(first_a.contains("badge verified") && first_b.contains("badge verified"));
+        let (key_a, body_a, seal_a) = wait_for_page(&app, &batch_a, None).await;
+        let (key_b, body_b, seal_b) = wait_for_page(&app, &batch_b, None).await;
+        let serial_b = path_b
+            .rsplit('/')
+            .next()
+            .expect("serial")
+            .split('?')
+            .next()
+            .expect("serial");
+
+        // A server that never rendered it (nothing in memory) shows the same page from the
+        // database, with the label's own serial spliced in.
+        let fresh = app.second_server().await;
+        let again_b = get_page(&fresh, &path_b).await;
+        assert!(again_b.contains(serial_b), "[{backend}] the label's serial is missing");
+        assert!(again_b.contains("badge verified") && again_b.contains(&name) && again_b.contains(&batch_b));
+        assert!(get_page(&fresh, &path_a).await.contains("badge verified"));
+
+        // Batch A's page copied over batch B's, seal and all: B's label still shows B's page.
+        set_page(&app, &batch_b, &key_a, body_a.clone(), &seal_a).await;
+        let copied = get_page(&app.second_server().await, &path_b).await;
+        assert!(
+            copied.contains(serial_b),
+            "[{backend}] another batch's kept page was shown"
+        );
+        assert!(
+            !copied.contains(&batch_a),
+            "[{backend}] batch A's page was shown for a label of batch B"
+        );
+
+        // B's page forged (inflated, the cooperative's name replaced, deflated), key and seal
+        // kept: a fresh server renders the truth.
+        let mut page = Vec::new();
+        flate2::read::DeflateDecoder::new(body_b.as_slice())
+            .read_to_end(&mut page)
+            .expect("inflate");
+        let page = String::from_utf8_lossy(&page).into_owned();
+        assert!(page.contains(&name), "[{backend}] the kept page names the cooperative");
+        let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder
+            .write_all(page.replace(&name, "HTX Giả Mạo").as_bytes())
+            .expect("deflate");
+        set_page(&app, &batch_b, &key_b, encoder.finish().expect("deflate"), &seal_b).await;
+        let forged = get_page(&app.second_server().await, &path_b).await;
+        assert!(forged.contains(&name), "[{backend}] the real cooperative is not named");
+        assert!(
+            !forged.contains("HTX Giả Mạo"),
+            "[{backend}] a kept page edited by hand was shown"
+        );
+
+        // A recall: every server shows it at once, although the database keeps the page of
+        // the lot's old stamp (and `fresh` has it in memory too).
+        let (status, body) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/{code}/events"),
+                &app.veg().leader,
+                json!({ "id": new_id(), "type": "recall", "occurred_at": days_ago(0), "reason": "Nhãn in sai hạn dùng" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        let recalled = get_page(&fresh, &path_a).await;
+        assert!(
+            recalled.contains("badge recalled") && !recalled.contains("badge verified"),
+            "[{backend}] the label page does not show the recall"
+        );
+        let (key_after, _, _) = wait_for_page(&app, &batch_a, Some(&key_a)).await;
+        assert_ne!(key_after, key_a);
+        let recalled_fresh = get_page(&app.second_server().await, &path_a).await;
+        assert!(
+            recalled_fresh.contains("badge recalled"),
+            "[{backend}] a fresh server shows the lot as not recalled"
+        );
+    }
+}

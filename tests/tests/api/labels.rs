@@ -178,7 +178,11 @@ async fn scans_counted_while_flushes_write_are_each_counted_once() {
         // Each answer counts its own scan: one more than the answer before, whether the counts
         // before it are in memory, being written, or written.
         for expected in 1..=300_u64 {
-            let scanned = store.scan_label(&serial, true).await.expect("scan").expect("label");
+            let scanned = store
+                .scan_label(&serial, "vi", true)
+                .await
+                .expect("scan")
+                .expect("label");
             assert_eq!(scanned.scan_count, expected, "[{backend}] answer {expected}");
         }
         flushing.store(false, std::sync::atomic::Ordering::Relaxed);
@@ -188,7 +192,11 @@ async fn scans_counted_while_flushes_write_are_each_counted_once() {
             "[{backend}] only {flushes} flushes wrote counts beside the scans"
         );
         store.flush_scans().await.expect("flush");
-        let stored = store.scan_label(&serial, false).await.expect("scan").expect("label");
+        let stored = store
+            .scan_label(&serial, "vi", false)
+            .await
+            .expect("scan")
+            .expect("label");
         assert_eq!(stored.scan_count, 300, "[{backend}] stored after the last flush");
     }
 }

@@ -345,7 +345,11 @@ pub async fn resolve_label(
             Err(error) => label::ScannedDigest::Malformed(error),
         },
     };
-    let judged = match state.site.judge_label(&state.store, &serial, None, &digest).await? {
+    let judged = match state
+        .site
+        .judge_label(&state.store, &serial, None, &digest, crate::web::i18n::PageLang::Vi)
+        .await?
+    {
         crate::web::verdicts::LabelAnswer::Found(judged) => judged,
         crate::web::verdicts::LabelAnswer::Altered(reason) => {
             return Ok(Json(serde_json::json!({

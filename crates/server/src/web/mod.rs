@@ -37,7 +37,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::AppState;
 use i18n::{Messages, PageLang, fill};
-use verdicts::{Judged, LabelAnswer, VerdictView};
+use verdicts::{Judged, LabelAnswer, LabelRead, LabelStep, VerdictView};
 use view::{CertView, EntryView, Fact, LotSection, ProductCard};
 
 /// Cache-Control of lot and cooperative pages and linksets: shared caches may keep them, but
@@ -75,6 +75,8 @@ pub struct Site {
     /// A random word per process that marks where a label's own values go in a kept page:
     /// nothing stored can contain it, since nobody knows it.
     marker: String,
+    /// This build and address, in the key of every label page kept in the database.
+    fingerprint: String,
 }
 
 /// Most lots' public data kept at once.
@@ -97,6 +99,7 @@ impl Site {
             feeds_seen: Mutex::new(HashMap::new()),
             scan_limits: scans::ScanLimiter::default(),
             marker: format!("nguon{}", uuid::Uuid::new_v4().simple()),
+            fingerprint: fingerprint(base.as_ref()),
         }
     }
 
@@ -104,6 +107,24 @@ impl Site {
     pub fn prefix(&self) -> &str {
         &self.prefix
     }
+}
+
+/// What identifies this build's pages for `base`: a hash of the running program (templates,
+/// messages and styles are compiled into it) and the address. A program that cannot be read
+/// gets a random one: its pages are kept for itself alone.
+fn fingerprint(base: &str) -> String {
+    static PROGRAM: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let hashed = std::env::current_exe()
+            .and_then(std::fs::File::open)
+            .and_then(|mut file| {
+                let mut hasher = blake3::Hasher::new();
+                std::io::copy(&mut file, &mut hasher)?;
+                Ok(hasher.finalize().to_hex().to_string())
+            });
+        hashed.unwrap_or_else(|_| uuid::Uuid::new_v4().simple().to_string())
+    });
+    let hash = blake3::hash(format!("{}|{base}", *PROGRAM).as_bytes());
+    hash.to_hex()[..24].to_owned()
 }
 
 /// Every public page and the resolver.
@@ -908,25 +929,11 @@ async fn resolve_inner(state: &AppState, asked: &Asked<'_>) -> Response {
                 .as_ref()
                 .zip(scanned.lot.as_ref())
                 .map(|(g, l)| (g.as_ref(), l.as_ref()));
-            let judged = match site
-                .judge_label(&state.store, &scanned.serial, named, &scanned.digest)
-                .await
-            {
-                Ok(LabelAnswer::Found(judged)) => judged,
-                Ok(LabelAnswer::Unknown | LabelAnswer::NotThisLabel) => {
-                    return site.problem(Problem::UnknownLabel, &ask, headers);
-                }
-                Ok(LabelAnswer::Altered(reason)) => return site.problem(Problem::Altered(reason), &ask, headers),
-                Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
-            };
-            let label_url = judged.label.as_ref().map(|l| l.url.clone()).unwrap_or_default();
-            let links = || resolver::label_links(site, &judged.lot, &label_url);
-            resolver::answer(wants, links, path, || {
-                // Only a person opening the page counts as a scan: not HEAD, a linkset or a
-                // redirect, not a link preview or a crawler, and a few times an hour at most
-                // from one address.
-                let counted = *asked.method == Method::GET
-                    && judged.label.is_some()
+            // Only a person opening the page counts as a scan: not HEAD, a linkset or a
+            // redirect, not a link preview or a crawler, and a few times an hour at most from
+            // one address.
+            let counted = || {
+                *asked.method == Method::GET
                     && !headers
                         .get(header::USER_AGENT)
                         .and_then(|v| v.to_str().ok())
@@ -934,8 +941,44 @@ async fn resolve_inner(state: &AppState, asked: &Asked<'_>) -> Response {
                     && site.scan_limits.allow(
                         asked.peer.unwrap_or(IpAddr::from([0, 0, 0, 0])),
                         &scanned.serial.to_string(),
-                    );
-                site.render_label(state, &judged, counted, &ask, headers)
+                    )
+            };
+            let read = match site
+                .read_label(&state.store, &scanned.serial, named, &scanned.digest, ask.lang)
+                .await
+            {
+                Ok(LabelStep::Read(read)) => read,
+                Ok(LabelStep::Answered(LabelAnswer::Found(judged))) => {
+                    // A damaged batch, or a label whose batch or lot is gone.
+                    let label_url = judged.label.as_ref().map(|l| l.url.clone()).unwrap_or_default();
+                    let links = || resolver::label_links(site, &judged.lot, &label_url);
+                    return resolver::answer(wants, links, path, || {
+                        let counted = judged.label.is_some() && counted();
+                        site.render_judged_label(state, &judged, counted, &ask, headers)
+                    });
+                }
+                Ok(LabelStep::Answered(LabelAnswer::Unknown | LabelAnswer::NotThisLabel)) => {
+                    return site.problem(Problem::UnknownLabel, &ask, headers);
+                }
+                Ok(LabelStep::Answered(LabelAnswer::Altered(reason))) => {
+                    return site.problem(Problem::Altered(reason), &ask, headers);
+                }
+                Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
+            };
+            if matches!(wants.wanted, resolver::Wanted::Default) {
+                // The page: from a rendered page kept in memory or in the database when there
+                // is one under exactly what it depends on, so most scans read no lot at all.
+                let counted = counted();
+                return site.render_label(state, *read, counted, &ask, headers).await;
+            }
+            let judged = match site.judge_read(&state.store, *read).await {
+                Ok(judged) => judged,
+                Err(error) => return site.problem(Problem::Failed(error), &ask, headers),
+            };
+            let label_url = judged.label.as_ref().map(|l| l.url.clone()).unwrap_or_default();
+            let links = || resolver::label_links(site, &judged.lot, &label_url);
+            resolver::answer(wants, links, path, || {
+                site.render_judged_label(state, &judged, false, &ask, headers)
             })
         }
     }
@@ -943,19 +986,18 @@ async fn resolve_inner(state: &AppState, asked: &Asked<'_>) -> Response {
 
 impl Site {
     /// The label page. Everything but the label's serial, address and scan line is the same for
-    /// every label of a batch in one language, verdict and check-code state, so that is rendered
-    /// once and kept; each request splices its own values in.
-    fn render_label(
+    /// every label of a batch in one language and check-code state on one day, so that is
+    /// rendered once and kept (in memory, and in the database for every process and restart);
+    /// each request splices its own values in. The lot is read only when no kept page fits.
+    async fn render_label(
         &self,
         state: &AppState,
-        judged: &Judged,
+        read: LabelRead,
         counted: bool,
-        ask: &Ask,
+        ask: &Ask<'_>,
         headers: &HeaderMap,
     ) -> Response {
-        let Some(label) = &judged.label else {
-            return self.render_label_page(judged, None, ask, headers);
-        };
+        let label = &read.label;
         if counted {
             // Counting only touches memory; it is written with the next flush.
             state.store.count_scan(&label.serial);
@@ -969,29 +1011,49 @@ impl Site {
                 .any(|c| matches!(c, '"' | '\'' | '<' | '>' | '&' | '\\') || c.is_whitespace())
         };
         if !(plain(&label.serial) && plain(&label.url)) {
-            return self.render_label_page(judged, Some(scan_count), ask, headers);
+            return match self.judge_read(&state.store, read).await {
+                Ok(judged) => self.render_label_page(&judged, Some(scan_count), ask, headers),
+                Err(error) => self.problem(Problem::Failed(error), ask, headers),
+            };
         }
-        let (Some(batch), Some(stamp)) = (&judged.batch, &label.lot) else {
-            return self.render_label_page(judged, Some(scan_count), ask, headers);
-        };
         let key = ShellKey {
-            batch_id: batch.batch_id.clone(),
-            stamp: stamp.clone(),
+            batch_id: read.batch.batch_id.clone(),
+            stamp: read.stamp.clone(),
             lang: ask.lang,
-            code: judged.code,
-            verdict: judged.verdict,
+            code: read.code,
             day: today(),
         };
         let shell = match self.shells.get(&key) {
             Some(shell) => shell,
-            None => match self.label_shell(judged, ask) {
-                Ok(shell) => {
-                    let shell = Arc::new(shell);
-                    self.shells.put(key, shell.clone());
-                    shell
-                }
-                Err(error) => return html(StatusCode::OK, Err(error), ask, headers, "private, no-cache"),
-            },
+            None => {
+                let kept_key = key.kept(&self.fingerprint);
+                let kept = state
+                    .store
+                    .kept_page_of(label, ask.lang.code(), &kept_key)
+                    .and_then(|bytes| Shell::unpack(&bytes));
+                let shell = match kept {
+                    Some(shell) => Arc::new(shell),
+                    None => {
+                        let judged = match self.judge_read(&state.store, read.clone()).await {
+                            Ok(judged) => judged,
+                            Err(error) => return self.problem(Problem::Failed(error), ask, headers),
+                        };
+                        match self.label_shell(&judged, ask) {
+                            Ok(shell) => {
+                                state
+                                    .store
+                                    .keep_page(&key.batch_id, ask.lang.code(), kept_key, shell.pack());
+                                Arc::new(shell)
+                            }
+                            Err(error) => {
+                                return html(StatusCode::OK, Err(error), ask, headers, "private, no-cache");
+                            }
+                        }
+                    }
+                };
+                self.shells.put(key, shell.clone());
+                shell
+            }
         };
         let canonical = label.url.split('?').next().unwrap_or(&label.url);
         let scan_block = self.scan_block(label.first_scanned_at.as_deref(), scan_count, ask.m());
@@ -1018,6 +1080,25 @@ impl Site {
             response.headers_mut().insert(header::LINK, link);
         }
         response
+    }
+
+    /// A judged label's page rendered whole: a damaged batch's, or a label whose batch or lot is
+    /// gone (nothing to keep).
+    fn render_judged_label(
+        &self,
+        state: &AppState,
+        judged: &Judged,
+        counted: bool,
+        ask: &Ask,
+        headers: &HeaderMap,
+    ) -> Response {
+        let scan_count = judged.label.as_ref().map(|label| {
+            if counted {
+                state.store.count_scan(&label.serial);
+            }
+            label.scan_count + u64::from(counted)
+        });
+        self.render_label_page(judged, scan_count, ask, headers)
     }
 
     /// "Tem này đã được quét N lần …" and, when the pattern looks like a copied label, the
@@ -1211,16 +1292,40 @@ fn proof_facts(batch: &BatchView, m: &Messages) -> Vec<Fact> {
 /// the rendered output, since askama escapes `<`.
 const SCAN_MARKER: &str = "<nguon-scans/>";
 
-/// What a kept label page depends on besides the label itself.
+/// What a kept label page depends on besides the label itself. The verdict it shows is fixed by
+/// these: the lot's data by its stamp, the batch's check by the batch and the integrity epoch
+/// (in the stamp), the check code, and the day (expiry, certificates valid or not).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ShellKey {
     batch_id: String,
     stamp: LotStamp,
     lang: PageLang,
     code: CodeCheck,
-    verdict: Verdict,
-    /// Certificates are shown as valid or not on a day.
     day: chrono::NaiveDate,
+}
+
+impl ShellKey {
+    /// The key a page is kept under in the database: these values and the site's fingerprint
+    /// (its build and address), so a page rendered by another build or for another address is
+    /// never used.
+    fn kept(&self, fingerprint: &str) -> String {
+        let stamp = &self.stamp;
+        format!(
+            "{fingerprint}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:?}|{}",
+            self.batch_id,
+            stamp.lot_id,
+            stamp.cooperative_id,
+            stamp.code,
+            stamp.head,
+            stamp.event_count,
+            stamp.status,
+            stamp.revision,
+            stamp.cooperative_revision,
+            stamp.epoch,
+            self.code,
+            self.day,
+        )
+    }
 }
 
 /// Where a label's own value goes in a kept page.
@@ -1239,6 +1344,80 @@ struct Shell {
     bytes: u64,
     parts: Vec<axum::body::Bytes>,
     slots: Vec<Slot>,
+}
+
+/// How a shell is packed to be kept in the database: a version byte, the hash (20 bytes), then
+/// each part as its length (4 bytes, little-endian) and bytes followed by its slot (1 byte; none
+/// after the last part).
+const SHELL_PACKING: u8 = 1;
+
+impl Slot {
+    fn byte(self) -> u8 {
+        match self {
+            Slot::Serial => 0,
+            Slot::Url => 1,
+            Slot::Scans => 2,
+        }
+    }
+
+    fn of(byte: u8) -> Option<Self> {
+        match byte {
+            0 => Some(Slot::Serial),
+            1 => Some(Slot::Url),
+            2 => Some(Slot::Scans),
+            _ => None,
+        }
+    }
+}
+
+impl Shell {
+    /// The shell as kept in the database.
+    fn pack(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(usize::try_from(self.bytes).unwrap_or(0) + 64);
+        out.push(SHELL_PACKING);
+        out.extend_from_slice(self.hash.as_bytes());
+        for (i, part) in self.parts.iter().enumerate() {
+            out.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_le_bytes());
+            out.extend_from_slice(part);
+            if let Some(slot) = self.slots.get(i) {
+                out.push(slot.byte());
+            }
+        }
+        out
+    }
+
+    /// A shell read back from the database; `None` when the bytes are not one.
+    fn unpack(bytes: &[u8]) -> Option<Self> {
+        let (&version, rest) = bytes.split_first()?;
+        if version != SHELL_PACKING || rest.len() < 20 {
+            return None;
+        }
+        let (hash, mut rest) = rest.split_at(20);
+        let hash = std::str::from_utf8(hash).ok()?.to_owned();
+        let mut parts = Vec::new();
+        let mut slots = Vec::new();
+        let mut total = 0u64;
+        loop {
+            let (len, after) = rest.split_at_checked(4)?;
+            let len = usize::try_from(u32::from_le_bytes(len.try_into().ok()?)).ok()?;
+            let (part, after) = after.split_at_checked(len)?;
+            parts.push(axum::body::Bytes::copy_from_slice(part));
+            total = total.saturating_add(len as u64);
+            match after.split_first() {
+                None => break,
+                Some((&slot, after)) => {
+                    slots.push(Slot::of(slot)?);
+                    rest = after;
+                }
+            }
+        }
+        Some(Shell {
+            hash,
+            bytes: total,
+            parts,
+            slots,
+        })
+    }
 }
 
 impl cache::Weight for Shell {

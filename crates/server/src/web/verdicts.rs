@@ -134,29 +134,49 @@ impl Site {
         serial: &Serial,
         named: Option<(&str, &str)>,
         digest: &ScannedDigest,
+        lang: PageLang,
     ) -> Result<LabelAnswer, StoreError> {
+        match self.read_label(store, serial, named, digest, lang).await? {
+            LabelStep::Read(read) => Ok(LabelAnswer::Found(Box::new(self.judge_read(store, *read).await?))),
+            LabelStep::Answered(answer) => Ok(answer),
+        }
+    }
+
+    /// Reads a scanned label and its batch, as far as is needed before its lot: what the label
+    /// page is kept under ([`LabelRead`]), or the whole answer when the label is unknown, not
+    /// the one the link names, or its batch or lot is gone.
+    pub(crate) async fn read_label(
+        &self,
+        store: &Store,
+        serial: &Serial,
+        named: Option<(&str, &str)>,
+        digest: &ScannedDigest,
+        lang: PageLang,
+    ) -> Result<LabelStep, StoreError> {
         let scanned_digest = match digest {
             ScannedDigest::Present(d) => Some(d),
             _ => None,
         };
-        let Some(label) = store.scan_label(serial, false).await? else {
+        let Some(label) = store.scan_label(serial, lang.code(), false).await? else {
             // Not a label now; perhaps one of a batch whose list of labels was tampered with.
-            return Ok(match store.damaged_batch_for(named, scanned_digest).await? {
-                Some((batch, stamp)) => {
-                    let lot = self.lot_data(store, &stamp, None).await?;
-                    let code = code_check(digest, Some(&batch));
-                    let (verdict, reason) = decide(&lot, Some(&batch), code);
-                    LabelAnswer::Found(Box::new(Judged {
-                        verdict,
-                        reason,
-                        lot,
-                        batch: Some(Arc::new(batch)),
-                        label: None,
-                        code,
-                    }))
-                }
-                None => LabelAnswer::Unknown,
-            });
+            return Ok(LabelStep::Answered(
+                match store.damaged_batch_for(named, scanned_digest).await? {
+                    Some((batch, stamp)) => {
+                        let lot = self.lot_data(store, &stamp, None).await?;
+                        let code = code_check(digest, Some(&batch));
+                        let (verdict, reason) = decide(&lot, Some(&batch), code);
+                        LabelAnswer::Found(Box::new(Judged {
+                            verdict,
+                            reason,
+                            lot,
+                            batch: Some(Arc::new(batch)),
+                            label: None,
+                            code,
+                        }))
+                    }
+                    None => LabelAnswer::Unknown,
+                },
+            ));
         };
         let batch = match &label.lot {
             Some(_) => Some(self.batch(store, &label).await?),
@@ -166,7 +186,7 @@ impl Site {
         if let (Some((gtin, lot)), Some(batch)) = (named, &batch) {
             let record = &batch.record;
             if record.lot_code.as_ref() != lot || record.gtin.as_ref().is_some_and(|g| g.as_ref() != gtin) {
-                return Ok(LabelAnswer::NotThisLabel);
+                return Ok(LabelStep::Answered(LabelAnswer::NotThisLabel));
             }
         }
         let (Some(stamp), Some(batch)) = (label.lot.clone(), batch) else {
@@ -179,7 +199,7 @@ impl Site {
                 },
                 None => None,
             };
-            return Ok(match named_lot {
+            return Ok(LabelStep::Answered(match named_lot {
                 Some(stamp) => {
                     let lot = self.lot_data(store, &stamp, None).await?;
                     let recalled = !lot.recalls.is_empty();
@@ -193,20 +213,54 @@ impl Site {
                     }))
                 }
                 None => LabelAnswer::Altered(missing_batch()),
-            });
+            }));
         };
-        let lot = self.lot_data(store, &stamp, Some(&label)).await?;
         let code = code_check(digest, Some(&batch));
-        let (verdict, reason) = decide(&lot, Some(&batch), code);
-        Ok(LabelAnswer::Found(Box::new(Judged {
-            verdict,
-            reason,
-            lot,
-            batch: Some(batch),
-            label: Some(label),
+        Ok(LabelStep::Read(Box::new(LabelRead {
+            label,
+            batch,
+            stamp,
             code,
         })))
     }
+
+    /// Judges a label read with its batch: reads its lot (kept in memory, kept in the database,
+    /// or built now) and decides.
+    pub(crate) async fn judge_read(&self, store: &Store, read: LabelRead) -> Result<Judged, StoreError> {
+        let lot = self.lot_data(store, &read.stamp, Some(&read.label)).await?;
+        let (verdict, reason) = decide(&lot, Some(&read.batch), read.code);
+        Ok(Judged {
+            verdict,
+            reason,
+            lot,
+            batch: Some(read.batch),
+            label: Some(read.label),
+            code: read.code,
+        })
+    }
+}
+
+/// A scanned label whose batch and lot are there, read before its lot: everything its page
+/// depends on but the lot's data, which its stamp fixes.
+#[derive(Debug, Clone)]
+pub struct LabelRead {
+    /// The label as read now.
+    pub label: ScannedLabel,
+    /// Its batch's record and verdict.
+    pub batch: Arc<BatchView>,
+    /// Its lot's stamp, read with it.
+    pub stamp: LotStamp,
+    /// How the scanned check code compares.
+    pub code: CodeCheck,
+}
+
+/// How far [`Site::read_label`] got.
+#[derive(Debug)]
+pub enum LabelStep {
+    /// The label and its batch; the lot is still to read.
+    Read(Box<LabelRead>),
+    /// The whole answer.
+    Answered(LabelAnswer),
 }
 
 fn missing_batch() -> Reason {

@@ -1,0 +1,187 @@
+//! Label pages kept in the database (ARCHITECTURE.md, "The public lookup site"): the site renders
+//! a batch's label page once per key — everything the page depends on: the lot's stamp, the
+//! batch, the language, the check code, the day, the build — and keeps it here, one row per
+//! batch and language. A scan reads the row with the label ([`crate::Store::scan_label`]), and
+//! the site uses it only when its key is exactly the key the request works out and its seal
+//! holds; otherwise it renders and keeps the new page. The page's bytes are the site's own; the
+//! store only deflates, seals and stores them.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use sea_orm::EntityTrait;
+use sea_orm::Set;
+use sea_orm::sea_query::OnConflict;
+
+use crate::entities::kept_pages;
+use crate::{ScannedLabel, Store, StoreError, now, timestamp_text};
+
+/// Pages waiting to be written; more are dropped (a later request keeps them).
+const MAX_WAITING: usize = 2_000;
+/// Pages written in one statement.
+const PER_STATEMENT: usize = 50;
+/// Pages written in one transaction.
+const PER_TRANSACTION: usize = 500;
+
+/// A kept page as read with a label.
+#[derive(Debug, Clone)]
+pub(crate) struct KeptPage {
+    pub(crate) key: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) seal: String,
+}
+
+/// A page waiting to be written.
+#[derive(Debug)]
+struct Waiting {
+    batch_id: String,
+    lang: String,
+    key: String,
+    /// Not yet deflated (the writer does that, off the request's path).
+    page: Vec<u8>,
+}
+
+/// Pages to keep, written in the background in batches (one transaction, not one per page).
+#[derive(Debug, Default)]
+pub(crate) struct PageWrites {
+    waiting: Mutex<Vec<Waiting>>,
+    writing: AtomicBool,
+}
+
+fn seal(key: &[u8; 32], batch_id: &str, lang: &str, page_key: &str, body: &[u8]) -> String {
+    let mut hasher = blake3::Hasher::new_keyed(key);
+    hasher.update(b"label page\0");
+    for part in [batch_id.as_bytes(), lang.as_bytes(), page_key.as_bytes()] {
+        hasher.update(&(part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher.update(body);
+    hasher.finalize().to_hex().to_string()
+}
+
+fn deflate(page: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::with_capacity(page.len() / 3), flate2::Compression::fast());
+    encoder.write_all(page).ok()?;
+    encoder.finish().ok()
+}
+
+fn inflate(body: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let mut page = Vec::with_capacity(body.len().saturating_mul(4));
+    flate2::read::DeflateDecoder::new(body).read_to_end(&mut page).ok()?;
+    Some(page)
+}
+
+impl Store {
+    /// The page kept for a scanned label's batch in the language it was read in, when it was
+    /// kept under exactly `key` and its seal holds (the page as the site gave it).
+    pub fn kept_page_of(&self, label: &ScannedLabel, lang: &str, key: &str) -> Option<Vec<u8>> {
+        let kept = label.kept.page.as_ref()?;
+        if kept.key != key || kept.seal != seal(&self.seal_key, &label.batch_id, lang, key, &kept.body) {
+            return None;
+        }
+        inflate(&kept.body)
+    }
+
+    /// Keeps a batch's label page in `lang` under `key`, replacing the one kept before. Written
+    /// in the background with others; when too many wait, it is not kept (a later scan keeps
+    /// it).
+    pub fn keep_page(&self, batch_id: &str, lang: &str, key: String, page: Vec<u8>) {
+        {
+            let Ok(mut waiting) = self.pages.waiting.lock() else {
+                return;
+            };
+            if waiting.len() >= MAX_WAITING {
+                return;
+            }
+            waiting.push(Waiting {
+                batch_id: batch_id.to_owned(),
+                lang: lang.to_owned(),
+                key,
+                page,
+            });
+        }
+        self.write_waiting_pages();
+    }
+
+    /// Starts the writer unless it is running; it writes until nothing waits.
+    fn write_waiting_pages(&self) {
+        if self.pages.writing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.pages.writing.store(false, Ordering::Release);
+            return;
+        };
+        let store = self.clone();
+        runtime.spawn(async move {
+            loop {
+                let taken: Vec<Waiting> = match store.pages.waiting.lock() {
+                    Ok(mut waiting) => {
+                        let n = waiting.len().min(PER_TRANSACTION);
+                        waiting.drain(..n).collect()
+                    }
+                    Err(_) => Vec::new(),
+                };
+                if taken.is_empty() {
+                    store.pages.writing.store(false, Ordering::Release);
+                    // A page that arrived after the last look and found the writer running.
+                    let more = store.pages.waiting.lock().map(|w| !w.is_empty()).unwrap_or(false);
+                    if more && !store.pages.writing.swap(true, Ordering::AcqRel) {
+                        continue;
+                    }
+                    return;
+                }
+                if let Err(error) = store.write_pages(taken).await {
+                    tracing::warn!(%error, "could not keep label pages");
+                }
+            }
+        });
+    }
+
+    async fn write_pages(&self, pages: Vec<Waiting>) -> Result<(), StoreError> {
+        let kept_at = timestamp_text(&now());
+        // The last page of each batch and language (one statement may not upsert a row twice).
+        let mut last = std::collections::HashMap::new();
+        for page in pages {
+            last.insert((page.batch_id.clone(), page.lang.clone()), page);
+        }
+        let rows: Vec<kept_pages::ActiveModel> = last
+            .into_values()
+            .filter_map(|page| {
+                let body = deflate(&page.page)?;
+                Some(kept_pages::ActiveModel {
+                    seal: Set(seal(&self.seal_key, &page.batch_id, &page.lang, &page.key, &body)),
+                    batch_id: Set(page.batch_id),
+                    lang: Set(page.lang),
+                    key: Set(page.key),
+                    body: Set(body),
+                    kept_at: Set(kept_at.clone()),
+                })
+            })
+            .collect();
+        let _writing = self.quiet_write_guard().await;
+        let txn = self.begin_write().await?;
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<_> = rows.by_ref().take(PER_STATEMENT).collect();
+            kept_pages::Entity::insert_many(chunk)
+                .on_conflict(
+                    OnConflict::columns([kept_pages::Column::BatchId, kept_pages::Column::Lang])
+                        .update_columns([
+                            kept_pages::Column::Key,
+                            kept_pages::Column::Body,
+                            kept_pages::Column::Seal,
+                            kept_pages::Column::KeptAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
