@@ -59,19 +59,22 @@ fn seal(key: &[u8; 32], batch_id: &str, lang: &str, page_key: &str, body: &[u8])
     hasher.finalize().to_hex().to_string()
 }
 
-fn deflate(page: &[u8]) -> Option<Vec<u8>> {
+/// Bytes deflated as the store keeps pages and public records (fast: they are written beside
+/// requests).
+pub(crate) fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::with_capacity(page.len() / 3), flate2::Compression::fast());
-    encoder.write_all(page).ok()?;
-    encoder.finish().ok()
+        flate2::write::DeflateEncoder::new(Vec::with_capacity(bytes.len() / 3), flate2::Compression::fast());
+    encoder.write_all(bytes)?;
+    encoder.finish()
 }
 
-fn inflate(body: &[u8]) -> Option<Vec<u8>> {
+/// What [`deflate`] made, inflated.
+pub(crate) fn inflate(body: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
-    let mut page = Vec::with_capacity(body.len().saturating_mul(4));
-    flate2::read::DeflateDecoder::new(body).read_to_end(&mut page).ok()?;
-    Some(page)
+    let mut bytes = Vec::with_capacity(body.len().saturating_mul(4));
+    flate2::read::DeflateDecoder::new(body).read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 impl Store {
@@ -82,7 +85,7 @@ impl Store {
         if kept.key != key || kept.seal != seal(&self.seal_key, &label.batch_id, lang, key, &kept.body) {
             return None;
         }
-        inflate(&kept.body)
+        inflate(&kept.body).ok()
     }
 
     /// Keeps a batch's label page in `lang` under `key`, replacing the one kept before. Written
@@ -151,7 +154,7 @@ impl Store {
         let rows: Vec<kept_pages::ActiveModel> = last
             .into_values()
             .filter_map(|page| {
-                let body = deflate(&page.page)?;
+                let body = deflate(&page.page).ok()?;
                 Some(kept_pages::ActiveModel {
                     seal: Set(seal(&self.seal_key, &page.batch_id, &page.lang, &page.key, &body)),
                     batch_id: Set(page.batch_id),

@@ -71,22 +71,12 @@ fn seal(key: &[u8; 32], lot_id: i64, stamp: &str, body: &[u8]) -> String {
 /// A record as kept: JSON, deflated (records repeat their cooperative's profile, plots and
 /// certificates, and deflate to a fraction of their size).
 fn pack(lot: &PublicLot) -> Result<Vec<u8>, StoreError> {
-    use std::io::Write;
     let json = serde_json::to_vec(lot).map_err(|e| StoreError::Corrupt(format!("public record: {e}")))?;
-    let mut encoder =
-        flate2::write::DeflateEncoder::new(Vec::with_capacity(json.len() / 3), flate2::Compression::fast());
-    encoder
-        .write_all(&json)
-        .and_then(|()| encoder.finish())
-        .map_err(|e| StoreError::Corrupt(format!("public record: {e}")))
+    crate::pages::deflate(&json).map_err(|e| StoreError::Corrupt(format!("public record: {e}")))
 }
 
 fn unpack(body: &[u8]) -> Result<PublicLot, String> {
-    use std::io::Read;
-    let mut json = Vec::with_capacity(body.len().saturating_mul(4));
-    flate2::read::DeflateDecoder::new(body)
-        .read_to_end(&mut json)
-        .map_err(|e| e.to_string())?;
+    let json = crate::pages::inflate(body).map_err(|e| e.to_string())?;
     serde_json::from_slice(&json).map_err(|e| e.to_string())
 }
 

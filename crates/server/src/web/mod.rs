@@ -1025,35 +1025,13 @@ impl Site {
         };
         let shell = match self.shells.get(&key) {
             Some(shell) => shell,
-            None => {
-                let kept_key = key.kept(&self.fingerprint);
-                let kept = state
-                    .store
-                    .kept_page_of(label, ask.lang.code(), &kept_key)
-                    .and_then(|bytes| Shell::unpack(&bytes));
-                let shell = match kept {
-                    Some(shell) => Arc::new(shell),
-                    None => {
-                        let judged = match self.judge_read(&state.store, read.clone()).await {
-                            Ok(judged) => judged,
-                            Err(error) => return self.problem(Problem::Failed(error), ask, headers),
-                        };
-                        match self.label_shell(&judged, ask) {
-                            Ok(shell) => {
-                                state
-                                    .store
-                                    .keep_page(&key.batch_id, ask.lang.code(), kept_key, shell.pack());
-                                Arc::new(shell)
-                            }
-                            Err(error) => {
-                                return html(StatusCode::OK, Err(error), ask, headers, "private, no-cache");
-                            }
-                        }
-                    }
-                };
-                self.shells.put(key, shell.clone());
-                shell
-            }
+            None => match self.kept_or_rendered_shell(state, &read, &key, ask, headers).await {
+                Ok(shell) => {
+                    self.shells.put(key, shell.clone());
+                    shell
+                }
+                Err(response) => return response,
+            },
         };
         let canonical = label.url.split('?').next().unwrap_or(&label.url);
         let scan_block = self.scan_block(label.first_scanned_at.as_deref(), scan_count, ask.m());
@@ -1080,6 +1058,36 @@ impl Site {
             response.headers_mut().insert(header::LINK, link);
         }
         response
+    }
+
+    /// A label page's shell that memory does not hold: the one kept in the database under
+    /// exactly `key`, else rendered from the lot now and kept.
+    async fn kept_or_rendered_shell(
+        &self,
+        state: &AppState,
+        read: &LabelRead,
+        key: &ShellKey,
+        ask: &Ask<'_>,
+        headers: &HeaderMap,
+    ) -> Result<Arc<Shell>, Response> {
+        let kept_key = key.kept(&self.fingerprint);
+        let lang = ask.lang.code();
+        if let Some(shell) = state
+            .store
+            .kept_page_of(&read.label, lang, &kept_key)
+            .and_then(|bytes| Shell::unpack(&bytes))
+        {
+            return Ok(Arc::new(shell));
+        }
+        let judged = self
+            .judge_read(&state.store, read.clone())
+            .await
+            .map_err(|error| self.problem(Problem::Failed(error), ask, headers))?;
+        let shell = self
+            .label_shell(&judged, ask)
+            .map_err(|error| html(StatusCode::OK, Err(error), ask, headers, "private, no-cache"))?;
+        state.store.keep_page(&key.batch_id, lang, kept_key, shell.pack());
+        Ok(Arc::new(shell))
     }
 
     /// A judged label's page rendered whole: a damaged batch's, or a label whose batch or lot is
@@ -1309,22 +1317,10 @@ impl ShellKey {
     /// (its build and address), so a page rendered by another build or for another address is
     /// never used.
     fn kept(&self, fingerprint: &str) -> String {
-        let stamp = &self.stamp;
-        format!(
-            "{fingerprint}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{:?}|{}",
-            self.batch_id,
-            stamp.lot_id,
-            stamp.cooperative_id,
-            stamp.code,
-            stamp.head,
-            stamp.event_count,
-            stamp.status,
-            stamp.revision,
-            stamp.cooperative_revision,
-            stamp.epoch,
-            self.code,
-            self.day,
-        )
+        // Every field of the stamp, as the kept public records write it: a field added to the
+        // stamp is in the key without anyone remembering to add it here.
+        let stamp = serde_json::to_string(&self.stamp).unwrap_or_default();
+        format!("{fingerprint}|{}|{stamp}|{:?}|{}", self.batch_id, self.code, self.day)
     }
 }
 
