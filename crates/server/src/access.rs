@@ -4,7 +4,7 @@
 //! nobody touches another cooperative.
 
 use farm_log::{EventKind, Role};
-use store::{Lot, Principal, Store};
+use store::{LotAccess, Principal, Store};
 
 use crate::error::AppError;
 
@@ -65,7 +65,7 @@ pub fn overseer_of(principal: &Principal, cooperative_id: i64) -> Result<(), App
 }
 
 /// Leaders and inspectors read every lot; members read lots on plots assigned to them.
-pub async fn may_read_lot(store: &Store, principal: &Principal, lot: &Lot) -> Result<(), AppError> {
+pub async fn may_read_lot(store: &Store, principal: &Principal, lot: &LotAccess) -> Result<(), AppError> {
     member_of(principal, lot.cooperative_id)?;
     match principal.role {
         Role::Leader | Role::Inspector => Ok(()),
@@ -93,7 +93,12 @@ pub fn leader_only_kind(kind: EventKind) -> bool {
 
 /// Leaders append to every lot; members to lots on their plots, but not leader-only types;
 /// inspectors never.
-pub async fn may_append(store: &Store, principal: &Principal, lot: &Lot, kind: EventKind) -> Result<(), AppError> {
+pub async fn may_append(
+    store: &Store,
+    principal: &Principal,
+    lot: &LotAccess,
+    kind: EventKind,
+) -> Result<(), AppError> {
     member_of(principal, lot.cooperative_id)?;
     match principal.role {
         Role::Leader => Ok(()),

@@ -51,6 +51,10 @@ impl Store {
                 crate::scan::stamp_statement(1, "CN-2609-01", backend),
             ),
             (
+                "who may log on a lot (each append)",
+                crate::lots::lot_access_statement(1, "CN-2609-01", backend),
+            ),
+            (
                 "a cooperative's newest lots",
                 lots::Entity::find()
                     .filter(lots::Column::CooperativeId.eq(1))

@@ -5,12 +5,15 @@ use std::collections::HashMap;
 use chrono::DateTime;
 use farm_log::chain::{ChainHead, GenesisInput, ParentLink, genesis};
 use farm_log::{Event, EventBody, GeoPoint, LotCode, LotStatus, Note, Quantity};
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, JoinType, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set, StatementBuilder,
+};
 use uuid::Uuid;
 
 use crate::entities::{events, lot_parents, lot_plots, lots, plots};
 use crate::registry::quantity_from_columns;
-use crate::{Lot, LotHistory, LotLink, NewLot, Store, StoreError, StoredEvent, now, timestamp_text};
+use crate::{Lot, LotAccess, LotHistory, LotLink, NewLot, Store, StoreError, StoredEvent, now, timestamp_text};
 
 /// Reads a stored event row back into a domain event; any inconsistency is reported as text, so
 /// verification can name it instead of failing.
@@ -113,6 +116,24 @@ pub(crate) async fn lot_plot_ids(db: &impl ConnectionTrait, lot_id: i64) -> Resu
         .into_iter()
         .map(|p| p.plot_id)
         .collect())
+}
+
+/// A lot's id and its plots (one row per plot, one with no plot when it has none), by code.
+pub(crate) fn lot_access_statement(cooperative_id: i64, code: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+    let mut select = Query::select();
+    select
+        .column((lots::Entity, lots::Column::Id))
+        .column((lot_plots::Entity, lot_plots::Column::PlotId))
+        .from(lots::Entity)
+        .join(
+            JoinType::LeftJoin,
+            lot_plots::Entity,
+            Expr::col((lot_plots::Entity, lot_plots::Column::LotId)).equals((lots::Entity, lots::Column::Id)),
+        )
+        .and_where(Expr::col((lots::Entity, lots::Column::CooperativeId)).eq(cooperative_id))
+        .and_where(Expr::col((lots::Entity, lots::Column::Code)).eq(code))
+        .order_by((lot_plots::Entity, lot_plots::Column::PlotId), Order::Asc);
+    StatementBuilder::build(&select, &backend)
 }
 
 /// The lot's identity as hashed into its genesis, rebuilt from the stored rows.
@@ -345,6 +366,24 @@ impl Store {
     pub async fn lot(&self, cooperative_id: i64, code: &str) -> Result<Lot, StoreError> {
         let row = self.lot_row(&self.db, cooperative_id, code).await?;
         self.lot_from_row(row).await
+    }
+
+    /// Who may work a lot of a cooperative, by code, in one query (its plots), for a caller that
+    /// needs nothing else of it (appends); [`StoreError::NotFound`] when there is no such lot.
+    pub async fn lot_access(&self, cooperative_id: i64, code: &str) -> Result<LotAccess, StoreError> {
+        let statement = lot_access_statement(cooperative_id, code, self.db.get_database_backend());
+        let rows = self.db.query_all_raw(statement).await?;
+        if rows.is_empty() {
+            return Err(StoreError::not_found("lot"));
+        }
+        Ok(LotAccess {
+            cooperative_id,
+            plot_ids: rows
+                .iter()
+                .map(|row| row.try_get::<Option<i64>>("", "plot_id"))
+                .filter_map(Result::transpose)
+                .collect::<Result<_, _>>()?,
+        })
     }
 
     /// The cooperative's lots, newest first; for a member, only lots on plots they work.

@@ -335,6 +335,16 @@ pub struct LotLink {
     pub via_event_id: String,
 }
 
+/// What deciding who may read or log on a lot needs: its cooperative and the plots it grows on
+/// ([`Store::lot_access`] reads only that; a whole [`Lot`] gives it with [`Lot::access`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LotAccess {
+    /// The lot's cooperative.
+    pub cooperative_id: i64,
+    /// Its plots.
+    pub plot_ids: Vec<i64>,
+}
+
 /// A lot with its place in the genealogy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Lot {
@@ -364,6 +374,16 @@ pub struct Lot {
     pub parents: Vec<LotLink>,
     /// Lots made from it.
     pub children: Vec<LotLink>,
+}
+
+impl Lot {
+    /// What deciding access to the lot needs.
+    pub fn access(&self) -> LotAccess {
+        LotAccess {
+            cooperative_id: self.cooperative_id,
+            plot_ids: self.plot_ids.clone(),
+        }
+    }
 }
 
 /// Input for a new growing lot.

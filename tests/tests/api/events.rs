@@ -242,6 +242,19 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
             Some(0),
             "[{backend}] nothing from the failed batch was kept"
         );
+        // A lot the cooperative does not have is named by its place in the batch; the good
+        // events before it are not kept either.
+        let mut stray = good(4);
+        stray["lot_code"] = json!("KHONG-CO-LO-NAY");
+        let (status, body) = app
+            .post(&path, &app.veg().member, json!({ "events": [good(3), stray] }))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
+        assert_eq!(body["field"], "events[1].lot_code", "[{backend}] {body}");
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains("KHONG-CO-LO-NAY")),
+            "[{backend}] the message names the lot: {body}"
+        );
 
         let batch = json!({ "events": [good(1), good(2), good(3)] });
         let (status, body) = app.post(&path, &app.veg().member, batch.clone()).await;

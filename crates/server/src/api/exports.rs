@@ -26,7 +26,7 @@ pub const MAX_EPCIS_BYTES: usize = 32 * 1024 * 1024;
 async fn readable_lot(state: &AppState, principal: &Principal, coop_id: i64, code: &str) -> Result<Lot, AppError> {
     member_of(principal, coop_id)?;
     let lot = state.store.lot(coop_id, code).await?;
-    may_read_lot(&state.store, principal, &lot).await?;
+    may_read_lot(&state.store, principal, &lot.access()).await?;
     Ok(lot)
 }
 

@@ -96,7 +96,7 @@ pub async fn list_label_batches(
 ) -> Result<Json<Vec<label::BatchRecord>>, AppError> {
     member_of(&principal, coop_id)?;
     let lot = state.store.lot(coop_id, &code).await?;
-    may_read_lot(&state.store, &principal, &lot).await?;
+    may_read_lot(&state.store, &principal, &lot.access()).await?;
     Ok(Json(state.store.label_batches(coop_id, &code).await?))
 }
 

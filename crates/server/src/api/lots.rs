@@ -8,7 +8,9 @@ use farm_log::draft::parse_draft;
 use farm_log::{LotCode, Note, Quantity, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use store::{AppendItem, AppendOutcome, Lot, LotHistory, LotLink, MergeInput, MergeRequest, NewLot, StoredEvent};
+use store::{
+    AppendItem, AppendOutcome, Lot, LotAccess, LotHistory, LotLink, MergeInput, MergeRequest, NewLot, StoredEvent,
+};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -69,7 +71,7 @@ async fn readable_lot(
 ) -> Result<Lot, AppError> {
     member_of(principal, coop_id)?;
     let lot = state.store.lot(coop_id, code).await?;
-    may_read_lot(&state.store, principal, &lot).await?;
+    may_read_lot(&state.store, principal, &lot.access()).await?;
     Ok(lot)
 }
 
@@ -121,7 +123,7 @@ pub async fn append_event(
 ) -> Result<(StatusCode, Json<AppendOutcome>), AppError> {
     member_of(&principal, coop_id)?;
     let draft = parse_draft(&raw, "").map_err(AppError::Invalid)?;
-    let lot = state.store.lot(coop_id, &code).await?;
+    let lot = state.store.lot_access(coop_id, &code).await?;
     may_append(&state.store, &principal, &lot, draft.body.kind()).await?;
     let outcomes = state
         .store
@@ -198,18 +200,23 @@ pub async fn append_batch(
     if !errors.0.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    let mut lots: std::collections::HashMap<String, Lot> = std::collections::HashMap::new();
+    // Only who may log on each lot is read here; the append reads and locks the lot itself.
+    let mut lots: std::collections::HashMap<String, LotAccess> = std::collections::HashMap::new();
     for (i, item) in items.iter().enumerate() {
         if !lots.contains_key(&item.lot_code) {
-            let lot = state.store.lot(coop_id, &item.lot_code).await.map_err(|e| match e {
-                store::StoreError::NotFound { .. } => AppError::invalid(farm_log::FieldError::new(
-                    format!("events[{i}].lot_code"),
-                    "unknown_lot",
-                    format!("Không có lô {} trong HTX.", item.lot_code),
-                    format!("No lot {} in this cooperative.", item.lot_code),
-                )),
-                other => other.into(),
-            })?;
+            let lot = state
+                .store
+                .lot_access(coop_id, &item.lot_code)
+                .await
+                .map_err(|e| match e {
+                    store::StoreError::NotFound { .. } => AppError::invalid(farm_log::FieldError::new(
+                        format!("events[{i}].lot_code"),
+                        "unknown_lot",
+                        format!("Không có lô {} trong HTX.", item.lot_code),
+                        format!("No lot {} in this cooperative.", item.lot_code),
+                    )),
+                    other => other.into(),
+                })?;
             lots.insert(item.lot_code.clone(), lot);
         }
         may_append(&state.store, &principal, &lots[&item.lot_code], item.draft.body.kind()).await?;

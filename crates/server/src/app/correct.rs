@@ -20,7 +20,7 @@ async fn target(ctx: &Ctx, code: &str, event_id: &str) -> Result<(farmer::Step, 
     let principal = ctx.principal()?.clone();
     let store = &ctx.state.store;
     let lot = farmer::own_lot(ctx, code).await?;
-    may_read_lot(store, &principal, &lot)
+    may_read_lot(store, &principal, &lot.access())
         .await
         .map_err(|e| refused(ctx, e))?;
     let history = store

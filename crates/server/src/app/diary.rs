@@ -38,7 +38,7 @@ async fn download(ctx: Ctx, code: String, format: Format) -> Result<Response, Pa
     let principal = ctx.principal()?.clone();
     let lot = super::farmer::own_lot(&ctx, &code).await?;
     let store = &ctx.state.store;
-    may_read_lot(store, &principal, &lot)
+    may_read_lot(store, &principal, &lot.access())
         .await
         .map_err(|e| refused(&ctx, e))?;
     let fail = |e: StoreError| ctx.error(Failure::Store(e));

@@ -338,7 +338,7 @@ pub async fn lot(Signed(ctx): Signed, Path(code): Path<String>) -> Result<Respon
     let store = &ctx.state.store;
     let fail = store_failure(&ctx);
     let lot = own_lot(&ctx, &code).await?;
-    may_read_lot(store, &principal, &lot)
+    may_read_lot(store, &principal, &lot.access())
         .await
         .map_err(|e| refused(&ctx, e))?;
     let history = store.history(principal.cooperative_id, &code).await.map_err(&fail)?;
@@ -797,7 +797,7 @@ pub(super) async fn step_on(ctx: &Ctx, lot: Lot, kind: EventKind, access_kind: E
     let principal = ctx.principal()?;
     let store = &ctx.state.store;
     let fail = store_failure(ctx);
-    may_append(store, principal, &lot, access_kind)
+    may_append(store, principal, &lot.access(), access_kind)
         .await
         .map_err(|e| refused(ctx, e))?;
     if kind == EventKind::Shipping {
