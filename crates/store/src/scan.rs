@@ -8,11 +8,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFi
 
 use crate::entities::{
     batch_checks, cooperative_keys, cooperatives, integrity, kept_pages, label_batches, labels, lots, products,
-    public_snapshots, scan_flushes,
+    scan_flushes,
 };
 use crate::integrity::{Reason, epoch, save_batch_check};
 use crate::point_reads::{Columns, PointReads, Prepared};
-use crate::{PublicLot, Store, StoreError, timestamp_text};
+use crate::{Store, StoreError, timestamp_text};
 
 /// What a lot's public pages depend on, read in one query: while none of it moves, a page
 /// built from it is still true (the lot's own events move its head and count, an event upstream
@@ -59,17 +59,16 @@ pub struct ScannedLabel {
     pub lot: Option<LotStamp>,
     /// The integrity epoch read with it.
     pub epoch: i64,
-    /// What the database keeps of the label's batch and lot, read in the same query, for a
-    /// caller that has neither in memory: [`Store::kept_batch_of`], [`Store::kept_lot_of`].
+    /// What the database keeps of the label's batch and its label page, read in the same query,
+    /// for a caller that has neither in memory: [`Store::kept_batch_of`], [`Store::kept_page_of`].
     pub kept: Kept,
 }
 
-/// A batch's kept check and a lot's kept public record, as read with a scanned label (raw: the
-/// caller parses them only when it has neither in memory).
+/// A batch's kept check and its kept label page, as read with a scanned label (raw: the caller
+/// parses them only when it has neither in memory).
 #[derive(Debug, Clone, Default)]
 pub struct Kept {
     batch: Option<KeptBatch>,
-    lot: Option<crate::snapshots::KeptRecord>,
     pub(crate) page: Option<crate::pages::KeptPage>,
 }
 
@@ -184,21 +183,10 @@ pub(crate) fn scan_statement(
             Expr::col((scan_flushes::Entity, scan_flushes::Column::Process)).eq(process),
         );
     stamp_columns(&mut select);
-    // The batch's record, key and check at this epoch, and the lot's kept public record.
+    // The batch's record, key and check at this epoch. The lot's kept public record is not read
+    // here: a scan whose label page is kept needs none of it, and a scan that renders reads it
+    // then (`Store::public_lot_at`), so no scan pays for a row it does not use.
     kept_batch_columns(&mut select);
-    let kept = |column| (public_snapshots::Entity, column);
-    select
-        .expr_as(
-            Expr::col(kept(public_snapshots::Column::Stamp)),
-            Alias::new("kept_stamp"),
-        )
-        .expr_as(Expr::col(kept(public_snapshots::Column::Body)), Alias::new("kept_body"))
-        .expr_as(Expr::col(kept(public_snapshots::Column::Seal)), Alias::new("kept_seal"))
-        .join(
-            JoinType::LeftJoin,
-            public_snapshots::Entity,
-            Expr::col(kept(public_snapshots::Column::LotId)).equals((lots::Entity, lots::Column::Id)),
-        );
     let page = |column| (kept_pages::Entity, column);
     select
         .expr_as(Expr::col(page(kept_pages::Column::Key)), Alias::new("page_key"))
@@ -287,15 +275,11 @@ fn kept_batch_from(row: &impl Columns) -> Result<Option<KeptBatch>, StoreError> 
 
 fn kept_from(row: &impl Columns) -> Result<Kept, StoreError> {
     let batch = kept_batch_from(row)?;
-    let lot = match (row.text("kept_stamp")?, row.bytes("kept_body")?, row.text("kept_seal")?) {
-        (Some(stamp), Some(body), Some(seal)) => Some(crate::snapshots::KeptRecord { stamp, body, seal }),
-        _ => None,
-    };
     let page = match (row.text("page_key")?, row.bytes("page_body")?, row.text("page_seal")?) {
         (Some(key), Some(body), Some(seal)) => Some(crate::pages::KeptPage { key, body, seal }),
         _ => None,
     };
-    Ok(Kept { batch, lot, page })
+    Ok(Kept { batch, page })
 }
 
 /// The one query a lot page makes to know whether what it keeps is still true.
@@ -547,13 +531,6 @@ impl Store {
             Some(kept) => kept.view(label.batch_id.clone(), label.epoch).map(Some),
             None => Ok(None),
         }
-    }
-
-    /// The scanned label's lot's public record, when one was kept at exactly the stamp read with
-    /// it and its seal holds.
-    pub fn kept_lot_of(&self, label: &ScannedLabel) -> Option<PublicLot> {
-        let stamp = label.lot.as_ref()?;
-        self.open_kept(label.kept.lot.as_ref()?, stamp)
     }
 
     /// For a serial no label row has: a batch that the scanned link points at (by its lot, or

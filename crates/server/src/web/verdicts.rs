@@ -66,26 +66,13 @@ pub fn decide(lot: &PublicLot, batch: Option<&BatchView>, code: CodeCheck) -> (V
 }
 
 impl Site {
-    /// A lot's public data, kept in memory under the stamp it was read at; else the record read
-    /// with a scanned label (`read_with`) when it was kept at this stamp, else the one the
-    /// database keeps, else built now.
-    pub(crate) async fn lot_data(
-        &self,
-        store: &Store,
-        stamp: &LotStamp,
-        read_with: Option<&ScannedLabel>,
-    ) -> Result<Arc<PublicLot>, StoreError> {
+    /// A lot's public data, kept in memory under the stamp it was read at; else the one the
+    /// database keeps at that stamp, else built now.
+    pub(crate) async fn lot_data(&self, store: &Store, stamp: &LotStamp) -> Result<Arc<PublicLot>, StoreError> {
         if let Some(lot) = self.lots.get(stamp) {
             return Ok(lot);
         }
-        let lot = match read_with {
-            Some(label) => match store.kept_lot_of(label) {
-                Some(lot) => Arc::new(lot),
-                // The label's query already read what the database keeps.
-                None => store.build_public_lot(stamp).await?,
-            },
-            None => store.public_lot_at(stamp).await?,
-        };
+        let lot = store.public_lot_at(stamp).await?;
         self.lots.put(lot.stamp.clone(), lot.clone());
         Ok(lot)
     }
@@ -114,7 +101,7 @@ impl Site {
         let Some(stamp) = store.lot_stamp(coop_id, code).await? else {
             return Ok(None);
         };
-        let lot = self.lot_data(store, &stamp, None).await?;
+        let lot = self.lot_data(store, &stamp).await?;
         let (verdict, reason) = decide(&lot, None, CodeCheck::NoLabel);
         Ok(Some(Judged {
             verdict,
@@ -162,7 +149,7 @@ impl Site {
             return Ok(LabelStep::Answered(
                 match store.damaged_batch_for(named, scanned_digest).await? {
                     Some((batch, stamp)) => {
-                        let lot = self.lot_data(store, &stamp, None).await?;
+                        let lot = self.lot_data(store, &stamp).await?;
                         let code = code_check(digest, Some(&batch));
                         let (verdict, reason) = decide(&lot, Some(&batch), code);
                         LabelAnswer::Found(Box::new(Judged {
@@ -201,7 +188,7 @@ impl Site {
             };
             return Ok(LabelStep::Answered(match named_lot {
                 Some(stamp) => {
-                    let lot = self.lot_data(store, &stamp, None).await?;
+                    let lot = self.lot_data(store, &stamp).await?;
                     let recalled = !lot.recalls.is_empty();
                     LabelAnswer::Found(Box::new(Judged {
                         verdict: if recalled { Verdict::Recalled } else { Verdict::Altered },
@@ -227,7 +214,7 @@ impl Site {
     /// Judges a label read with its batch: reads its lot (kept in memory, kept in the database,
     /// or built now) and decides.
     pub(crate) async fn judge_read(&self, store: &Store, read: LabelRead) -> Result<Judged, StoreError> {
-        let lot = self.lot_data(store, &read.stamp, Some(&read.label)).await?;
+        let lot = self.lot_data(store, &read.stamp).await?;
         let (verdict, reason) = decide(&lot, Some(&read.batch), read.code);
         Ok(Judged {
             verdict,
