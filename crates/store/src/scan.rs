@@ -310,13 +310,14 @@ pub(crate) fn stamp_from(row: &impl Columns) -> Result<Option<LotStamp>, StoreEr
     }))
 }
 
-/// The scan's and the lot page's queries, prepared for point reads of a SQLite file (see
-/// `point_reads.rs`).
+/// The scan's and the lot page's queries, and the read of a lot's kept record, prepared for
+/// point reads of a SQLite file (see `point_reads.rs`).
 #[derive(Debug)]
 pub(crate) struct ScanReads {
     reads: PointReads,
     scan: Prepared,
     stamp: Prepared,
+    kept_record: Prepared,
 }
 
 /// Stand-ins for the values each call gives, when the statements are built once.
@@ -324,6 +325,8 @@ const SERIAL_MARKER: &str = "\u{0}serial";
 const LANG_MARKER: &str = "\u{0}lang";
 const CODE_MARKER: &str = "\u{0}code";
 const COOPERATIVE_MARKER: i64 = i64::MIN + 7;
+const LOT_MARKER: i64 = i64::MIN + 11;
+const STAMP_MARKER: &str = "\u{0}stamp";
 
 impl ScanReads {
     pub(crate) fn new(path: std::sync::Arc<std::path::Path>, process: &str) -> Result<Self, StoreError> {
@@ -337,6 +340,10 @@ impl ScanReads {
             stamp: Prepared::new(
                 stamp_statement(COOPERATIVE_MARKER, CODE_MARKER, backend),
                 &[COOPERATIVE_MARKER.into(), CODE_MARKER.into()],
+            )?,
+            kept_record: Prepared::new(
+                crate::snapshots::kept_record_statement(LOT_MARKER, STAMP_MARKER, backend),
+                &[LOT_MARKER.into(), STAMP_MARKER.into()],
             )?,
         })
     }
@@ -373,6 +380,13 @@ fn scan_row(row: &impl Columns) -> Result<ScanRow, StoreError> {
 }
 
 impl Store {
+    /// The point reads and the statement that read a lot's kept record, on a SQLite file.
+    pub(crate) fn kept_record_reads(&self) -> Option<(&PointReads, &Prepared)> {
+        self.scan_reads
+            .as_deref()
+            .map(|reads| (&reads.reads, &reads.kept_record))
+    }
+
     /// Reads a scanned label and what its pages depend on in one indexed query, with what is kept
     /// of its batch, its lot and its batch's label page in `lang` ("vi" or "en"), counting the
     /// scan in memory when `count` says so. `None` when no label has this serial.

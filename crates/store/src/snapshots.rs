@@ -15,6 +15,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Order, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set, StatementBuilder};
 
 use crate::entities::{lots, public_snapshots};
+use crate::point_reads::Columns;
 use crate::scan::{stamp_columns, stamp_from};
 use crate::verify::VerifyProgress;
 use crate::{LotStamp, PublicLot, Store, StoreError, now, timestamp_text};
@@ -80,6 +81,29 @@ fn unpack(body: &[u8]) -> Result<PublicLot, String> {
     serde_json::from_slice(&json).map_err(|e| e.to_string())
 }
 
+/// The record kept for a lot at exactly a stamp (its key, [`stamp_key`]).
+pub(crate) fn kept_record_statement(lot_id: i64, stamp: &str, backend: sea_orm::DbBackend) -> sea_orm::Statement {
+    let column = |c| (public_snapshots::Entity, c);
+    let mut select = Query::select();
+    select
+        .columns([
+            column(public_snapshots::Column::Stamp),
+            column(public_snapshots::Column::Body),
+            column(public_snapshots::Column::Seal),
+        ])
+        .from(public_snapshots::Entity)
+        .and_where(Expr::col(column(public_snapshots::Column::LotId)).eq(lot_id))
+        .and_where(Expr::col(column(public_snapshots::Column::Stamp)).eq(stamp));
+    StatementBuilder::build(&select, &backend)
+}
+
+fn kept_record_from(row: &impl Columns) -> Result<Option<KeptRecord>, StoreError> {
+    Ok(match (row.text("stamp")?, row.bytes("body")?, row.text("seal")?) {
+        (Some(stamp), Some(body), Some(seal)) => Some(KeptRecord { stamp, body, seal }),
+        _ => None,
+    })
+}
+
 impl Store {
     /// Everything a lot's public pages show, as of `stamp` (just read by the caller): the kept
     /// record when one was built at exactly this stamp and its seal holds, else assembled now
@@ -101,22 +125,23 @@ impl Store {
         Ok(lot)
     }
 
-    /// The record kept at exactly `stamp`, when its seal holds.
+    /// The record kept at exactly `stamp`, when its seal holds: one indexed read by lot id and
+    /// stamp (a point read on a SQLite file, as the scan's own query).
     async fn kept_public_lot(&self, stamp: &LotStamp) -> Result<Option<PublicLot>, StoreError> {
         let key = stamp_key(stamp);
-        let Some(row) = public_snapshots::Entity::find_by_id(stamp.lot_id)
-            .filter(public_snapshots::Column::Stamp.eq(key.as_str()))
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
+        let kept = match self.kept_record_reads() {
+            Some((reads, statement)) => reads.one(statement, &[stamp.lot_id.into(), key.into()], |row| {
+                kept_record_from(row)
+            })?,
+            None => {
+                let statement = kept_record_statement(stamp.lot_id, &key, self.db.get_database_backend());
+                match self.db.query_one_raw(statement).await? {
+                    Some(row) => Some(kept_record_from(&row)?),
+                    None => None,
+                }
+            }
         };
-        let kept = KeptRecord {
-            stamp: row.stamp,
-            body: row.body,
-            seal: row.seal,
-        };
-        Ok(self.open_kept(&kept, stamp))
+        Ok(kept.flatten().and_then(|kept| self.open_kept(&kept, stamp)))
     }
 
     /// Whether a kept record was kept at exactly `stamp` and its seal holds under this key.
