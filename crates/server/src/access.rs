@@ -99,6 +99,13 @@ pub async fn may_append(
     lot: &LotAccess,
     kind: EventKind,
 ) -> Result<(), AppError> {
+    may_log_kind(principal, lot, kind)?;
+    may_read_lot(store, principal, lot).await
+}
+
+/// The part of [`may_append`] that needs no reading: the cooperative, and whether the role may
+/// log this kind of event at all. A batch checks this per event and [`may_read_lot`] once per lot.
+pub fn may_log_kind(principal: &Principal, lot: &LotAccess, kind: EventKind) -> Result<(), AppError> {
     member_of(principal, lot.cooperative_id)?;
     match principal.role {
         Role::Leader => Ok(()),
@@ -110,6 +117,6 @@ pub async fn may_append(
             "Only leaders may record packing, merging, closing or a recall.",
             "Chỉ ban quản lý mới được ghi đóng gói, gộp lô, kết thúc lô hoặc thu hồi.",
         )),
-        Role::Member => may_read_lot(store, principal, lot).await,
+        Role::Member => Ok(()),
     }
 }

@@ -255,6 +255,33 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
             body["message"].as_str().is_some_and(|m| m.contains("KHONG-CO-LO-NAY")),
             "[{backend}] the message names the lot: {body}"
         );
+        // Who may log is checked for every event, not only the first on each lot: a member's
+        // batch whose third event on the same lot is one only leaders record is refused whole.
+        let close = json!({ "lot_code": "CN-TEST-05", "id": new_id(), "type": "close", "occurred_at": "2026-10-06T06:00:00+07:00" });
+        let (status, body) = app
+            .post(&path, &app.veg().member, json!({ "events": [good(3), good(4), close] }))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "[{backend}] members do not close lots: {body}"
+        );
+        // A member not working the lot's plot may not log on it, in a batch as one by one.
+        let (status, body) = app
+            .post(&path, &app.veg().other_member, json!({ "events": [good(3), good(4)] }))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}] not their plot: {body}");
+        let (_, events) = app
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"),
+                &app.veg().leader,
+            )
+            .await;
+        assert_eq!(
+            events.as_array().map(Vec::len),
+            Some(0),
+            "[{backend}] nothing from the refused batches was kept"
+        );
 
         let batch = json!({ "events": [good(1), good(2), good(3)] });
         let (status, body) = app.post(&path, &app.veg().member, batch.clone()).await;

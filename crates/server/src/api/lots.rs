@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{ApiPath, optional};
 use crate::AppState;
-use crate::access::{leader_of, may_append, may_read_lot, member_of};
+use crate::access::{leader_of, may_append, may_log_kind, may_read_lot, member_of};
 use crate::error::AppError;
 use crate::extract::{ApiJson, Auth};
 
@@ -200,10 +200,13 @@ pub async fn append_batch(
     if !errors.0.is_empty() {
         return Err(AppError::Invalid(errors));
     }
-    // Only who may log on each lot is read here; the append reads and locks the lot itself.
+    // Only who may log on each lot is read here, once per lot however many of its events the
+    // batch carries; the append reads and locks the lot itself.
     let mut lots: std::collections::HashMap<String, LotAccess> = std::collections::HashMap::new();
     for (i, item) in items.iter().enumerate() {
-        if !lots.contains_key(&item.lot_code) {
+        if let Some(lot) = lots.get(&item.lot_code) {
+            may_log_kind(&principal, lot, item.draft.body.kind())?;
+        } else {
             let lot = state
                 .store
                 .lot_access(coop_id, &item.lot_code)
@@ -217,9 +220,9 @@ pub async fn append_batch(
                     )),
                     other => other.into(),
                 })?;
+            may_append(&state.store, &principal, &lot, item.draft.body.kind()).await?;
             lots.insert(item.lot_code.clone(), lot);
         }
-        may_append(&state.store, &principal, &lots[&item.lot_code], item.draft.body.kind()).await?;
     }
     let outcomes = state.store.append(&principal, items, true).await?;
     Ok((status_for(&outcomes), Json(BatchResponse { events: outcomes })))
