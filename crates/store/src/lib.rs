@@ -130,7 +130,10 @@ fn sqlite_file(url: &str) -> Option<Arc<std::path::Path>> {
 
 impl Store {
     /// Connects to SQLite (WAL, foreign keys on, synchronous=FULL so commits survive power loss)
-    /// or PostgreSQL, by the URL's scheme.
+    /// or PostgreSQL, by the URL's scheme. On SQLite, temporary storage is kept in memory: a
+    /// multi-row insert inside a transaction (an append batch) keeps a statement journal of
+    /// every page it touches, which SQLite otherwise spills to a temporary file past 64 KiB —
+    /// written and read back on every batch (docs/performance.md, "Statement journals").
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let url = normalize_database_url(url);
         let mut options = ConnectOptions::new(url.clone());
@@ -144,6 +147,7 @@ impl Store {
                     .synchronous(SqliteSynchronous::Full)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(30))
+                    .pragma("temp_store", "memory")
                     .create_if_missing(true)
             });
         } else {
