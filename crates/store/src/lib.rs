@@ -133,7 +133,8 @@ impl Store {
     /// or PostgreSQL, by the URL's scheme. On SQLite, temporary storage is kept in memory: a
     /// multi-row insert inside a transaction (an append batch) keeps a statement journal of
     /// every page it touches, which SQLite otherwise spills to a temporary file past 64 KiB —
-    /// written and read back on every batch (docs/performance.md, "Statement journals").
+    /// written on every batch (docs/performance.md, "Statement journals"). In memory it holds
+    /// at most the pages one statement touches (a few MB for the largest batch).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let url = normalize_database_url(url);
         let mut options = ConnectOptions::new(url.clone());
