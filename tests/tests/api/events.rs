@@ -231,15 +231,9 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "[{backend}] {body}");
         assert_eq!(body["field"], "events[2].quantity", "[{backend}] {body}");
-        let (_, events) = app
-            .get(
-                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"),
-                &app.veg().leader,
-            )
-            .await;
         assert_eq!(
-            events.as_array().map(Vec::len),
-            Some(0),
+            app.event_seqs("CN-TEST-05").await,
+            Vec::<i64>::new(),
             "[{backend}] nothing from the failed batch was kept"
         );
         // A lot the cooperative does not have is named by its place in the batch; the good
@@ -271,15 +265,9 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
             .post(&path, &app.veg().other_member, json!({ "events": [good(3), good(4)] }))
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "[{backend}] not their plot: {body}");
-        let (_, events) = app
-            .get(
-                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"),
-                &app.veg().leader,
-            )
-            .await;
         assert_eq!(
-            events.as_array().map(Vec::len),
-            Some(0),
+            app.event_seqs("CN-TEST-05").await,
+            Vec::<i64>::new(),
             "[{backend}] nothing from the refused batches was kept"
         );
 
@@ -292,19 +280,7 @@ async fn a_batch_is_stored_whole_or_not_at_all() {
             StatusCode::OK,
             "[{backend}] a re-sent batch changes nothing: {body}"
         );
-        let (_, events) = app
-            .get(
-                &format!("/api/v1/cooperatives/{coop}/lots/CN-TEST-05/events"),
-                &app.veg().leader,
-            )
-            .await;
-        let seqs: Vec<i64> = events
-            .as_array()
-            .expect("list")
-            .iter()
-            .map(|e| e["seq"].as_i64().expect("seq"))
-            .collect();
-        assert_eq!(seqs, vec![1, 2, 3], "[{backend}]");
+        assert_eq!(app.event_seqs("CN-TEST-05").await, vec![1, 2, 3], "[{backend}]");
     }
 }
 

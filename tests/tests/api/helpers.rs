@@ -439,6 +439,24 @@ impl TestApp {
     }
 
     /// The demo pomelo cooperative (south).
+    /// The sequence numbers of a vegetable-cooperative lot's stored events, as its leader reads them.
+    pub async fn event_seqs(&self, code: &str) -> Vec<i64> {
+        let coop = self.veg().id;
+        let (status, events) = self
+            .get(
+                &format!("/api/v1/cooperatives/{coop}/lots/{code}/events"),
+                &self.veg().leader,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "[{}] {events}", self.backend);
+        events
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|e| e["seq"].as_i64().expect("seq"))
+            .collect()
+    }
+
     pub fn pomelo(&self) -> &DemoCoop {
         &self.coops[1]
     }
