@@ -272,10 +272,13 @@ impl<'a> AppendTxn<'a> {
         Ok(snapshot)
     }
 
+    /// Appends one item; `digest` is its [`content_digest`], computed by the caller before the
+    /// write lock was taken.
     async fn append(
         &mut self,
         prefix: &str,
         item: AppendItem,
+        digest: String,
         allow_merging: bool,
     ) -> Result<AppendOutcome, StoreError> {
         let AppendItem { lot_code, draft } = item;
@@ -288,7 +291,6 @@ impl<'a> AppendTxn<'a> {
             )
             .into());
         }
-        let digest = content_digest(&lot_code, self.principal.member_id, &draft);
         if let Some((seen_digest, outcome)) = self.seen_in_batch.get(&draft.id) {
             return if *seen_digest == digest {
                 Ok(AppendOutcome::Existing {
@@ -483,12 +485,17 @@ impl Store {
             .map(|i| i.lot_code.clone())
             .collect();
         let ids: Vec<Uuid> = items.iter().map(|i| i.draft.id).collect();
+        // What does not depend on the stored lots is worked out before the lock.
+        let digests: Vec<String> = items
+            .iter()
+            .map(|i| content_digest(&i.lot_code, principal.member_id, &i.draft))
+            .collect();
         let _guard = self.write_guard().await;
         let mut work = AppendTxn::begin(self, principal, codes, &with_history, ids).await?;
         let mut outcomes = Vec::with_capacity(items.len());
-        for (i, item) in items.into_iter().enumerate() {
+        for (i, (item, digest)) in items.into_iter().zip(digests).enumerate() {
             let prefix = if batch { format!("events[{i}]") } else { String::new() };
-            outcomes.push(work.append(&prefix, item, false).await?);
+            outcomes.push(work.append(&prefix, item, digest, false).await?);
         }
         work.commit().await?;
         Ok(outcomes)
@@ -531,7 +538,8 @@ impl Store {
                 lot_code: input.lot_code.to_string(),
                 draft,
             };
-            let outcome = work.append(&format!("inputs[{i}]"), item, true).await?;
+            let digest = content_digest(&item.lot_code, principal.member_id, &item.draft);
+            let outcome = work.append(&format!("inputs[{i}]"), item, digest, true).await?;
             all_existing &= !outcome.is_created();
             let lot = &work.lots[input.lot_code.as_ref()];
             parents.push(DerivedParent {

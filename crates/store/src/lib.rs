@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod checkpoint;
 mod entities;
 mod error;
 mod events;
@@ -85,19 +86,25 @@ pub struct Store {
     scan_reads: Option<Arc<scan::ScanReads>>,
     /// Label pages waiting to be kept (`pages.rs`).
     pages: Arc<pages::PageWrites>,
+    /// On a SQLite file, the thread that checkpoints the WAL after writes (`checkpoint.rs`).
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
-/// store's generation.
+/// store's generation and a wake-up of the WAL checkpointer.
 pub(crate) struct WriteGuard<'a> {
     _sqlite: Option<tokio::sync::MutexGuard<'a, ()>>,
     generation: Option<&'a AtomicU64>,
+    checkpointer: Option<&'a checkpoint::Checkpointer>,
 }
 
 impl Drop for WriteGuard<'_> {
     fn drop(&mut self) {
         if let Some(generation) = self.generation {
             generation.fetch_add(1, Ordering::Release);
+        }
+        if let Some(checkpointer) = self.checkpointer {
+            checkpointer.wrote();
         }
     }
 }
@@ -134,7 +141,9 @@ impl Store {
     /// multi-row insert inside a transaction (an append batch) keeps a statement journal of
     /// every page it touches, which SQLite otherwise spills to a temporary file past 64 KiB —
     /// written on every batch (docs/performance.md, "Statement journals"). In memory it holds
-    /// at most the pages one statement touches (a few MB for the largest batch).
+    /// at most the pages one statement touches (a few MB for the largest batch). On a SQLite
+    /// file, a thread of the store's own checkpoints the WAL after writes, so that commits do
+    /// not wait for it (`checkpoint.rs`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let url = normalize_database_url(url);
         let mut options = ConnectOptions::new(url.clone());
@@ -149,6 +158,7 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(30))
                     .pragma("temp_store", "memory")
+                    .pragma("wal_autocheckpoint", checkpoint::WRITER_BOUND.to_string())
                     .create_if_missing(true)
             });
         } else {
@@ -161,6 +171,10 @@ impl Store {
         let sqlite_file = sqlite_file(&url);
         let scan_reads = match &sqlite_file {
             Some(path) => Some(Arc::new(scan::ScanReads::new(path.clone(), &scans.process)?)),
+            None => None,
+        };
+        let checkpointer = match &sqlite_file {
+            Some(path) => Some(Arc::new(checkpoint::Checkpointer::start(path)?)),
             None => None,
         };
         Ok(Self {
@@ -176,6 +190,7 @@ impl Store {
             sqlite_file,
             scan_reads,
             pages: Arc::default(),
+            checkpointer,
         })
     }
 
@@ -227,6 +242,7 @@ impl Store {
         WriteGuard {
             _sqlite: self.sqlite_lock().await,
             generation: Some(&self.generation),
+            checkpointer: self.checkpointer.as_deref(),
         }
     }
 
@@ -249,6 +265,7 @@ impl Store {
         WriteGuard {
             _sqlite: self.sqlite_lock().await,
             generation: None,
+            checkpointer: self.checkpointer.as_deref(),
         }
     }
 

@@ -9,6 +9,7 @@ mod authz;
 mod chain;
 mod concurrency;
 mod diary_import;
+mod durability;
 mod epcis;
 mod errors;
 mod events;
