@@ -25,7 +25,7 @@ use crate::StoreError;
 
 /// Pages in the WAL at which a writing connection checkpoints itself (SQLite's default is 1,000;
 /// 10,000 pages of 4 KiB is 40 MiB of WAL at most).
-pub(crate) const WRITER_BOUND: u32 = 10_000;
+pub const WRITER_BOUND: u32 = 10_000;
 
 /// How long the checkpointer waits after a write before it checkpoints, so that the writes of
 /// a busy moment are copied together (one sync of the database file for all of them).

@@ -37,6 +37,8 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend};
 
 pub use accounts::{LOCKOUT_MINUTES, MAX_FAILED_LOGINS, SignIn};
+/// The WAL size, in pages, at which a writing connection checkpoints itself on SQLite.
+pub use checkpoint::WRITER_BOUND as SQLITE_WRITER_CHECKPOINT_PAGES;
 pub use error::StoreError;
 pub use events::{AppendItem, AppendOutcome, MergeInput, MergeRequest};
 pub use explain::QueryPlan;
