@@ -438,7 +438,6 @@ impl TestApp {
         packed
     }
 
-    /// The demo pomelo cooperative (south).
     /// The sequence numbers of a vegetable-cooperative lot's stored events, as its leader reads them.
     pub async fn event_seqs(&self, code: &str) -> Vec<i64> {
         let coop = self.veg().id;
@@ -457,6 +456,7 @@ impl TestApp {
             .collect()
     }
 
+    /// The demo pomelo cooperative (south).
     pub fn pomelo(&self) -> &DemoCoop {
         &self.coops[1]
     }
