@@ -209,151 +209,155 @@ pub struct ChildLot {
     pub quantity: Quantity,
 }
 
-/// The typed content of an event, tagged by `type` in JSON.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum EventBody {
-    /// Gieo hạt / trồng cây con.
-    Seeding {
-        /// Where the seed or seedlings came from.
-        seed_source: ShortText,
-        /// The seed supplier's lot number.
-        #[serde(default)]
-        seed_lot: Option<ShortText>,
-        /// Variety, e.g. "ST25".
-        #[serde(default)]
-        variety: Option<ShortText>,
-        /// How much seed or how many seedlings.
-        quantity: Quantity,
-    },
-    /// Bón phân.
-    Fertilizing {
-        /// The fertilizer applied.
-        input: AppliedInput,
-        /// How much.
-        amount: Quantity,
-        /// How (bón lót, bón thúc, phun qua lá …).
-        #[serde(default)]
-        method: Option<ShortText>,
-    },
-    /// Phun thuốc BVTV.
-    Spraying {
-        /// The pesticide applied.
-        input: AppliedInput,
-        /// Total amount of product used.
-        dose: Quantity,
-        /// Area sprayed.
-        #[serde(default)]
-        area: Option<Quantity>,
-        /// The pest or disease targeted.
-        #[serde(default)]
-        target_pest: Option<ShortText>,
-    },
-    /// Tưới nước.
-    Irrigation {
-        /// How (tưới rãnh, tưới nhỏ giọt …).
-        #[serde(default)]
-        method: Option<ShortText>,
-        /// Water source (giếng khoan, kênh …).
-        #[serde(default)]
-        water_source: Option<ShortText>,
-        /// Volume of water.
-        #[serde(default)]
-        amount: Option<Quantity>,
-    },
-    /// Quan sát, ghi chú đồng ruộng.
-    Observation {
-        /// What was seen, e.g. "Sâu cuốn lá".
-        subject: ShortText,
-    },
-    /// Thu hoạch.
-    Harvest {
-        /// How much was harvested.
-        quantity: Quantity,
-        /// A leader's override of a pre-harvest interval, recorded with its reason.
-        #[serde(default)]
-        phi_override: Option<PhiOverride>,
-    },
-    /// Sơ chế, đóng gói: splits the lot into child lots.
-    Packing {
-        /// The child lots and what goes into each.
-        children: Vec<ChildLot>,
-    },
-    /// This lot (or part of it) goes into another lot together with other lots.
-    Merging {
-        /// The lot being made.
-        output_lot: LotCode,
-        /// How much of this lot goes in.
-        quantity: Quantity,
-    },
-    /// Xuất hàng.
-    Shipping {
-        /// From where.
-        from: ShortText,
-        /// To whom or where.
-        to: ShortText,
-        /// Delivery note or invoice number.
-        #[serde(default)]
-        document_ref: Option<ShortText>,
-        /// How much.
-        #[serde(default)]
-        quantity: Option<Quantity>,
-    },
-    /// Nhận hàng.
-    Receiving {
-        /// From where.
-        from: ShortText,
-        /// Where it was received.
-        to: ShortText,
-        /// Delivery note or invoice number.
-        #[serde(default)]
-        document_ref: Option<ShortText>,
-        /// How much.
-        #[serde(default)]
-        quantity: Option<Quantity>,
-    },
-    /// Đính chính: fixes an earlier event; the original stays in the history.
-    Correction {
-        /// The event being corrected.
-        corrects: Uuid,
-        /// Why.
-        reason: Note,
-        /// What it should have said (same type as the original); none voids the original.
-        #[serde(default)]
-        replacement: Option<Box<EventBody>>,
-    },
-    /// Thu hồi sản phẩm.
-    Recall {
-        /// Why the lot is recalled.
-        reason: Note,
-    },
-    /// Kết thúc lô: sold out or disposed of.
-    Close {
-        /// Why, if worth saying.
-        #[serde(default)]
-        reason: Option<ShortText>,
-    },
-    /// A leader acknowledges that the lot's stored history was altered behind the application's
-    /// back, so that logging can go on. The alteration stays visible to everyone; this only
-    /// records who saw it, what they say happened, and exactly which stored history they saw.
-    /// Appended by the store (never sent by a client), which fills in both digests.
-    AlterationAcknowledged {
-        /// The digest of the stored history before this event, as it was read when acknowledged
-        /// ([`crate::chain::StoredHistory`]). A later change to that history no longer matches it.
-        history: ChainHead,
-        /// The head this event is linked from: the lot's recorded head when it was appended.
-        previous_head: ChainHead,
-        /// What the leader says happened.
-        explanation: Note,
-    },
-    /// A leader's decision to go ahead where a rule would refuse, with the reason, recorded
-    /// before the thing it allows (e.g. printing labels for a lot past its use-by date).
-    Override {
-        /// The rule set aside.
-        rule: OverrideRule,
-        /// Why.
-        reason: Note,
-    },
+// Declared through `event_body!`, which also gives `EventBody::from_stored_json` (read by a
+// known kind, without serde buffering the object first).
+crate::stored_body::event_body! {
+    /// The typed content of an event, tagged by `type` in JSON.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    pub enum EventBody {
+        /// Gieo hạt / trồng cây con.
+        Seeding {
+            /// Where the seed or seedlings came from.
+            seed_source: ShortText,
+            /// The seed supplier's lot number.
+            #[serde(default)]
+            seed_lot: Option<ShortText>,
+            /// Variety, e.g. "ST25".
+            #[serde(default)]
+            variety: Option<ShortText>,
+            /// How much seed or how many seedlings.
+            quantity: Quantity,
+        },
+        /// Bón phân.
+        Fertilizing {
+            /// The fertilizer applied.
+            input: AppliedInput,
+            /// How much.
+            amount: Quantity,
+            /// How (bón lót, bón thúc, phun qua lá …).
+            #[serde(default)]
+            method: Option<ShortText>,
+        },
+        /// Phun thuốc BVTV.
+        Spraying {
+            /// The pesticide applied.
+            input: AppliedInput,
+            /// Total amount of product used.
+            dose: Quantity,
+            /// Area sprayed.
+            #[serde(default)]
+            area: Option<Quantity>,
+            /// The pest or disease targeted.
+            #[serde(default)]
+            target_pest: Option<ShortText>,
+        },
+        /// Tưới nước.
+        Irrigation {
+            /// How (tưới rãnh, tưới nhỏ giọt …).
+            #[serde(default)]
+            method: Option<ShortText>,
+            /// Water source (giếng khoan, kênh …).
+            #[serde(default)]
+            water_source: Option<ShortText>,
+            /// Volume of water.
+            #[serde(default)]
+            amount: Option<Quantity>,
+        },
+        /// Quan sát, ghi chú đồng ruộng.
+        Observation {
+            /// What was seen, e.g. "Sâu cuốn lá".
+            subject: ShortText,
+        },
+        /// Thu hoạch.
+        Harvest {
+            /// How much was harvested.
+            quantity: Quantity,
+            /// A leader's override of a pre-harvest interval, recorded with its reason.
+            #[serde(default)]
+            phi_override: Option<PhiOverride>,
+        },
+        /// Sơ chế, đóng gói: splits the lot into child lots.
+        Packing {
+            /// The child lots and what goes into each.
+            children: Vec<ChildLot>,
+        },
+        /// This lot (or part of it) goes into another lot together with other lots.
+        Merging {
+            /// The lot being made.
+            output_lot: LotCode,
+            /// How much of this lot goes in.
+            quantity: Quantity,
+        },
+        /// Xuất hàng.
+        Shipping {
+            /// From where.
+            from: ShortText,
+            /// To whom or where.
+            to: ShortText,
+            /// Delivery note or invoice number.
+            #[serde(default)]
+            document_ref: Option<ShortText>,
+            /// How much.
+            #[serde(default)]
+            quantity: Option<Quantity>,
+        },
+        /// Nhận hàng.
+        Receiving {
+            /// From where.
+            from: ShortText,
+            /// Where it was received.
+            to: ShortText,
+            /// Delivery note or invoice number.
+            #[serde(default)]
+            document_ref: Option<ShortText>,
+            /// How much.
+            #[serde(default)]
+            quantity: Option<Quantity>,
+        },
+        /// Đính chính: fixes an earlier event; the original stays in the history.
+        Correction {
+            /// The event being corrected.
+            corrects: Uuid,
+            /// Why.
+            reason: Note,
+            /// What it should have said (same type as the original); none voids the original.
+            #[serde(default)]
+            replacement: Option<Box<EventBody>>,
+        },
+        /// Thu hồi sản phẩm.
+        Recall {
+            /// Why the lot is recalled.
+            reason: Note,
+        },
+        /// Kết thúc lô: sold out or disposed of.
+        Close {
+            /// Why, if worth saying.
+            #[serde(default)]
+            reason: Option<ShortText>,
+        },
+        /// A leader acknowledges that the lot's stored history was altered behind the application's
+        /// back, so that logging can go on. The alteration stays visible to everyone; this only
+        /// records who saw it, what they say happened, and exactly which stored history they saw.
+        /// Appended by the store (never sent by a client), which fills in both digests.
+        AlterationAcknowledged {
+            /// The digest of the stored history before this event, as it was read when acknowledged
+            /// ([`crate::chain::StoredHistory`]). A later change to that history no longer matches it.
+            history: ChainHead,
+            /// The head this event is linked from: the lot's recorded head when it was appended.
+            previous_head: ChainHead,
+            /// What the leader says happened.
+            explanation: Note,
+        },
+        /// A leader's decision to go ahead where a rule would refuse, with the reason, recorded
+        /// before the thing it allows (e.g. printing labels for a lot past its use-by date).
+        Override {
+            /// The rule set aside.
+            rule: OverrideRule,
+            /// Why.
+            reason: Note,
+        },
+    }
 }
 
 /// A rule a leader may set aside with an [`EventBody::Override`].

@@ -18,6 +18,7 @@ pub mod ids;
 pub mod model;
 pub mod prelabel;
 pub mod quantity;
+mod stored_body;
 pub mod text;
 pub mod timeline;
 pub mod validate;
