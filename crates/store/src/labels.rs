@@ -353,24 +353,6 @@ async fn labelled_quantity(
     Ok(total)
 }
 
-/// Every lot made, directly or not, from `lot_id`.
-async fn descendants(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<i64>, StoreError> {
-    let mut found = std::collections::BTreeSet::new();
-    let mut queue = vec![lot_id];
-    while let Some(parent) = queue.pop() {
-        for link in lot_parents::Entity::find()
-            .filter(lot_parents::Column::ParentLotId.eq(parent))
-            .all(db)
-            .await?
-        {
-            if found.insert(link.child_lot_id) {
-                queue.push(link.child_lot_id);
-            }
-        }
-    }
-    Ok(found.into_iter().collect())
-}
-
 pub(crate) async fn event_rows(db: &impl ConnectionTrait, lot_id: i64) -> Result<Vec<events::Model>, StoreError> {
     Ok(events::Entity::find()
         .filter(events::Column::LotId.eq(lot_id))
@@ -791,7 +773,7 @@ impl Store {
                 .copied()
                 .unwrap_or_default();
             let mut under = labelled_quantity(db, ancestor, dimension).await?;
-            for descendant in descendants(db, ancestor).await? {
+            for descendant in crate::integrity::descendants(db, ancestor).await? {
                 under += labelled_quantity(db, descendant, dimension).await?;
             }
             remaining = remaining.min(held - under);
