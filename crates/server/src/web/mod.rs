@@ -61,8 +61,9 @@ pub struct Site {
     base: String,
     /// The path prefix (`""` or `/prefix`), for links inside pages.
     prefix: String,
-    /// Lots' public data, under the stamp they were read at.
-    lots: cache::Cache<LotStamp, PublicLot>,
+    /// Lots' public data, under the stamp they were read at (bounded by bytes: a lot that grew
+    /// all season holds thousands of events).
+    lots: cache::SizedCache<LotStamp, PublicLot>,
     /// Label batches' records and verdicts, per batch and integrity epoch.
     batches: cache::Cache<(String, i64), BatchView>,
     /// Label pages rendered without what differs from label to label (serial, address, scans).
@@ -79,8 +80,8 @@ pub struct Site {
     fingerprint: String,
 }
 
-/// Most lots' public data kept at once.
-const LOTS_KEPT: usize = 4_096;
+/// Most bytes of lots' public data kept at once (about 4,000 lots of a few events each).
+const LOTS_BYTES: u64 = 32 * 1024 * 1024;
 /// Most label batches kept at once (a few hundred bytes each).
 const BATCHES_KEPT: usize = 50_000;
 /// Most bytes of rendered label pages kept at once.
@@ -92,7 +93,7 @@ impl Site {
         Self {
             base: base.to_string(),
             prefix: base.path_prefix().to_owned(),
-            lots: cache::Cache::with_entries(LOTS_KEPT),
+            lots: cache::SizedCache::with_bytes(LOTS_BYTES, 4_096),
             batches: cache::Cache::with_entries(BATCHES_KEPT),
             shells: cache::SizedCache::with_bytes(SHELL_BYTES, 4_096),
             catalogs: cache::Cache::with_entries(256),

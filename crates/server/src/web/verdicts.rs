@@ -65,6 +65,22 @@ pub fn decide(lot: &PublicLot, batch: Option<&BatchView>, code: CodeCheck) -> (V
     (Verdict::decide(integrity, recalled, code, lot.use_by, today()), reason)
 }
 
+/// What one event of a kept lot is counted as: the event itself and the text it points to.
+const EVENT_BYTES: u64 = std::mem::size_of::<farm_log::Event>() as u64 + 256;
+/// What a kept lot is counted as besides its events (cooperative, product, plots, certificates).
+const LOT_BYTES: u64 = 8 * 1024;
+
+impl super::cache::Weight for PublicLot {
+    /// An estimate that grows with the histories it holds (its own and its parents').
+    fn bytes(&self) -> u64 {
+        let events = self
+            .events
+            .len()
+            .saturating_add(self.parents.iter().map(|p| p.events.len()).sum::<usize>());
+        LOT_BYTES.saturating_add(EVENT_BYTES.saturating_mul(events as u64))
+    }
+}
+
 impl Site {
     /// A lot's public data, kept in memory under the stamp it was read at; else the one the
     /// database keeps at that stamp, else built now.
