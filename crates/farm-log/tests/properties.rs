@@ -258,6 +258,22 @@ proptest! {
     }
 
     #[test]
+    fn a_stored_body_read_by_its_kind_is_the_body_the_tagged_reading_gives(b in body(), kind_pick in any::<usize>(), cut in any::<usize>()) {
+        let json = serde_json::to_string(&b).expect("json");
+        let kinds = farm_log::draft::EVENT_TYPES;
+        prop_assert_eq!(EventBody::from_stored_json(b.kind().as_str(), &json).ok(), Some(b.clone()));
+        // Under another kind, or cut short, it is refused — never read as something else.
+        let other = kinds[kind_pick % kinds.len()];
+        if other != b.kind().as_str() {
+            prop_assert!(EventBody::from_stored_json(other, &json).is_err());
+        }
+        let cut = &json[..json.floor_char_boundary(cut % json.len())];
+        if let Ok(read) = EventBody::from_stored_json(b.kind().as_str(), cut) {
+            prop_assert_eq!(serde_json::from_str::<EventBody>(cut).ok(), Some(read));
+        }
+    }
+
+    #[test]
     fn distinct_events_encode_differently(a in event(), b in event()) {
         prop_assert_eq!(encode_event(&a) == encode_event(&b), same_stored(&a, &b));
     }
