@@ -9,7 +9,10 @@
 //! chosen from outside (by [`ByKind`]) and that reads `type` as one more field, so that a body is
 //! still refused when its `type` is missing, repeated or not the kind it was stored under.
 
+use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
+
+use crate::event::EventKind;
 
 /// Declares `EventBody` as written, plus `StoredBody`, a mirror with the same variants, fields
 /// and field attributes, read by [`ByKind`], and `EventBody::from_stored_json`.
@@ -37,7 +40,7 @@ macro_rules! event_body {
             $(
                 $variant {
                     #[serde(rename = "type")]
-                    stored_type: $crate::event::EventKind,
+                    stored_type: $crate::stored_body::StoredType,
                     $( $(#[$field_meta])* $field : $ty ),*
                 }
             ),*
@@ -49,6 +52,11 @@ macro_rules! event_body {
             /// `serde_json::from_str` gives whenever both succeed, and refused when the JSON's
             /// own `type` is missing, repeated or another kind; faster, as nothing is read twice.
             pub fn from_stored_json(kind: &str, json: &str) -> Result<$name, serde_json::Error> {
+                if !$crate::stored_body::plainly_written(json) {
+                    return Err(<serde_json::Error as ::serde::de::Error>::custom(
+                        "not plainly written: read it with serde_json::from_str",
+                    ));
+                }
                 let mut reader = serde_json::Deserializer::from_str(json);
                 let stored: StoredBody =
                     ::serde::Deserialize::deserialize($crate::stored_body::ByKind { kind, reader: &mut reader })?;
@@ -57,12 +65,12 @@ macro_rules! event_body {
                     $(
                         StoredBody::$variant { stored_type, $($field),* } => {
                             let body = $name::$variant { $($field),* };
-                            if stored_type == body.kind() {
+                            if stored_type.0 == body.kind() {
                                 Ok(body)
                             } else {
                                 Err(<serde_json::Error as ::serde::de::Error>::custom(format!(
                                     "the body's type is {} but it is stored as {}",
-                                    stored_type.as_str(),
+                                    stored_type.0.as_str(),
                                     body.kind().as_str()
                                 )))
                             }
@@ -75,6 +83,63 @@ macro_rules! event_body {
 }
 
 pub(crate) use event_body;
+
+/// A body's own `type`, read only from a JSON string, as the tagged reading reads it (serde
+/// would also take an enum's object form, `{"harvest": null}`, for an `EventKind`).
+pub(crate) struct StoredType(pub(crate) EventKind);
+
+impl<'de> de::Deserialize<'de> for StoredType {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = StoredType;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an event type as a string")
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<StoredType, E> {
+                let kind: de::value::StrDeserializer<'_, E> = text.into_deserializer();
+                EventKind::deserialize(kind).map(StoredType)
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
+/// Whether `json` holds nothing that serde_json skips more leniently than it reads, so that an
+/// unknown key's value (which the mirror skips, where the tagged reading reads it whole) cannot
+/// make one reading refuse what the other accepts: no escapes (a lone surrogate), no exponent and
+/// no run of 300 digits (a number beyond `f64`), at most 100 objects and arrays (nesting past
+/// serde_json's limit of 128). Stored bodies are written by serde_json and nearly all pass; the
+/// rest are read the tagged way.
+pub(crate) fn plainly_written(json: &str) -> bool {
+    let bytes = json.as_bytes();
+    if bytes.contains(&b'\\') {
+        return false;
+    }
+    let mut opened = 0u32;
+    let mut digits = 0u32;
+    for &byte in bytes {
+        match byte {
+            b'0'..=b'9' => {
+                digits += 1;
+                if digits >= 300 {
+                    return false;
+                }
+                continue;
+            }
+            b'e' | b'E' if digits > 0 => return false,
+            b'{' | b'[' => {
+                opened += 1;
+                if opened > 100 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+        digits = 0;
+    }
+    true
+}
 
 /// Presents a JSON object as an externally tagged enum whose variant is `kind`: the mirror's
 /// derived reader then takes the object's fields straight from the JSON.
@@ -289,13 +354,43 @@ mod tests {
             ("observation", r#"{"type":"observation"}"#),
             ("no_such_kind", json),
             ("observation", "[]"),
+            // The type in an enum's object form, which serde takes for an enum but the tagged
+            // reading does not.
+            ("observation", r#"{"type":{"observation":null},"subject":"Sâu"}"#),
         ];
         for (kind, json) in refused {
             assert!(EventBody::from_stored_json(kind, json).is_err(), "{kind} {json}");
         }
         // The bodies refused whatever their kind are refused by the tagged reading too.
-        for (_, json) in &refused[1..6] {
+        for (_, json) in refused[1..6].iter().chain(&refused[8..]) {
             assert!(serde_json::from_str::<EventBody>(json).is_err(), "{json}");
         }
+    }
+
+    #[test]
+    fn an_unknown_key_whose_value_the_tagged_reading_refuses_is_refused_too() {
+        let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
+        let long = "9".repeat(400);
+        for value in ["1e400", "-2.5E+999", r#""\ud800""#, deep.as_str(), long.as_str()] {
+            for json in [
+                format!(r#"{{"type":"observation","subject":"Sâu","z":{value}}}"#),
+                format!(r#"{{"type":"harvest","quantity":{{"value":"12","unit":"kg","z":{value}}}}}"#),
+            ] {
+                let kind = if json.contains("harvest") {
+                    "harvest"
+                } else {
+                    "observation"
+                };
+                assert!(serde_json::from_str::<EventBody>(&json).is_err(), "{json}");
+                assert!(EventBody::from_stored_json(kind, &json).is_err(), "{json}");
+            }
+        }
+        // Unknown keys with ordinary values are skipped by both readings alike.
+        let json = r#"{"type":"harvest","quantity":{"value":"12","unit":"kg","z":[1,{"a":2.5}]},"y":null}"#;
+        assert_eq!(
+            EventBody::from_stored_json("harvest", json).ok(),
+            serde_json::from_str::<EventBody>(json).ok()
+        );
+        assert!(EventBody::from_stored_json("harvest", json).is_ok());
     }
 }

@@ -60,11 +60,29 @@ impl<K, V: Weight> Weighter<K, Arc<V>> for ByBytesWeighter {
 }
 
 impl<K: Eq + Hash + Clone, V: Weight> SizedCache<K, V> {
-    /// Holds values of at most `bytes` in all (about `estimated_entries` of them).
-    pub fn with_bytes(bytes: u64, estimated_entries: usize) -> Self {
-        Self {
-            inner: quick_cache::sync::Cache::with_weighter(estimated_entries.max(1), bytes.max(1), ByBytesWeighter),
-        }
+    /// Holds values of at most `bytes` in all (about `estimated_entries` of them), any one of
+    /// them up to about `largest` bytes. quick_cache splits the bound between its shards (four
+    /// per core by default) and keeps no value larger than one shard's share, so there are only
+    /// as many shards as leave each `largest`.
+    pub fn with_bytes(bytes: u64, estimated_entries: usize, largest: u64) -> Self {
+        let bytes = bytes.max(1);
+        let per_core = std::thread::available_parallelism().map_or(4, |n| n.get().saturating_mul(4));
+        let fit = bytes / largest.clamp(1, bytes);
+        let shards = usize::try_from(fit).unwrap_or(usize::MAX).clamp(1, per_core);
+        // A power of two at most `shards` (quick_cache rounds up), so each share stays ≥ `largest`.
+        let shards = 1usize << shards.ilog2();
+        let options = quick_cache::OptionsBuilder::new()
+            .estimated_items_capacity(estimated_entries.max(1))
+            .weight_capacity(bytes)
+            .shards(shards)
+            .build();
+        let inner = match options {
+            Ok(options) => {
+                quick_cache::sync::Cache::with_options(options, ByBytesWeighter, Default::default(), Default::default())
+            }
+            Err(_) => quick_cache::sync::Cache::with_weighter(estimated_entries.max(1), bytes, ByBytesWeighter),
+        };
+        Self { inner }
     }
 
     /// The value kept under `key`.
@@ -72,7 +90,7 @@ impl<K: Eq + Hash + Clone, V: Weight> SizedCache<K, V> {
         self.inner.get(key)
     }
 
-    /// Keeps `value` under `key` (a value larger than the whole bound is not kept).
+    /// Keeps `value` under `key` (a value larger than one shard's share is not kept).
     pub fn put(&self, key: K, value: Arc<V>) {
         self.inner.insert(key, value);
     }
@@ -133,11 +151,22 @@ mod tests {
 
     #[test]
     fn pages_stay_within_the_byte_bound() {
-        let cache: SizedCache<usize, Page> = SizedCache::with_bytes(100_000, 10);
+        let cache: SizedCache<usize, Page> = SizedCache::with_bytes(100_000, 10, 10_000);
         for i in 0..1_000 {
             cache.put(i, Arc::new(Page(9_000)));
         }
         assert!(cache.bytes() <= 100_000, "{} bytes", cache.bytes());
         assert!(cache.get(&999).is_some() || cache.get(&998).is_some());
+    }
+
+    #[test]
+    fn a_value_up_to_the_largest_asked_for_is_kept_whatever_the_cores() {
+        // 32 MB shared by the default four shards a core would leave 1 MB each on 8 cores, and
+        // quick_cache keeps nothing larger than a shard's share.
+        let cache: SizedCache<usize, Page> = SizedCache::with_bytes(32 << 20, 4_096, 8 << 20);
+        cache.put(1, Arc::new(Page(7 << 20)));
+        assert!(cache.get(&1).is_some(), "a 7 MB value was not kept");
+        cache.put(2, Arc::new(Page(40 << 20)));
+        assert!(cache.get(&2).is_none(), "a value beyond the whole bound is not kept");
     }
 }

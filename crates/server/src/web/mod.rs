@@ -93,9 +93,9 @@ impl Site {
         Self {
             base: base.to_string(),
             prefix: base.path_prefix().to_owned(),
-            lots: cache::SizedCache::with_bytes(LOTS_BYTES, 4_096),
+            lots: cache::SizedCache::with_bytes(LOTS_BYTES, 4_096, LOTS_BYTES / 4),
             batches: cache::Cache::with_entries(BATCHES_KEPT),
-            shells: cache::SizedCache::with_bytes(SHELL_BYTES, 4_096),
+            shells: cache::SizedCache::with_bytes(SHELL_BYTES, 4_096, 1 << 20),
             catalogs: cache::Cache::with_entries(256),
             feeds_seen: Mutex::new(HashMap::new()),
             scan_limits: scans::ScanLimiter::default(),
