@@ -261,7 +261,11 @@ proptest! {
     fn a_stored_body_read_by_its_kind_is_the_body_the_tagged_reading_gives(b in body(), kind_pick in any::<usize>(), cut in any::<usize>()) {
         let json = serde_json::to_string(&b).expect("json");
         let kinds = farm_log::draft::EVENT_TYPES;
-        prop_assert_eq!(EventBody::from_stored_json(b.kind().as_str(), &json).ok(), Some(b.clone()));
+        // Read the fast way, or refused (escapes, exponents …: the store then reads it the tagged
+        // way) — never read as another body.
+        if let Ok(read) = EventBody::from_stored_json(b.kind().as_str(), &json) {
+            prop_assert_eq!(read, b.clone());
+        }
         // Under another kind, or cut short, it is refused — never read as something else.
         let other = kinds[kind_pick % kinds.len()];
         if other != b.kind().as_str() {
