@@ -48,9 +48,11 @@ macro_rules! event_body {
 
         impl $name {
             /// Reads a body stored as JSON whose type is `kind` (as [`EventKind::as_str`] names
-            /// it), which is what decides the variant. The same body as
-            /// `serde_json::from_str` gives whenever both succeed, and refused when the JSON's
-            /// own `type` is missing, repeated or another kind; faster, as nothing is read twice.
+            /// it), which is what decides the variant; faster, as nothing is read twice. Whatever
+            /// it reads, `serde_json::from_str` reads as the same body. It refuses a body whose
+            /// own `type` is missing, repeated, not a string or another kind, and one not plainly
+            /// written (escapes, exponents …: see `plainly_written`), which the caller then
+            /// reads the tagged way.
             pub fn from_stored_json(kind: &str, json: &str) -> Result<$name, serde_json::Error> {
                 if !$crate::stored_body::plainly_written(json) {
                     return Err(<serde_json::Error as ::serde::de::Error>::custom(
