@@ -574,7 +574,7 @@ pub mod kept_pages {
         pub lang: String,
         /// What the page depends on, as the site wrote it.
         pub key: String,
-        /// The page as the site packed it, deflated.
+        /// The page as the site packed it, LZ4-compressed with its length in front.
         pub body: Vec<u8>,
         /// blake3 keyed with the store's seal key over batch, language, key and body, hex.
         pub seal: String,

@@ -4,7 +4,7 @@
 //! batch and language. A scan reads the row with the label ([`crate::Store::scan_label`]), and
 //! the site uses it only when its key is exactly the key the request works out and its seal
 //! holds; otherwise it renders and keeps the new page. The page's bytes are the site's own; the
-//! store only deflates, seals and stores them.
+//! store only compresses (LZ4), seals and stores them.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -37,7 +37,7 @@ struct Waiting {
     batch_id: String,
     lang: String,
     key: String,
-    /// Not yet deflated (the writer does that, off the request's path).
+    /// Not yet compressed (the writer does that, off the request's path).
     page: Vec<u8>,
 }
 
@@ -59,8 +59,29 @@ fn seal(key: &[u8; 32], batch_id: &str, lang: &str, page_key: &str, body: &[u8])
     hasher.finalize().to_hex().to_string()
 }
 
-/// Bytes deflated as the store keeps pages and public records (fast: they are written beside
-/// requests).
+/// The largest page a kept body may unpack to; a body that says more is not read (a page is
+/// ~10 KB; the seal is checked first, so only a row sealed with this process's key gets here).
+const MAX_PAGE: usize = 16 << 20;
+
+/// A label page as kept: LZ4 with its length in front. Unpacking it is on every scan whose
+/// page is kept, and takes a fifth of inflating the same page (docs/performance.md, "Kept label
+/// pages in LZ4"), for about a tenth more bytes.
+fn compress(page: &[u8]) -> Vec<u8> {
+    lz4_flex::block::compress_prepend_size(page)
+}
+
+/// What [`compress`] made, unpacked; `None` when it is not such a body.
+fn decompress(body: &[u8]) -> Option<Vec<u8>> {
+    let (length, _) = body.split_first_chunk::<4>()?;
+    let length = usize::try_from(u32::from_le_bytes(*length)).ok()?;
+    if length > MAX_PAGE {
+        return None;
+    }
+    let page = lz4_flex::block::decompress_size_prepended(body).ok()?;
+    (page.len() == length).then_some(page)
+}
+
+/// Bytes deflated as the store keeps public records (fast: they are written beside requests).
 pub(crate) fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut encoder =
@@ -85,7 +106,7 @@ impl Store {
         if kept.key != key || kept.seal != seal(&self.seal_key, &label.batch_id, lang, key, &kept.body) {
             return None;
         }
-        inflate(&kept.body).ok()
+        decompress(&kept.body)
     }
 
     /// Keeps a batch's label page in `lang` under `key`, replacing the one kept before. Written
@@ -153,16 +174,16 @@ impl Store {
         }
         let rows: Vec<kept_pages::ActiveModel> = last
             .into_values()
-            .filter_map(|page| {
-                let body = deflate(&page.page).ok()?;
-                Some(kept_pages::ActiveModel {
+            .map(|page| {
+                let body = compress(&page.page);
+                kept_pages::ActiveModel {
                     seal: Set(seal(&self.seal_key, &page.batch_id, &page.lang, &page.key, &body)),
                     batch_id: Set(page.batch_id),
                     lang: Set(page.lang),
                     key: Set(page.key),
                     body: Set(body),
                     kept_at: Set(kept_at.clone()),
-                })
+                }
             })
             .collect();
         let _writing = self.quiet_write_guard().await;
@@ -186,5 +207,35 @@ impl Store {
         }
         txn.commit().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_page_unpacks_to_the_page_it_was_given() {
+        let page: Vec<u8> = "<p>Lô CN-26-000050-A — bón phân NPK 16-16-8, 25 kg</p>\n"
+            .repeat(200)
+            .into_bytes();
+        let body = compress(&page);
+        assert!(body.len() < page.len() / 4, "a page of repeated markup packs small");
+        assert_eq!(decompress(&body), Some(page));
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_packed_page_is_not_read() {
+        // Too short to carry a length; a length over the bound (nothing is allocated for it);
+        // a length the bytes after it do not make.
+        assert_eq!(decompress(&[1, 0]), None);
+        let mut huge = u32::MAX.to_le_bytes().to_vec();
+        huge.extend_from_slice(&[0x10, b'a']);
+        assert_eq!(decompress(&huge), None);
+        let mut short = 100u32.to_le_bytes().to_vec();
+        short.extend_from_slice(&[0x10, b'a']);
+        assert_eq!(decompress(&short), None);
+        // A page kept by an older build, deflated, is not a packed page either.
+        assert_eq!(decompress(&deflate(b"<html>a page</html>").unwrap_or_default()), None);
     }
 }

@@ -262,7 +262,7 @@ async fn get_page(app: &TestApp, path: &str) -> String {
     response.text().await.expect("body")
 }
 
-/// The Vietnamese label page kept for a batch, as stored: (key, deflated body, seal).
+/// The Vietnamese label page kept for a batch, as stored: (key, packed body, seal).
 async fn kept_page(app: &TestApp, batch_id: &str) -> Option<(String, Vec<u8>, String)> {
     let db = app.store.connection();
     let row = db
@@ -361,11 +361,11 @@ async fn a_kept_label_page_serves_other_servers_and_is_never_shown_edited_or_sta
         // That render was kept again for B (wait for it, or it could overwrite what follows).
         let (key_b, body_b, seal_b) = wait_for_page(&app, &batch_b, Some(&key_a)).await;
 
-        // B's page forged (inflated, the cooperative's name replaced by one of the same length,
-        // so the page still unpacks, deflated), key and seal kept: a fresh server renders the
-        // truth.
+        // B's page forged (unpacked, the cooperative's name replaced by one of the same length,
+        // so the page still unpacks, packed again), key and seal kept: a fresh server renders
+        // the truth.
         let fake = "Z".repeat(name.len());
-        set_page(&app, &batch_b, &key_b, forge(&body_b, &name, &fake), &seal_b).await;
+        set_page(&app, &batch_b, &key_b, forge_page(&body_b, &name, &fake), &seal_b).await;
         let forged = get_page(&app.second_server().await, &path_b).await;
         assert!(forged.contains(&name), "[{backend}] the real cooperative is not named");
         assert!(
@@ -403,16 +403,31 @@ async fn recall(app: &TestApp, coop: i64, code: &str, reason: &str) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
-/// A kept body forged by hand: inflated, every `real` (which it must contain) replaced by `fake`,
-/// deflated again. The bytes around are left as they are (a kept page holds binary lengths).
+/// A kept record forged by hand: inflated, every `real` (which it must contain) replaced by
+/// `fake`, deflated again.
 fn forge(deflated: &[u8], real: &str, fake: &str) -> Vec<u8> {
     let mut bytes = Vec::new();
     flate2::read::DeflateDecoder::new(deflated)
         .read_to_end(&mut bytes)
         .expect("inflate");
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&replaced(&bytes, real, fake)).expect("deflate");
+    encoder.finish().expect("deflate")
+}
+
+/// A kept label page forged by hand: unpacked (LZ4, its length in front), every `real` replaced
+/// by `fake`, packed again.
+fn forge_page(packed: &[u8], real: &str, fake: &str) -> Vec<u8> {
+    let bytes = lz4_flex::block::decompress_size_prepended(packed).expect("a kept page unpacks");
+    lz4_flex::block::compress_prepend_size(&replaced(&bytes, real, fake))
+}
+
+/// `bytes` with every `real` (which they must contain) replaced by `fake`; the bytes around are
+/// left as they are (a kept page holds binary lengths).
+fn replaced(bytes: &[u8], real: &str, fake: &str) -> Vec<u8> {
     let (real, fake) = (real.as_bytes(), fake.as_bytes());
     let mut forged = Vec::with_capacity(bytes.len());
-    let mut rest = bytes.as_slice();
+    let mut rest = bytes;
     let mut found = false;
     while !rest.is_empty() {
         if rest.starts_with(real) {
@@ -429,7 +444,5 @@ fn forge(deflated: &[u8], real: &str, fake: &str) -> Vec<u8> {
         "the kept body does not contain {}",
         String::from_utf8_lossy(real)
     );
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(&forged).expect("deflate");
-    encoder.finish().expect("deflate")
+    forged
 }
