@@ -2,7 +2,7 @@
 //! scan of any label of a batch — after a restart, on another replica, or one of a hundred
 //! thousand batches no process can hold in memory — reads it with the label in one query instead
 //! of rendering the lot again. The body is opaque to the database (the site's own packing of the
-//! page, deflated); `key` is everything the page depends on, as the site wrote it, and each row
+//! page, compressed); `key` is everything the page depends on, as the site wrote it, and each row
 //! is sealed with a key the database does not hold, so a hand edit is refused, never shown.
 
 use sea_orm_migration::prelude::*;

@@ -59,9 +59,10 @@ fn seal(key: &[u8; 32], batch_id: &str, lang: &str, page_key: &str, body: &[u8])
     hasher.finalize().to_hex().to_string()
 }
 
-/// The largest page a kept body may unpack to; a body that says more is not read (a page is
-/// ~10 KB; the seal is checked first, so only a row sealed with this process's key gets here).
-const MAX_PAGE: usize = 16 << 20;
+/// The largest page kept: a label page is ~10 KB. A larger one is not kept, and a body that says
+/// it unpacks to more is not read (the seal is checked first, so only a row sealed with this
+/// store's seal key gets that far).
+const MAX_PAGE: usize = 1 << 20;
 
 /// A label page as kept: LZ4 with its length in front. Unpacking it is on every scan whose
 /// page is kept, and takes a fifth of inflating the same page (docs/performance.md, "Kept label
@@ -72,12 +73,13 @@ fn compress(page: &[u8]) -> Vec<u8> {
 
 /// What [`compress`] made, unpacked; `None` when it is not such a body.
 fn decompress(body: &[u8]) -> Option<Vec<u8>> {
-    let (length, _) = body.split_first_chunk::<4>()?;
+    let (length, packed) = body.split_first_chunk::<4>()?;
     let length = usize::try_from(u32::from_le_bytes(*length)).ok()?;
-    if length > MAX_PAGE {
+    // LZ4 makes at most 255 bytes of each byte it keeps: a length beyond that is not this body's.
+    if length > MAX_PAGE || length > packed.len().saturating_mul(255) {
         return None;
     }
-    let page = lz4_flex::block::decompress_size_prepended(body).ok()?;
+    let page = lz4_flex::block::decompress(packed, length).ok()?;
     (page.len() == length).then_some(page)
 }
 
@@ -174,6 +176,7 @@ impl Store {
         }
         let rows: Vec<kept_pages::ActiveModel> = last
             .into_values()
+            .filter(|page| page.page.len() <= MAX_PAGE)
             .map(|page| {
                 let body = compress(&page.page);
                 kept_pages::ActiveModel {
@@ -226,9 +229,13 @@ mod tests {
 
     #[test]
     fn a_body_that_is_not_a_packed_page_is_not_read() {
-        // Too short to carry a length; a length over the bound (nothing is allocated for it);
-        // a length the bytes after it do not make.
+        // Too short to carry a length; a well-formed page over the bound, then one at it; a
+        // length no body of two bytes can make (nothing is allocated for it); a length the bytes
+        // after it do not make.
         assert_eq!(decompress(&[1, 0]), None);
+        assert_eq!(decompress(&compress(&vec![b'a'; MAX_PAGE + 1])), None);
+        let largest = vec![b'a'; MAX_PAGE];
+        assert_eq!(decompress(&compress(&largest)), Some(largest));
         let mut huge = u32::MAX.to_le_bytes().to_vec();
         huge.extend_from_slice(&[0x10, b'a']);
         assert_eq!(decompress(&huge), None);
