@@ -28,11 +28,6 @@
     missing_docs
 )]
 
-// The allocator `nguon serve` runs with (crates/nguon/src/main.rs): the server measured here runs
-// in this process, so with the default one its figures would not be the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};

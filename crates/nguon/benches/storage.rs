@@ -13,11 +13,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-// The allocator `nguon serve` runs with (crates/nguon/src/main.rs): the store measured here runs
-// in this process, so with the default one its figures would not be the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

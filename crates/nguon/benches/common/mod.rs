@@ -5,6 +5,12 @@
 
 use std::process::Command;
 
+// The allocator `nguon serve` runs with (crates/nguon/src/main.rs): the server and store both
+// benchmarks measure run in their own process, so with the default one their figures would not
+// be the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use farm_log::{GeoPoint, InputKind, LotCode, PhoneNumber, Quantity, Region, Role, ShortText};
 use serde_json::{Value, json};
 use store::{NewCooperative, NewInputProduct, NewLot, NewMember, NewPlot, NewProduct, Principal, Store};
