@@ -150,14 +150,15 @@ fn field(prefix: &str, name: &str) -> String {
 }
 
 impl<'a> AppendTxn<'a> {
+    /// Starts the work in `txn` (a write transaction, or a savepoint within one).
     async fn begin(
         store: &'a Store,
+        txn: DatabaseTransaction,
         principal: &'a Principal,
         codes: BTreeSet<String>,
         with_history: &BTreeSet<String>,
         ids: impl IntoIterator<Item = Uuid>,
     ) -> Result<Self, StoreError> {
-        let txn = store.begin_write().await?;
         let mut work = Self {
             store,
             txn,
@@ -461,6 +462,66 @@ async fn plot_area(
     Ok((rows.len() == plot_ids.len()).then_some(total))
 }
 
+/// One append request: its events and what was worked out of them before any lock.
+pub(crate) struct AppendJob {
+    principal: Principal,
+    items: Vec<AppendItem>,
+    batch: bool,
+    codes: BTreeSet<String>,
+    with_history: BTreeSet<String>,
+    digests: Vec<String>,
+}
+
+impl AppendJob {
+    fn new(principal: &Principal, items: Vec<AppendItem>, batch: bool) -> Self {
+        let codes = items.iter().map(|i| i.lot_code.clone()).collect();
+        let with_history = items
+            .iter()
+            .filter(|i| matches!(i.draft.body, EventBody::Correction { .. }))
+            .map(|i| i.lot_code.clone())
+            .collect();
+        let digests = items
+            .iter()
+            .map(|i| content_digest(&i.lot_code, principal.member_id, &i.draft))
+            .collect();
+        Self {
+            principal: principal.clone(),
+            items,
+            batch,
+            codes,
+            with_history,
+            digests,
+        }
+    }
+
+    /// How many events it carries.
+    pub(crate) fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Appends every event in `txn` and commits it (a savepoint is released), or leaves it to
+    /// roll back on the first error. The caller holds the write guard.
+    pub(crate) async fn run(self, store: &Store, txn: DatabaseTransaction) -> Result<Vec<AppendOutcome>, StoreError> {
+        let Self {
+            principal,
+            items,
+            batch,
+            codes,
+            with_history,
+            digests,
+        } = self;
+        let ids: Vec<Uuid> = items.iter().map(|i| i.draft.id).collect();
+        let mut work = AppendTxn::begin(store, txn, &principal, codes, &with_history, ids).await?;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (i, (item, digest)) in items.into_iter().zip(digests).enumerate() {
+            let prefix = if batch { format!("events[{i}]") } else { String::new() };
+            outcomes.push(work.append(&prefix, item, digest, false).await?);
+        }
+        work.commit().await?;
+        Ok(outcomes)
+    }
+}
+
 fn id_conflict(prefix: &str) -> StoreError {
     StoreError::conflict(
         &field(prefix, "id"),
@@ -472,33 +533,22 @@ fn id_conflict(prefix: &str) -> StoreError {
 impl Store {
     /// Appends events atomically: all are stored or none. `batch` reports errors as
     /// `events[i].field`. Re-sent events (same id, same content) come back as `Existing`.
+    ///
+    /// On SQLite, batches that arrive while another is being written are written together,
+    /// each in a savepoint of one transaction ([`crate::appends`]).
     pub async fn append(
         &self,
         principal: &Principal,
         items: Vec<AppendItem>,
         batch: bool,
     ) -> Result<Vec<AppendOutcome>, StoreError> {
-        let codes: BTreeSet<String> = items.iter().map(|i| i.lot_code.clone()).collect();
-        let with_history: BTreeSet<String> = items
-            .iter()
-            .filter(|i| matches!(i.draft.body, EventBody::Correction { .. }))
-            .map(|i| i.lot_code.clone())
-            .collect();
-        let ids: Vec<Uuid> = items.iter().map(|i| i.draft.id).collect();
-        // What does not depend on the stored lots is worked out before the lock.
-        let digests: Vec<String> = items
-            .iter()
-            .map(|i| content_digest(&i.lot_code, principal.member_id, &i.draft))
-            .collect();
-        let _guard = self.write_guard().await;
-        let mut work = AppendTxn::begin(self, principal, codes, &with_history, ids).await?;
-        let mut outcomes = Vec::with_capacity(items.len());
-        for (i, (item, digest)) in items.into_iter().zip(digests).enumerate() {
-            let prefix = if batch { format!("events[{i}]") } else { String::new() };
-            outcomes.push(work.append(&prefix, item, digest, false).await?);
+        let job = AppendJob::new(principal, items, batch);
+        if let Some(queue) = &self.appends {
+            return queue.submit(self, job).await;
         }
-        work.commit().await?;
-        Ok(outcomes)
+        let _guard = self.write_guard().await;
+        let txn = self.begin_write().await?;
+        job.run(self, txn).await
     }
 
     /// Merges lots into a new one: a merging event on each input, then the output lot whose
@@ -519,7 +569,8 @@ impl Store {
         }
         let _guard = self.write_guard().await;
         let ids: Vec<Uuid> = request.inputs.iter().map(|i| i.event_id).collect();
-        let mut work = AppendTxn::begin(self, principal, distinct, &BTreeSet::new(), ids).await?;
+        let txn = self.begin_write().await?;
+        let mut work = AppendTxn::begin(self, txn, principal, distinct, &BTreeSet::new(), ids).await?;
         let mut parents = Vec::new();
         let mut all_existing = true;
         for (i, input) in request.inputs.iter().enumerate() {

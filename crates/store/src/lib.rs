@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod appends;
 mod checkpoint;
 mod entities;
 mod error;
@@ -90,6 +91,8 @@ pub struct Store {
     pages: Arc<pages::PageWrites>,
     /// On a SQLite file, the thread that checkpoints the WAL after writes (`checkpoint.rs`).
     checkpointer: Option<Arc<checkpoint::Checkpointer>>,
+    /// On SQLite, appends waiting to be written together (`appends.rs`).
+    appends: Option<Arc<appends::AppendQueue>>,
 }
 
 /// Held for the length of a write: the single-writer lock on SQLite, and on drop a bump of the
@@ -179,6 +182,7 @@ impl Store {
             Some(path) => Some(Arc::new(checkpoint::Checkpointer::start(path)?)),
             None => None,
         };
+        let appends = (db.get_database_backend() == DbBackend::Sqlite).then(Arc::default);
         Ok(Self {
             db,
             sqlite_writer: Arc::new(tokio::sync::Mutex::new(())),
@@ -193,6 +197,7 @@ impl Store {
             scan_reads,
             pages: Arc::default(),
             checkpointer,
+            appends,
         })
     }
 

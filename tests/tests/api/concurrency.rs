@@ -126,3 +126,119 @@ async fn concurrent_sales_from_two_listings_of_one_lot_never_oversell_it() {
         assert_eq!(recorded, stock, "[{backend}] one movement per recorded sale");
     }
 }
+
+/// Phones syncing batches at once, to shared lots, some of them with an event id reused for
+/// other content: every batch is all-or-nothing on its own. (On SQLite, batches arriving
+/// together are written in one transaction, each in a savepoint: a refused batch must leave
+/// nothing behind and take nothing of the others with it.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_batches_are_each_all_or_nothing_whatever_arrives_beside_them() {
+    for backend in backends().await {
+        let app = spawn_demo(backend).await;
+        let coop = app.veg().id;
+        let lots = ["CN-GROUP-01", "CN-GROUP-02", "CN-GROUP-03"];
+        for lot in lots {
+            app.new_veg_lot(lot).await;
+        }
+        // An event already stored; a batch re-using its id for other content is refused.
+        let taken = new_id();
+        let (status, _) = app
+            .post(
+                &format!("/api/v1/cooperatives/{coop}/lots/CN-GROUP-01/events"),
+                &app.veg().leader,
+                json!({ "id": taken, "type": "irrigation", "occurred_at": "2026-10-01T06:00:00+07:00", "amount": "100 lít" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "[{backend}]");
+        let path = format!("{}/api/v1/cooperatives/{coop}/events/batch", app.base);
+        let batches = 18;
+        let mut tasks = Vec::new();
+        for batch in 0..batches {
+            let (client, path, token, taken) = (
+                app.client.clone(),
+                path.clone(),
+                app.veg().leader.clone(),
+                taken.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let refused = batch % 3 == 2;
+                let mut events: Vec<serde_json::Value> = (0..5)
+                    .map(|i| {
+                        json!({ "id": new_id(), "lot_code": lots[(batch + i) % lots.len()], "type": "irrigation",
+                                "occurred_at": format!("2026-10-{:02}T07:{:02}:00+07:00", batch % 28 + 1, i),
+                                "amount": format!("{} lít", 200 + batch * 10 + i) })
+                    })
+                    .collect();
+                if refused {
+                    events.push(json!({ "id": taken, "lot_code": "CN-GROUP-01", "type": "irrigation",
+                                        "occurred_at": "2026-10-02T06:00:00+07:00", "amount": "999 lít" }));
+                }
+                let ids: Vec<String> = events
+                    .iter()
+                    .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+                let response = client
+                    .post(&path)
+                    .bearer_auth(token)
+                    .json(&json!({ "events": events }))
+                    .send()
+                    .await
+                    .expect("sent");
+                let status = response.status();
+                let body: serde_json::Value = response.json().await.expect("json");
+                (refused, status, body, ids)
+            }));
+        }
+        let mut stored = Vec::new();
+        let mut absent = Vec::new();
+        for task in futures::future::join_all(tasks).await {
+            let (refused, status, body, ids) = task.expect("task");
+            if refused {
+                assert_eq!(status, StatusCode::CONFLICT, "[{backend}] {body}");
+                assert_eq!(body["field"], "events[5].id", "[{backend}] {body}");
+                absent.extend(ids.into_iter().take(5));
+            } else {
+                assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+                stored.extend(ids);
+            }
+        }
+        let mut total = 0;
+        let mut seen = Vec::new();
+        for lot in lots {
+            let (_, history) = app
+                .get(
+                    &format!("/api/v1/cooperatives/{coop}/lots/{lot}/history"),
+                    &app.veg().leader,
+                )
+                .await;
+            assert_eq!(
+                history["chain"]["status"], "intact",
+                "[{backend}] {lot}: {}",
+                history["chain"]
+            );
+            let events = history["events"].as_array().expect("events");
+            let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+            assert_eq!(
+                seqs,
+                (1..=events.len() as i64).collect::<Vec<_>>(),
+                "[{backend}] {lot}: one gapless chain"
+            );
+            total += events.len();
+            seen.extend(events.iter().map(|e| e["id"].as_str().unwrap_or_default().to_owned()));
+        }
+        for id in &stored {
+            assert!(seen.contains(id), "[{backend}] acknowledged event {id} is stored");
+        }
+        for id in &absent {
+            assert!(
+                !seen.contains(id),
+                "[{backend}] event {id} of a refused batch was stored"
+            );
+        }
+        assert_eq!(
+            total,
+            stored.len() + 1,
+            "[{backend}] exactly the accepted batches and the first event"
+        );
+    }
+}
