@@ -146,7 +146,9 @@ impl Store {
     /// multi-row insert inside a transaction (an append batch) keeps a statement journal of
     /// every page it touches, which SQLite otherwise spills to a temporary file past 64 KiB —
     /// written on every batch (docs/performance.md, "Statement journals"). In memory it holds
-    /// at most the pages one statement touches (a few MB for the largest batch). On a SQLite
+    /// the pages one statement touches, or, for appends written together in savepoints
+    /// (`appends.rs`), the pages the group touches (a group holds at most 1,000 events: a few
+    /// MB). On a SQLite
     /// file, a thread of the store's own checkpoints the WAL after writes, so that commits do
     /// not wait for it (`checkpoint.rs`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {

@@ -150,6 +150,18 @@ async fn concurrent_batches_are_each_all_or_nothing_whatever_arrives_beside_them
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "[{backend}]");
+        // A harvest on each lot, so that every batch can also pack a child lot out of it: a
+        // write made before the batch is refused, which its savepoint must take back.
+        for lot in lots {
+            let (status, body) = app
+                .post(
+                    &format!("/api/v1/cooperatives/{coop}/lots/{lot}/events"),
+                    &app.veg().leader,
+                    json!({ "id": new_id(), "type": "harvest", "occurred_at": "2026-10-01T07:00:00+07:00", "quantity": "500 kg" }),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
+        }
         let path = format!("{}/api/v1/cooperatives/{coop}/events/batch", app.base);
         let batches = 18;
         let mut tasks = Vec::new();
@@ -169,6 +181,11 @@ async fn concurrent_batches_are_each_all_or_nothing_whatever_arrives_beside_them
                                 "amount": format!("{} lít", 200 + batch * 10 + i) })
                     })
                     .collect();
+                events.push(
+                    json!({ "id": new_id(), "lot_code": lots[batch % lots.len()], "type": "packing",
+                                    "occurred_at": format!("2026-10-{:02}T08:00:00+07:00", batch % 28 + 1),
+                                    "children": [ { "code": format!("CN-GROUP-P{batch:02}"), "quantity": "1 kg" } ] }),
+                );
                 if refused {
                     events.push(json!({ "id": taken, "lot_code": "CN-GROUP-01", "type": "irrigation",
                                         "occurred_at": "2026-10-02T06:00:00+07:00", "amount": "999 lít" }));
@@ -186,21 +203,29 @@ async fn concurrent_batches_are_each_all_or_nothing_whatever_arrives_beside_them
                     .expect("sent");
                 let status = response.status();
                 let body: serde_json::Value = response.json().await.expect("json");
-                (refused, status, body, ids)
+                (batch, refused, status, body, ids)
             }));
         }
         let mut stored = Vec::new();
         let mut absent = Vec::new();
         for task in futures::future::join_all(tasks).await {
-            let (refused, status, body, ids) = task.expect("task");
+            let (batch, refused, status, body, ids) = task.expect("task");
             if refused {
                 assert_eq!(status, StatusCode::CONFLICT, "[{backend}] {body}");
-                assert_eq!(body["field"], "events[5].id", "[{backend}] {body}");
-                absent.extend(ids.into_iter().take(5));
+                assert_eq!(body["field"], "events[6].id", "[{backend}] {body}");
+                absent.extend(ids.into_iter().take(6));
             } else {
                 assert_eq!(status, StatusCode::CREATED, "[{backend}] {body}");
                 stored.extend(ids);
             }
+            let (child, _) = app
+                .get(
+                    &format!("/api/v1/cooperatives/{coop}/lots/CN-GROUP-P{batch:02}"),
+                    &app.veg().leader,
+                )
+                .await;
+            let expected = if refused { StatusCode::NOT_FOUND } else { StatusCode::OK };
+            assert_eq!(child, expected, "[{backend}] child lot of batch {batch}");
         }
         let mut total = 0;
         let mut seen = Vec::new();
@@ -237,8 +262,8 @@ async fn concurrent_batches_are_each_all_or_nothing_whatever_arrives_beside_them
         }
         assert_eq!(
             total,
-            stored.len() + 1,
-            "[{backend}] exactly the accepted batches and the first event"
+            stored.len() + 1 + lots.len(),
+            "[{backend}] exactly the accepted batches, the first event and the harvests"
         );
     }
 }
