@@ -35,7 +35,7 @@ use sea_orm::TransactionTrait;
 use tokio::sync::oneshot;
 
 use crate::events::{AppendJob, AppendOutcome};
-use crate::{Store, StoreError, WriteGuard};
+use crate::{Store, StoreError};
 
 /// The most events one group commit writes (whole requests: a single larger request, up to
 /// the API's 500 events, is written alone).
@@ -163,11 +163,7 @@ impl Store {
                 writing.armed = false;
                 return;
             }
-            let guard = WriteGuard {
-                _sqlite: lock,
-                generation: Some(&self.generation),
-                checkpointer: self.checkpointer.as_deref(),
-            };
+            let guard = self.writing_under(lock);
             let txn = match self.begin_write().await {
                 Ok(txn) => txn,
                 Err(e) => {

@@ -147,10 +147,9 @@ impl Store {
     /// every page it touches, which SQLite otherwise spills to a temporary file past 64 KiB —
     /// written on every batch (docs/performance.md, "Statement journals"). In memory it holds
     /// the pages one statement touches, or, for appends written together in savepoints
-    /// (`appends.rs`), the pages the group touches (a group holds at most 1,000 events: a few
-    /// MB). On a SQLite
-    /// file, a thread of the store's own checkpoints the WAL after writes, so that commits do
-    /// not wait for it (`checkpoint.rs`).
+    /// (`appends.rs`), the pages the group touches (at most 1,000 events: a few MB). On a
+    /// SQLite file, a thread of the store's own checkpoints the WAL after writes, so that
+    /// commits do not wait for it (`checkpoint.rs`).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let url = normalize_database_url(url);
         let mut options = ConnectOptions::new(url.clone());
@@ -248,8 +247,14 @@ impl Store {
     /// Takes the single-writer lock on SQLite (PostgreSQL locks rows instead); when the guard
     /// is dropped, the generation moves on.
     async fn write_guard(&self) -> WriteGuard<'_> {
+        self.writing_under(self.sqlite_lock().await)
+    }
+
+    /// The write guard over a single-writer lock already taken (`appends.rs` takes it first,
+    /// to see whether anything waits before it counts as a write).
+    fn writing_under<'a>(&'a self, lock: Option<tokio::sync::MutexGuard<'a, ()>>) -> WriteGuard<'a> {
         WriteGuard {
-            _sqlite: self.sqlite_lock().await,
+            _sqlite: lock,
             generation: Some(&self.generation),
             checkpointer: self.checkpointer.as_deref(),
         }

@@ -3,7 +3,30 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{backends, new_id, spawn_demo};
+use crate::helpers::{TestApp, backends, new_id, spawn_demo};
+
+/// A lot's history, asserted intact and one gapless chain (seq 1, 2, … n).
+async fn linear_history(app: &TestApp, backend: &str, coop: i64, lot: &str) -> serde_json::Value {
+    let (_, history) = app
+        .get(
+            &format!("/api/v1/cooperatives/{coop}/lots/{lot}/history"),
+            &app.veg().leader,
+        )
+        .await;
+    assert_eq!(
+        history["chain"]["status"], "intact",
+        "[{backend}] {lot}: {}",
+        history["chain"]
+    );
+    let events = history["events"].as_array().expect("events");
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
+    assert_eq!(
+        seqs,
+        (1..=events.len() as i64).collect::<Vec<_>>(),
+        "[{backend}] {lot}: one gapless chain"
+    );
+    history
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_four_concurrent_writers_to_one_lot_make_one_linear_chain() {
@@ -35,26 +58,15 @@ async fn twenty_four_concurrent_writers_to_one_lot_make_one_linear_chain() {
             assert_eq!(status, StatusCode::CREATED, "[{backend}] every writer is acknowledged");
             acknowledged.push(id);
         }
-        let (_, history) = app
-            .get(
-                &format!("/api/v1/cooperatives/{coop}/lots/CN-RACE-01/history"),
-                &app.veg().leader,
-            )
-            .await;
+        let history = linear_history(&app, backend, coop, "CN-RACE-01").await;
         let events = history["events"].as_array().expect("events");
-        let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
-        assert_eq!(
-            seqs,
-            (1..=writers as i64).collect::<Vec<_>>(),
-            "[{backend}] one gapless chain"
-        );
+        assert_eq!(events.len(), writers, "[{backend}] one event per writer");
         for id in &acknowledged {
             assert!(
                 events.iter().any(|e| e["id"] == id.as_str()),
                 "[{backend}] acknowledged event {id} is stored"
             );
         }
-        assert_eq!(history["chain"]["status"], "intact", "[{backend}] {}", history["chain"]);
         assert_eq!(history["lot"]["event_count"], writers);
     }
 }
@@ -230,24 +242,8 @@ async fn concurrent_batches_are_each_all_or_nothing_whatever_arrives_beside_them
         let mut total = 0;
         let mut seen = Vec::new();
         for lot in lots {
-            let (_, history) = app
-                .get(
-                    &format!("/api/v1/cooperatives/{coop}/lots/{lot}/history"),
-                    &app.veg().leader,
-                )
-                .await;
-            assert_eq!(
-                history["chain"]["status"], "intact",
-                "[{backend}] {lot}: {}",
-                history["chain"]
-            );
+            let history = linear_history(&app, backend, coop, lot).await;
             let events = history["events"].as_array().expect("events");
-            let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().expect("seq")).collect();
-            assert_eq!(
-                seqs,
-                (1..=events.len() as i64).collect::<Vec<_>>(),
-                "[{backend}] {lot}: one gapless chain"
-            );
             total += events.len();
             seen.extend(events.iter().map(|e| e["id"].as_str().unwrap_or_default().to_owned()));
         }
